@@ -88,6 +88,7 @@ export interface WatchOptions {
 /**
  * A running watch. Iterate it for batches of events (all events of a revision arrive in the same
  * batch, in revision order); the iteration throws `StoreError` when the watch cannot continue.
+ * Batches and events may be shared with other watchers: treat them as read-only.
  */
 export interface Watch extends AsyncIterable<WatchEvent[]> {
   close(): void;

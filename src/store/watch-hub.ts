@@ -50,7 +50,19 @@ export class WatchHub {
     const last = eventRevision(events[events.length - 1]!);
     if (last <= this.revision) return; // already published (a backend reconnect may repeat)
     this.revision = last;
-    for (const w of this.watchers) w.offer(events);
+    // Watchers on the same prefix share one filtered copy of the batch.
+    const byPrefix = new Map<string, WatchEvent[]>();
+    for (const w of this.watchers) {
+      let matching = byPrefix.get(w.prefix);
+      if (!matching) {
+        const prefix = w.prefix;
+        matching = events.every((e) => eventKey(e).startsWith(prefix))
+          ? events
+          : events.filter((e) => eventKey(e).startsWith(prefix));
+        byPrefix.set(prefix, matching);
+      }
+      if (matching.length > 0) w.offer(matching);
+    }
   }
 
   /** Advance the revision without events (writes outside the watched key space). */
@@ -120,6 +132,8 @@ type Waiter = { resolve: (r: IteratorResult<WatchEvent[]>) => void; reject: (e: 
 class HubWatcher implements Watch {
   /** Events ready for the consumer. */
   private ready: WatchEvent[] = [];
+  /** `ready` is a batch shared with other watchers: copy before appending. */
+  private readyShared = false;
   /** Live events that arrived while history was still replaying. */
   private buffered: WatchEvent[] | undefined = [];
   private waiter: Waiter | undefined;
@@ -137,22 +151,32 @@ class HubWatcher implements Watch {
     this.delivered = after;
   }
 
-  /** A published batch from the hub. */
+  /** A published batch from the hub, already filtered to this watcher's prefix. Not to be modified. */
   offer(events: WatchEvent[]): void {
     if (this.ended) return;
-    const matching = this.select(events);
-    if (matching.length === 0) return;
     if (this.buffered) {
-      for (const e of matching) this.buffered.push(e);
+      for (const e of events) if (eventRevision(e) > this.delivered) this.buffered.push(e);
       this.checkPending(this.buffered.length + this.ready.length);
     } else {
-      this.deliver(matching);
+      this.deliver(events);
     }
   }
 
-  /** Append events (already in order) for the consumer, dropping any already delivered. */
+  /** Queue events (in order) for the consumer, dropping any already delivered. Never modifies `events`. */
   deliver(events: WatchEvent[]): void {
-    if (this.ended) return;
+    if (this.ended || events.length === 0) return;
+    if (this.ready.length === 0 && eventRevision(events[0]!) > this.delivered) {
+      // The common case: nothing queued and nothing old, so hand over the batch as it is.
+      this.ready = events;
+      this.readyShared = true;
+      this.delivered = eventRevision(events[events.length - 1]!);
+      if (this.checkPending(events.length + (this.buffered?.length ?? 0))) this.wake();
+      return;
+    }
+    if (this.readyShared) {
+      this.ready = [...this.ready];
+      this.readyShared = false;
+    }
     for (const e of events) {
       const rev = eventRevision(e);
       // A revision always arrives whole within one call, so anything at or below the last
@@ -175,12 +199,14 @@ class HubWatcher implements Watch {
     if (this.ended) return;
     this.error = err;
     this.ready = [];
+    this.readyShared = false;
     this.end();
   }
 
   close(): void {
     if (this.ended) return;
     this.ready = [];
+    this.readyShared = false;
     this.end();
   }
 
@@ -189,20 +215,6 @@ class HubWatcher implements Watch {
     this.buffered = undefined;
     this.onEnd(this);
     this.wake();
-  }
-
-  private select(events: WatchEvent[]): WatchEvent[] {
-    const prefix = this.prefix;
-    const after = this.delivered;
-    let allMatch = true;
-    for (const e of events) {
-      if (eventRevision(e) <= after || !eventKey(e).startsWith(prefix)) {
-        allMatch = false;
-        break;
-      }
-    }
-    if (allMatch) return events;
-    return events.filter((e) => eventRevision(e) > after && eventKey(e).startsWith(prefix));
   }
 
   /** Returns false (and ends the watch) when the consumer has fallen too far behind. */
@@ -224,6 +236,7 @@ class HubWatcher implements Watch {
       this.waiter = undefined;
       const batch = this.ready;
       this.ready = [];
+      this.readyShared = false;
       waiter.resolve({ value: batch, done: false });
     } else if (this.ended) {
       this.waiter = undefined;

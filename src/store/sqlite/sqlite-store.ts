@@ -4,7 +4,8 @@
  *
  * Writes queue up while a batch is being committed and go out together as the next batch, so
  * under load one fsync acknowledges many writes. Nothing is acknowledged before its batch is
- * durable (synchronous=FULL), and watchers hear of a batch before its writers are answered.
+ * durable (synchronous=FULL), and a batch's events are queued for every watcher before any of
+ * its writers can act on the answer.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -282,15 +283,19 @@ export class SqliteStore implements Store {
   private onBatch(outcomes: TxnOutcome[]): void {
     const batch = this.inFlight ?? [];
     this.inFlight = undefined;
-    // Watchers first: by the time a writer hears "done", the event is on its way.
     const events: WatchEvent[] = [];
-    for (const o of outcomes) if (o.ok) for (const e of o.events) events.push(e);
-    this.hub.publish(events);
     for (const [i, o] of outcomes.entries()) {
       const p = batch[i]!;
-      if (o.ok) p.resolve({ revision: o.revision, results: o.results });
-      else p.reject(new StoreError(o.code, o.message, o.key));
+      if (o.ok) {
+        for (const e of o.events) events.push(e);
+        p.resolve({ revision: o.revision, results: o.results });
+      } else {
+        p.reject(new StoreError(o.code, o.message, o.key));
+      }
     }
+    // In the same synchronous step: no writer can act on its answer before the events are
+    // queued for every watcher. Writers are answered first so their next requests go out first.
+    this.hub.publish(events);
     this.flush();
   }
 
