@@ -30,7 +30,11 @@ const { values: flags } = parseArgs({
 const seconds = Number(flags.seconds);
 const writers = Number(flags.writers);
 const watchers = Number(flags.watchers);
-const VALUE = JSON.stringify({ kind: 'Pod', metadata: { name: 'x'.repeat(40) }, spec: { nodeName: 'n'.repeat(100) } });
+const VALUE = JSON.stringify({
+  kind: 'Pod',
+  metadata: { name: 'x'.repeat(40) },
+  spec: { nodeName: 'n'.repeat(100) },
+});
 
 interface Result {
   writes: number;
@@ -72,11 +76,13 @@ async function measure(store: Store): Promise<Result> {
         const t0 = performance.now();
         // Note the acknowledgement in the first callback on the store's own promise, so the time
         // is taken when the store answers, before anything else queued behind it runs.
-        await store.txn([{ op: 'create', key: `${prefix}w/${w}/${n}`, value: VALUE }]).then(({ revision }) => {
-          const t1 = performance.now();
-          ackAt[revision - start] = t1;
-          writeLatency.record(t1 - t0);
-        });
+        await store
+          .txn([{ op: 'create', key: `${prefix}w/${w}/${n}`, value: VALUE }])
+          .then(({ revision }) => {
+            const t1 = performance.now();
+            ackAt[revision - start] = t1;
+            writeLatency.record(t1 - t0);
+          });
         writes += 1;
       }
     }),
@@ -85,7 +91,8 @@ async function measure(store: Store): Promise<Result> {
   // Let watchers drain what was written, then stop them.
   const expected = writes * watchers;
   const drainUntil = performance.now() + 30_000;
-  while (watchLatency.count < expected && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+  while (watchLatency.count < expected && performance.now() < drainUntil)
+    await new Promise((r) => setTimeout(r, 20));
   controller.abort();
   await Promise.all(watching);
   if (watchLatency.count < expected) {
@@ -107,7 +114,9 @@ async function benchSqlite(): Promise<void> {
   const store = await openSqliteStore({ dataDir: dir });
   try {
     const r = await measure(store);
-    console.log(JSON.stringify({ backend: 'sqlite', durable: 'synchronous=FULL', writers, watchers, seconds, ...r }));
+    console.log(
+      JSON.stringify({ backend: 'sqlite', durable: 'synchronous=FULL', writers, watchers, seconds, ...r }),
+    );
   } finally {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ export class Histogram {
   max = 0;
 
   record(ms: number): void {
-    const v = ms > 0 ? ms : 0;
+    const v = Math.max(ms, 0);
     const i = Math.min(BUCKETS, Math.floor(v / BUCKET_MS));
     this.counts[i]! += 1;
     this.count += 1;

@@ -10,7 +10,14 @@ describe('planCompaction', () => {
     { at: 60, revision: 35 },
     { at: 90, revision: 40 },
   ];
-  const cases: { name: string; now: number; window: number; compacted: number; revision: number | undefined; kept: number }[] = [
+  const cases: {
+    name: string;
+    now: number;
+    window: number;
+    compacted: number;
+    revision: number | undefined;
+    kept: number;
+  }[] = [
     { name: 'nothing old enough yet', now: 50, window: 60, compacted: 0, revision: undefined, kept: 4 },
     { name: 'the newest sample past the window', now: 95, window: 60, compacted: 0, revision: 20, kept: 2 },
     { name: 'exactly at the window counts', now: 120, window: 60, compacted: 0, revision: 35, kept: 1 },

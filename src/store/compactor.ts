@@ -34,7 +34,8 @@ export function planCompaction(
   compacted: number,
 ): { revision: number | undefined; keep: RevisionSample[] } {
   let chosen: RevisionSample | undefined;
-  for (const s of samples) if (s.at <= now - windowMs && (!chosen || s.revision > chosen.revision)) chosen = s;
+  for (const s of samples)
+    if (s.at <= now - windowMs && (!chosen || s.revision > chosen.revision)) chosen = s;
   const keep = chosen ? samples.filter((s) => s.at > (chosen as RevisionSample).at) : samples;
   const revision = chosen && chosen.revision > compacted ? chosen.revision : undefined;
   return { revision, keep };

@@ -10,7 +10,7 @@ import {
   type KeyValue,
   MAX_VALUE_BYTES,
   type Store,
-  StoreError,
+  type StoreError,
   type Watch,
   type WatchEvent,
 } from './store.js';
@@ -30,7 +30,11 @@ function freshPrefix(): string {
 }
 
 /** Read events from `watch` until one at or past `untilRevision`, or fail after `timeoutMs`. */
-export async function collectUntil(watch: Watch, untilRevision: number, timeoutMs = 10_000): Promise<WatchEvent[]> {
+export async function collectUntil(
+  watch: Watch,
+  untilRevision: number,
+  timeoutMs = 10_000,
+): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
   const timer = setTimeout(() => watch.close(), timeoutMs);
   try {
@@ -44,7 +48,9 @@ export async function collectUntil(watch: Watch, untilRevision: number, timeoutM
   }
   const last = events[events.length - 1];
   if (untilRevision > 0 && (!last || eventRevision(last) < untilRevision)) {
-    assert.fail(`watch ended before revision ${untilRevision}; last seen ${last ? eventRevision(last) : 'none'}`);
+    assert.fail(
+      `watch ended before revision ${untilRevision}; last seen ${last ? eventRevision(last) : 'none'}`,
+    );
   }
   return events;
 }
@@ -60,7 +66,7 @@ async function expectStoreError(promise: Promise<unknown>, code: StoreError['cod
   assert.fail(`expected StoreError(${code}), but the call succeeded`);
 }
 
-function valueOf(kv: KeyValue | undefined): string | undefined {
+function valueOfKv(kv: KeyValue | undefined): string | undefined {
   return kv?.value;
 }
 
@@ -78,7 +84,7 @@ export function storeContract(backend: ContractBackend): void {
       const updated = await store.update(`${p}a`, 'two', created.modRevision);
       assert.ok(updated.modRevision > created.modRevision);
       assert.equal(updated.createRevision, created.createRevision);
-      assert.equal(valueOf(await store.get(`${p}a`)), 'two');
+      assert.equal(valueOfKv(await store.get(`${p}a`)), 'two');
       assert.equal(await store.currentRevision(), updated.modRevision);
 
       const deleted = await store.delete(`${p}a`, updated.modRevision);
@@ -134,8 +140,8 @@ export function storeContract(backend: ContractBackend): void {
       );
       assert.equal(await store.currentRevision(), rev);
       assert.equal(await store.get(`${p}d`), undefined, 'no op of a failed transaction may be applied');
-      assert.equal(valueOf(await store.get(`${p}b`)), 'b1');
-      assert.equal(valueOf(await store.get(`${p}a`)), 'a2');
+      assert.equal(valueOfKv(await store.get(`${p}b`)), 'b1');
+      assert.equal(valueOfKv(await store.get(`${p}a`)), 'a2');
 
       await expectStoreError(
         store.txn([
@@ -298,12 +304,16 @@ export function storeContract(backend: ContractBackend): void {
         const key = `${p}${i % 6}`;
         const current = kvs.get(key);
         if (current && i % 5 === 0) {
-          const { revision, results } = await store.txn([{ op: 'delete', key, modRevision: current.modRevision }]);
+          const { revision, results } = await store.txn([
+            { op: 'delete', key, modRevision: current.modRevision },
+          ]);
           assert.equal(results[0]?.key, key);
           kvs.delete(key);
           written.push({ rev: revision, key, type: 'delete' });
         } else {
-          const kv = current ? await store.update(key, `v${i}`, current.modRevision) : await store.create(key, `v${i}`);
+          const kv = current
+            ? await store.update(key, `v${i}`, current.modRevision)
+            : await store.create(key, `v${i}`);
           kvs.set(key, kv);
           written.push({ rev: kv.modRevision, key, type: 'put' });
         }
@@ -312,7 +322,11 @@ export function storeContract(backend: ContractBackend): void {
       for (const start of [written[0]!.rev - 1, written[10]!.rev, written[33]!.rev, last - 1]) {
         const events = await collectUntil(store.watch(p, start), last);
         assert.deepEqual(
-          events.map((e) => ({ rev: eventRevision(e), key: e.type === 'put' ? e.kv.key : e.key, type: e.type })),
+          events.map((e) => ({
+            rev: eventRevision(e),
+            key: e.type === 'put' ? e.kv.key : e.key,
+            type: e.type,
+          })),
           written.filter((w) => w.rev > start),
           `resume after ${start}`,
         );
@@ -339,7 +353,9 @@ export function storeContract(backend: ContractBackend): void {
       const store = await backend.open();
       const p = freshPrefix();
       const rev = await store.currentRevision();
-      const watchers = Array.from({ length: 20 }, (_, i) => store.watch(i % 2 ? `${p}odd/` : `${p}even/`, rev));
+      const watchers = Array.from({ length: 20 }, (_, i) =>
+        store.watch(i % 2 ? `${p}odd/` : `${p}even/`, rev),
+      );
       const a = await store.create(`${p}odd/1`, 'x');
       const b = await store.create(`${p}even/1`, 'y');
       const c = await store.update(`${p}odd/1`, 'x2', a.modRevision);
@@ -431,7 +447,7 @@ export function storeContract(backend: ContractBackend): void {
       assert.ok(next.modRevision > rev);
       store = await backend.restart(store);
       assert.ok((await store.currentRevision()) >= next.modRevision);
-      assert.equal(valueOf(await store.get(`${p}b`)), '2');
+      assert.equal(valueOfKv(await store.get(`${p}b`)), '2');
       assert.equal(await store.get(`${p}a`), undefined);
     });
 
@@ -444,7 +460,10 @@ export function storeContract(backend: ContractBackend): void {
       const err = await expectStoreError(store.create(`${p}huge`, `${big}y`), 'TooLarge');
       assert.match(err.message, /1\.5 MiB/);
       // Multi-byte characters count as bytes, not characters.
-      await expectStoreError(store.update(`${p}big`, 'é'.repeat(MAX_VALUE_BYTES / 2 + 1), kv.modRevision), 'TooLarge');
+      await expectStoreError(
+        store.update(`${p}big`, 'é'.repeat(MAX_VALUE_BYTES / 2 + 1), kv.modRevision),
+        'TooLarge',
+      );
       assert.equal(await store.get(`${p}huge`), undefined);
     });
   });

@@ -48,7 +48,10 @@ export function checkTxn(ops: TxnOp[]): void {
     throw new StoreError('InvalidArgument', 'a transaction needs at least one operation');
   }
   if (ops.length > 128) {
-    throw new StoreError('InvalidArgument', `a transaction may hold at most 128 operations, got ${ops.length}`);
+    throw new StoreError(
+      'InvalidArgument',
+      `a transaction may hold at most 128 operations, got ${ops.length}`,
+    );
   }
   const seen = new Set<string>();
   for (const op of ops) {
@@ -101,7 +104,9 @@ export function preconditionHolds(op: TxnOp, actualModRevision: number): boolean
     case 'update':
       return actualModRevision !== 0 && actualModRevision === op.modRevision;
     case 'delete':
-      return actualModRevision !== 0 && (op.modRevision === undefined || op.modRevision === actualModRevision);
+      return (
+        actualModRevision !== 0 && (op.modRevision === undefined || op.modRevision === actualModRevision)
+      );
     case 'check':
       return actualModRevision === op.modRevision;
   }

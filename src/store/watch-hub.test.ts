@@ -16,7 +16,11 @@ function fakeHistory(events: WatchEvent[], options: { compacted?: number; overru
     },
     async *replay(prefix, after, upTo) {
       const wanted = events.filter(
-        (e) => eventRevision(e) > after && (options.overrun || eventRevision(e) <= upTo) && e.type === 'put' && e.kv.key.startsWith(prefix),
+        (e) =>
+          eventRevision(e) > after &&
+          (options.overrun || eventRevision(e) <= upTo) &&
+          e.type === 'put' &&
+          e.kv.key.startsWith(prefix),
       );
       for (const e of wanted) {
         await new Promise<void>((r) => gates.push(r));

@@ -7,7 +7,14 @@
  * delivery, skipping anything it already delivered. This is what keeps 1,000 watchers cheap:
  * the backend produces one stream, not one per watcher.
  */
-import { eventKey, eventRevision, StoreError, type Watch, type WatchEvent, type WatchOptions } from './store.js';
+import {
+  eventKey,
+  eventRevision,
+  StoreError,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
+} from './store.js';
 
 /** Where a watcher that starts behind the hub gets the events it missed. */
 export interface HistorySource {
@@ -90,7 +97,12 @@ export class WatchHub {
       return w;
     }
     if (!Number.isSafeInteger(afterRevision) || afterRevision < 0) {
-      w.fail(new StoreError('InvalidArgument', `watch revision must be a non-negative integer, got ${afterRevision}`));
+      w.fail(
+        new StoreError(
+          'InvalidArgument',
+          `watch revision must be a non-negative integer, got ${afterRevision}`,
+        ),
+      );
       return w;
     }
     if (options.signal) {
@@ -121,7 +133,9 @@ export class WatchHub {
       w.goLive();
     } catch (err) {
       w.fail(
-        err instanceof StoreError ? err : new StoreError('Unavailable', `watch replay failed: ${String(err)}`),
+        err instanceof StoreError
+          ? err
+          : new StoreError('Unavailable', `watch replay failed: ${String(err)}`),
       );
     }
   }

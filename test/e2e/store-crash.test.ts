@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { valueFor } from '../support/crash-values.js';
 
@@ -44,7 +44,9 @@ function runAndKill(dataDir: string, round: string, killAfterAcks: number): Prom
   });
 }
 
-it('keeps every acknowledged write and no partial transaction across 20 kill -9s', { timeout: 300_000 }, async () => {
+it('keeps every acknowledged write and no partial transaction across 20 kill -9s', {
+  timeout: 300_000,
+}, async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-crash-'));
   try {
     let lastRevision = 0;

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { checkKey, checkRevision, checkTxn, listPlan, prefixEnd, encodeContinue } from '../keys.js';
+import { checkKey, checkRevision, checkTxn, encodeContinue, listPlan, prefixEnd } from '../keys.js';
 import {
   type KeyValue,
   type ListOptions,
@@ -75,7 +75,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
         resolve(msg.revision);
       }
     };
-    const onError = (err: Error) => reject(new StoreError('Unavailable', `cannot open store at ${file}: ${err.message}`));
+    const onError = (err: Error) =>
+      reject(new StoreError('Unavailable', `cannot open store at ${file}: ${err.message}`));
     worker.on('message', onMessage);
     worker.once('error', onError);
   });
@@ -117,7 +118,9 @@ export class SqliteStore implements Store {
            AND NOT EXISTS (SELECT 1 FROM log n WHERE n.key = l.key AND n.rev > l.rev AND n.rev <= ?)
          ORDER BY l.key LIMIT ?`,
       ),
-      count: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM kv WHERE key >= ? AND key < ?'),
+      count: db.prepare<[string, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM kv WHERE key >= ? AND key < ?',
+      ),
       replay: db.prepare<[number, number, string, string, number], RowLog>(
         `SELECT l.id, l.rev, l.key, l.deleted, l.create_rev, l.prev_rev, l.value,
                 p.value AS prev_value, p.create_rev AS prev_create
@@ -132,7 +135,9 @@ export class SqliteStore implements Store {
     };
     this.hub = new WatchHub(startRevision, history);
     worker.on('message', (msg: WriterReply) => this.onReply(msg));
-    worker.on('error', (err) => this.fail(new StoreError('Unavailable', `store writer failed: ${err.message}`)));
+    worker.on('error', (err) =>
+      this.fail(new StoreError('Unavailable', `store writer failed: ${err.message}`)),
+    );
     worker.on('exit', (code) => {
       if (!this.closed) this.fail(new StoreError('Unavailable', `store writer exited with code ${code}`));
     });
@@ -251,7 +256,8 @@ export class SqliteStore implements Store {
   private onReply(msg: WriterReply): void {
     switch (msg.type) {
       case 'batch':
-        return this.onBatch(msg.outcomes);
+        this.onBatch(msg.outcomes);
+        return;
       case 'failed': {
         if (msg.id === 0) {
           const batch = this.inFlight ?? [];
@@ -418,7 +424,11 @@ function toEvent(row: RowLog): WatchEvent {
   if (row.deleted) {
     return { type: 'delete', key: row.key, revision: row.rev, prev: prev! };
   }
-  const kv: KeyValue = { key: row.key, value: row.value ?? '', createRevision: row.create_rev, modRevision: row.rev };
+  const kv: KeyValue = {
+    key: row.key,
+    value: row.value ?? '',
+    createRevision: row.create_rev,
+    modRevision: row.rev,
+  };
   return prev ? { type: 'put', kv, prev } : { type: 'put', kv };
 }
-

@@ -1,0 +1,15 @@
+/**
+ * The `shoal` command line: one binary for the server, the agents and the user's commands.
+ * Each verb lives in commands/<verb>.ts and registers itself here.
+ */
+import { Command } from 'commander';
+import { registerUp } from './commands/up.js';
+
+const program = new Command()
+  .name('shoal')
+  .description('Shoal: a Kubernetes-compatible container orchestrator, as light as Docker Swarm to run')
+  .showHelpAfterError();
+
+registerUp(program);
+
+await program.parseAsync(process.argv);
