@@ -1,0 +1,25 @@
+/**
+ * The one object envelope every kind shares: apiVersion, kind, metadata, then the kind's own
+ * fields (spec, status, data, ...). Typed views of particular kinds come from `kubernetes-types`.
+ */
+import type { ObjectMeta, OwnerReference } from 'kubernetes-types/meta/v1';
+
+export type { ObjectMeta, OwnerReference };
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface KubeList<T extends KubeObject = KubeObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
