@@ -22,6 +22,7 @@ export type StatusReason =
   | 'TooManyRequests'
   | 'Timeout'
   | 'ServiceUnavailable'
+  | 'NotImplemented'
   | 'InternalError';
 
 export interface StatusCause {
@@ -147,6 +148,9 @@ export const errors = {
   tooManyRequests: (message: string) => statusError(429, 'TooManyRequests', message),
   timeout: (message: string) => statusError(504, 'Timeout', message),
   unavailable: (message: string) => statusError(503, 'ServiceUnavailable', message),
+  /** A subresource Shoal does not serve yet. */
+  notImplemented: (what: string) =>
+    statusError(501, 'NotImplemented', `${what} is not implemented by this server yet`),
   internal: (message: string) => statusError(500, 'InternalError', `Internal error occurred: ${message}`),
   invalid: (t: Target & { kind: string }, fieldErrors: FieldError[]) => {
     const list = fieldErrors.map(formatFieldError);

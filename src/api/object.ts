@@ -2,9 +2,13 @@
  * The one object envelope every kind shares: apiVersion, kind, metadata, then the kind's own
  * fields (spec, status, data, ...). Typed views of particular kinds come from `kubernetes-types`.
  */
-import type { ObjectMeta, OwnerReference } from 'kubernetes-types/meta/v1';
+import type { OwnerReference, ObjectMeta as ReadonlyObjectMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { ObjectMeta, OwnerReference };
+export type { OwnerReference };
+
+/** `kubernetes-types` marks the fields the server owns read-only; the server is the one writing them. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export type ObjectMeta = Mutable<ReadonlyObjectMeta>;
 
 export interface KubeObject {
   apiVersion: string;

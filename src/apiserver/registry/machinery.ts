@@ -1,0 +1,35 @@
+/**
+ * The per-kind knowledge the generic storage calls into: defaults, validation, schema-driven
+ * field checks, patch engines and managedFields bookkeeping. Injected so that the storage logic
+ * is tested with fakes and each piece lives in the folder that owns it.
+ */
+import type { FieldError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+import type { ResourceDef } from '../../api/resources.js';
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export interface PatchRequest {
+  type: PatchType;
+  body: string;
+  fieldManager?: string;
+  force?: boolean;
+}
+
+export interface Machinery {
+  applyDefaults(def: ResourceDef, obj: KubeObject): void;
+  validate(def: ResourceDef, obj: KubeObject, old?: KubeObject): FieldError[];
+  /** Fields of `obj` its schema does not declare, as Kubernetes names them (`spec.foo`). */
+  unknownFields(def: ResourceDef, obj: KubeObject): string[];
+  /** Apply a patch to `current` (undefined: absent, only apply may create). Never mutates inputs. */
+  patch(def: ResourceDef, current: KubeObject | undefined, patch: PatchRequest, now: Date): KubeObject;
+  /** Record `manager`'s ownership of what changed between `old` and `updated`. */
+  trackUpdate(
+    def: ResourceDef,
+    old: KubeObject | undefined,
+    updated: KubeObject,
+    manager: string,
+    now: Date,
+    subresource?: string,
+  ): KubeObject;
+}

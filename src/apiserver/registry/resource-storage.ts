@@ -1,0 +1,603 @@
+/**
+ * The generic REST storage behind every kind: turns API verbs into store transactions with
+ * Kubernetes semantics (metadata the server owns, generation, the spec/status split, optimistic
+ * concurrency on resourceVersion, graceful deletion and finalizers, dry runs).
+ */
+import { randomUUID } from 'node:crypto';
+import { errors, type FieldError, fromStoreError, type Target } from '../../api/errors.js';
+import { type FieldRequirement, fieldsMatch } from '../../api/fields.js';
+import { matches, type Requirement } from '../../api/labels.js';
+import type { KubeList, KubeObject } from '../../api/object.js';
+import { apiVersionOf, lookupResource, type ResourceDef } from '../../api/resources.js';
+import { encodeContinue } from '../../store/keys.js';
+import { isStoreError, type KeyValue, type Store } from '../../store/store.js';
+import { collectionPrefix, objectKey } from './keys.js';
+import type { Machinery, PatchRequest } from './machinery.js';
+import { strategyFor } from './strategies.js';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  fieldValidation?: FieldValidation;
+  /** Fields the request body gave twice (found while decoding). */
+  duplicateFields?: string[];
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  /** 201 for a new object, 200 otherwise. */
+  created: boolean;
+  warnings: string[];
+}
+
+export interface MutateOptions extends WriteOptions {
+  subresource?: 'status';
+  /** The resourceVersion the client based its change on; a different one is a conflict. */
+  expected?: number;
+  /** Create the object when it does not exist (server-side apply). */
+  mayCreate?: boolean;
+  /** A server-internal write (e.g. binding): may change status and fields users cannot. */
+  internal?: boolean;
+}
+
+export interface ListOptions {
+  labels?: Requirement[];
+  fields?: FieldRequirement[];
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** True when the object is gone; false when it waits for finalizers or graceful termination. */
+  deleted: boolean;
+}
+
+const MAX_RETRIES = 16;
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const NAMESPACE_DEF = lookupResource('', 'v1', 'namespaces')!;
+const POD_DEF = lookupResource('', 'v1', 'pods')!;
+
+export function nowTimestamp(now: Date): string {
+  return `${now.toISOString().slice(0, 19)}Z`;
+}
+
+export function decodeObject(kv: KeyValue): KubeObject {
+  const obj = JSON.parse(kv.value) as KubeObject;
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
+export function encodeObject(obj: KubeObject): string {
+  return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
+}
+
+function target(def: ResourceDef, name?: string): Target {
+  return { group: def.group, resource: def.resource, kind: def.kind, ...(name ? { name } : {}) };
+}
+
+function parseResourceVersion(rv: string | undefined, what = 'resourceVersion'): number | undefined {
+  if (rv === undefined || rv === '') return undefined;
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid ${what}: "${rv}" is not a number`);
+  return Number(rv);
+}
+
+/** Everything but metadata and status: a change here is a spec change. */
+function specOf(obj: KubeObject): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
+export class ResourceStorage {
+  constructor(
+    private readonly store: Store,
+    private readonly machinery: Machinery,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  // ---- reads -----------------------------------------------------------------------------------
+
+  async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const kv = await this.store.get(objectKey(def, namespace, name));
+    if (!kv) throw errors.notFound(target(def, name));
+    return decodeObject(kv);
+  }
+
+  async list(def: ResourceDef, namespace: string | undefined, options: ListOptions = {}): Promise<KubeList> {
+    const prefix = collectionPrefix(def, namespace);
+    const filtering = (options.labels?.length ?? 0) > 0 || (options.fields?.length ?? 0) > 0;
+    const limit = options.limit && options.limit > 0 ? options.limit : 0;
+    let revision: number | undefined;
+    const rv = parseResourceVersion(options.resourceVersion);
+    if (options.resourceVersionMatch === 'Exact') {
+      if (rv === undefined) throw errors.badRequest('resourceVersionMatch=Exact needs a resourceVersion');
+      revision = rv;
+    } else if (rv !== undefined && rv > 0) {
+      const current = await this.store.currentRevision();
+      if (rv > current) {
+        throw errors.timeout(`Too large resource version: ${rv}, current: ${current}`);
+      }
+    }
+    const items: KubeObject[] = [];
+    let token = options.continue;
+    let next: string | undefined;
+    let listRevision = 0;
+    try {
+      for (;;) {
+        const page = await this.store.list(prefix, {
+          ...(limit ? { limit: filtering ? Math.max(limit, 500) : limit } : {}),
+          ...(token ? { continue: token } : {}),
+          ...(revision !== undefined && !token ? { revision } : {}),
+        });
+        listRevision = page.revision;
+        let stoppedAt: KeyValue | undefined;
+        for (const kv of page.items) {
+          const obj = decodeObject(kv);
+          if (filtering && !this.selects(obj, options)) continue;
+          items.push(obj);
+          if (limit && items.length === limit) {
+            stoppedAt = kv;
+            break;
+          }
+        }
+        if (stoppedAt) {
+          const lastOfPage = page.items[page.items.length - 1];
+          if (stoppedAt !== lastOfPage || page.continue) {
+            next = encodeContinue({ rev: page.revision, key: stoppedAt.key, prefix });
+          }
+          break;
+        }
+        if (!page.continue) break;
+        token = page.continue;
+      }
+    } catch (err) {
+      if (isStoreError(err, 'Expired') && options.continue) {
+        throw errors.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      if (isStoreError(err, 'InvalidArgument') && options.continue) {
+        throw errors.badRequest(`invalid continue token: ${(err as Error).message}`);
+      }
+      throw fromStoreError(err, target(def));
+    }
+    const list: KubeList = {
+      apiVersion: apiVersionOf(def),
+      kind: def.listKind,
+      metadata: { resourceVersion: String(listRevision) },
+      items,
+    };
+    if (next) list.metadata.continue = next;
+    return list;
+  }
+
+  selects(obj: KubeObject, options: { labels?: Requirement[]; fields?: FieldRequirement[] }): boolean {
+    if (options.labels && !matches(options.labels, obj.metadata.labels)) return false;
+    if (options.fields && !fieldsMatch(options.fields, obj)) return false;
+    return true;
+  }
+
+  // ---- create ----------------------------------------------------------------------------------
+
+  async create(
+    def: ResourceDef,
+    namespace: string | undefined,
+    body: unknown,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const warnings: string[] = [];
+    const obj = this.checkBody(def, namespace, body, undefined, options, warnings);
+    const now = this.clock();
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    if (def.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowTimestamp(now);
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    delete meta.managedFields;
+    const strategy = strategyFor(def);
+    if (strategy.generation) meta.generation = 1;
+    else delete meta.generation;
+    strategy.prepareForCreate(obj);
+    this.machinery.applyDefaults(def, obj);
+    this.validate(def, obj, undefined);
+    if (def.namespaced) await this.checkNamespaceWritable(namespace!);
+    const tracked = this.machinery.trackUpdate(def, undefined, obj, this.manager(options), now);
+    if (options.dryRun) {
+      if (await this.store.get(objectKey(def, namespace, meta.name!))) {
+        throw errors.alreadyExists(target(def, meta.name!));
+      }
+      return { object: tracked, created: true, warnings };
+    }
+    try {
+      const kv = await this.store.create(objectKey(def, namespace, meta.name!), encodeObject(tracked));
+      return { object: decodeObject(kv), created: true, warnings };
+    } catch (err) {
+      throw fromStoreError(err, target(def, meta.name!));
+    }
+  }
+
+  /** Shape checks every write shares: an object of the right kind, fields known to the schema. */
+  private checkBody(
+    def: ResourceDef,
+    namespace: string | undefined,
+    body: unknown,
+    name: string | undefined,
+    options: WriteOptions,
+    warnings: string[],
+  ): KubeObject {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw errors.badRequest(`the request body must be a ${def.kind} object`);
+    }
+    const obj = structuredClone(body) as KubeObject;
+    const apiVersion = apiVersionOf(def);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+      throw errors.badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`,
+      );
+    }
+    if (obj.kind !== undefined && obj.kind !== def.kind) {
+      throw errors.badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`,
+      );
+    }
+    obj.apiVersion = apiVersion;
+    obj.kind = def.kind;
+    if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) {
+      if (obj.metadata !== undefined) throw errors.badRequest('metadata must be an object');
+      obj.metadata = {};
+    }
+    if (def.namespaced && obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace) {
+      throw errors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    if (name !== undefined && obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw errors.badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    }
+    if (name !== undefined) obj.metadata.name = name;
+    const mode = options.fieldValidation ?? 'Warn';
+    if (mode !== 'Ignore') {
+      const problems = [
+        ...(options.duplicateFields ?? []).map((f) => `duplicate field "${f}"`),
+        ...this.machinery.unknownFields(def, obj).map((f) => `unknown field "${f}"`),
+      ];
+      if (problems.length > 0) {
+        if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${problems.join(', ')}`);
+        warnings.push(...problems);
+      }
+    }
+    return obj;
+  }
+
+  private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): void {
+    const problems: FieldError[] = this.machinery.validate(def, obj, old);
+    if (problems.length > 0) {
+      throw errors.invalid({ ...target(def, obj.metadata.name), kind: def.kind }, problems);
+    }
+  }
+
+  private async checkNamespaceWritable(namespace: string): Promise<void> {
+    const kv = await this.store.get(objectKey(NAMESPACE_DEF, undefined, namespace));
+    if (!kv) throw errors.notFound({ resource: 'namespaces', name: namespace });
+    const ns = JSON.parse(kv.value) as KubeObject;
+    if (ns.metadata.deletionTimestamp) {
+      throw errors.forbidden(
+        { resource: 'namespaces', name: namespace },
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+    }
+  }
+
+  private manager(options: WriteOptions): string {
+    return options.fieldManager || 'unknown';
+  }
+
+  // ---- update and patch ------------------------------------------------------------------------
+
+  /** PUT: replace the object (or, for `subresource: 'status'`, only its status). */
+  async update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    options: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<WriteResult> {
+    const warnings: string[] = [];
+    const incoming = this.checkBody(def, namespace, body, name, options, warnings);
+    const expected = parseResourceVersion(incoming.metadata.resourceVersion);
+    return this.mutate(
+      def,
+      namespace,
+      name,
+      (current) => {
+        if (!current) return incoming;
+        return options.subresource === 'status' ? withStatusFrom(current, incoming) : incoming;
+      },
+      { ...options, ...(expected !== undefined ? { expected } : {}) },
+      warnings,
+    );
+  }
+
+  /** PATCH: apply a patch document to the current object; server-side apply may create. */
+  async patch(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    patch: PatchRequest,
+    options: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<WriteResult> {
+    const warnings: string[] = [];
+    return this.mutate(
+      def,
+      namespace,
+      name,
+      (current) => {
+        const patched = this.machinery.patch(def, current, patch, this.clock());
+        const checked = this.checkBody(def, namespace, patched, name, options, warnings);
+        const rv = checked.metadata.resourceVersion;
+        if (current && rv && rv !== current.metadata.resourceVersion) {
+          // A resourceVersion in the patch is a precondition.
+          throw errors.conflict(target(def, name));
+        }
+        if (!current) return checked;
+        return options.subresource === 'status' ? withStatusFrom(current, checked) : checked;
+      },
+      { ...options, mayCreate: patch.type === 'apply' },
+      warnings,
+    );
+  }
+
+  /**
+   * Read, compute the new object, write with compare-and-swap; on a conflict the user did not
+   * cause (no expected resourceVersion), read again and retry. `compute` gets a fresh copy.
+   */
+  async mutate(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    compute: (current: KubeObject | undefined) => KubeObject,
+    options: MutateOptions = {},
+    warnings: string[] = [],
+  ): Promise<WriteResult> {
+    const { expected, mayCreate = false } = options;
+    const key = objectKey(def, namespace, name);
+    const strategy = strategyFor(def);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) {
+        if (!(strategy.allowCreateOnUpdate || mayCreate) || options.subresource) {
+          throw errors.notFound(target(def, name));
+        }
+        const created = compute(undefined);
+        const result = await this.create(def, namespace, created, { ...options, fieldValidation: 'Ignore' });
+        return { ...result, warnings: [...warnings, ...result.warnings] };
+      }
+      const current = decodeObject(kv);
+      if (expected !== undefined && expected !== kv.modRevision) throw errors.conflict(target(def, name));
+      const next = compute(current);
+      const now = this.clock();
+      this.carryServerFields(
+        def,
+        current,
+        next,
+        options.subresource === 'status' || options.internal === true,
+      );
+      this.machinery.applyDefaults(def, next);
+      // Server-internal writes (binding) may set fields users cannot change; check them as new.
+      this.validate(def, next, options.internal ? undefined : current);
+      const tracked = this.machinery.trackUpdate(
+        def,
+        current,
+        next,
+        this.manager(options),
+        now,
+        options.subresource,
+      );
+      // Finalizers all gone from an object being deleted: the delete completes now.
+      const finish =
+        Boolean(tracked.metadata.deletionTimestamp) &&
+        !tracked.metadata.finalizers?.length &&
+        (tracked.metadata.deletionGracePeriodSeconds ?? 0) === 0 &&
+        !(def.kind === 'Namespace' && namespaceFinalizers(tracked).length > 0);
+      if (options.dryRun) return { object: tracked, created: false, warnings };
+      const encoded = encodeObject(tracked);
+      if (encoded === kv.value) return { object: current, created: false, warnings };
+      try {
+        if (finish) {
+          await this.store.delete(key, kv.modRevision);
+          return { object: tracked, created: false, warnings };
+        }
+        const written = await this.store.update(key, encoded, kv.modRevision);
+        return { object: decodeObject(written), created: false, warnings };
+      } catch (err) {
+        if (isStoreError(err, 'Conflict') && expected === undefined) continue;
+        throw fromStoreError(err, target(def, name));
+      }
+    }
+    throw errors.conflict(target(def, name), 'too many concurrent changes; please try again');
+  }
+
+  /** Fields a client cannot change by writing the object: the server's metadata, and the other half of the spec/status split. */
+  private carryServerFields(
+    def: ResourceDef,
+    current: KubeObject,
+    next: KubeObject,
+    statusOnly: boolean,
+  ): void {
+    const m = next.metadata;
+    const c = current.metadata;
+    m.name = c.name;
+    if (def.namespaced) m.namespace = c.namespace;
+    else delete m.namespace;
+    m.uid = c.uid;
+    m.creationTimestamp = c.creationTimestamp;
+    m.resourceVersion = c.resourceVersion;
+    if (c.deletionTimestamp) {
+      m.deletionTimestamp = c.deletionTimestamp;
+      m.deletionGracePeriodSeconds = c.deletionGracePeriodSeconds;
+    } else {
+      delete m.deletionTimestamp;
+      delete m.deletionGracePeriodSeconds;
+    }
+    if (def.hasStatus && !statusOnly) {
+      if (current.status === undefined) delete next.status;
+      else next.status = current.status;
+    }
+    const strategy = strategyFor(def);
+    if (strategy.generation) {
+      const generation = c.generation ?? 1;
+      m.generation = specOf(next) === specOf(current) ? generation : generation + 1;
+    } else if (c.generation !== undefined) {
+      m.generation = c.generation;
+    } else {
+      delete m.generation;
+    }
+  }
+
+  /** pods/binding: assign a pod to a node, once. */
+  async bind(
+    namespace: string,
+    name: string,
+    node: string,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const def = POD_DEF;
+    return this.mutate(
+      def,
+      namespace,
+      name,
+      (current) => {
+        const pod = current!;
+        const spec = (pod.spec ?? {}) as { nodeName?: string };
+        if (spec.nodeName) {
+          throw errors.conflict(
+            target(def, name),
+            `pod ${name} is already assigned to node "${spec.nodeName}"`,
+          );
+        }
+        if (pod.metadata.deletionTimestamp) {
+          throw errors.conflict(
+            target(def, name),
+            `pod ${name} is being deleted, cannot be assigned to a host`,
+          );
+        }
+        const status = (pod.status ?? {}) as { conditions?: { type: string }[] };
+        const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+        conditions.push({
+          type: 'PodScheduled',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: nowTimestamp(this.clock()),
+        } as never);
+        return { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
+      },
+      { ...options, internal: true },
+    );
+  }
+
+  // ---- delete ----------------------------------------------------------------------------------
+
+  async delete(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<DeleteResult> {
+    const key = objectKey(def, namespace, name);
+    const strategy = strategyFor(def);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw errors.notFound(target(def, name));
+      const current = decodeObject(kv);
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata.uid) {
+        throw errors.conflict(
+          target(def, name),
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+        );
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw errors.conflict(
+          target(def, name),
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        );
+      }
+      const next = structuredClone(current);
+      const meta = next.metadata;
+      const finalizers = new Set(meta.finalizers ?? []);
+      if (options.propagationPolicy === 'Orphan') finalizers.add('orphan');
+      if (options.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
+      // A namespace's contents go before the namespace itself (its spec.finalizers).
+      const namespaceContents = def.kind === 'Namespace' && namespaceFinalizers(next).length > 0;
+      if (namespaceContents) next.status = { ...(next.status as object), phase: 'Terminating' };
+      const previousGrace = meta.deletionTimestamp ? (meta.deletionGracePeriodSeconds ?? 0) : undefined;
+      // Already terminating: a shorter grace period may hurry it, a longer one changes nothing.
+      const grace = Math.min(
+        strategy.gracePeriod(current, options.gracePeriodSeconds),
+        previousGrace ?? Infinity,
+      );
+      const waits = finalizers.size > 0 || grace > 0 || namespaceContents;
+      if (options.dryRun) return { object: current, deleted: !waits };
+      const unchanged =
+        previousGrace !== undefined &&
+        grace === previousGrace &&
+        finalizers.size === (meta.finalizers ?? []).length &&
+        (!namespaceContents || (current.status as { phase?: string } | undefined)?.phase === 'Terminating');
+      if (waits && unchanged) return { object: current, deleted: false };
+      try {
+        if (!waits) {
+          await this.store.delete(key, kv.modRevision);
+          return { object: current, deleted: true };
+        }
+        if (previousGrace === undefined || grace < previousGrace) {
+          meta.deletionTimestamp = nowTimestamp(new Date(this.clock().getTime() + grace * 1000));
+        }
+        meta.deletionGracePeriodSeconds = grace;
+        if (finalizers.size > 0) meta.finalizers = [...finalizers];
+        const written = await this.store.update(key, encodeObject(next), kv.modRevision);
+        return { object: decodeObject(written), deleted: false };
+      } catch (err) {
+        if (isStoreError(err, 'Conflict')) continue;
+        if (isStoreError(err, 'NotFound')) throw errors.notFound(target(def, name));
+        throw fromStoreError(err, target(def, name));
+      }
+    }
+    throw errors.conflict(target(def, name), 'too many concurrent changes; please try again');
+  }
+}
+
+function namespaceFinalizers(ns: KubeObject): string[] {
+  return (ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+}
+
+/** Status subresource writes: everything from `current` but the status. */
+function withStatusFrom(current: KubeObject, incoming: KubeObject): KubeObject {
+  const next = structuredClone(current);
+  if (incoming.status === undefined) delete next.status;
+  else next.status = incoming.status;
+  return next;
+}
+
+function generateName(base: string): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return `${base}${suffix}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * The API server's request pipeline: authenticate → route → handle, with every failure turned
+ * into a Kubernetes Status. Transport (TLS, ports) is the caller's: `handle` fits any node:http(s)
+ * server, so tests may also drive it over plain HTTP.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, errors } from '../api/errors.js';
+import type { Store } from '../store/store.js';
+import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
+import type { Machinery } from './registry/machinery.js';
+import { ResourceStorage } from './registry/resource-storage.js';
+import { ResourceHandler, type TablePrinter } from './resource-handler.js';
+import { parsePath } from './routes.js';
+import { WatchServer, type WatchSettings } from './watch.js';
+
+/** Serves a non-resource path (discovery, OpenAPI), or returns undefined to pass. */
+export type PathHandler = (req: ApiRequest) => ApiResponse | undefined | Promise<ApiResponse | undefined>;
+
+export interface ApiServerOptions {
+  store: Store;
+  machinery: Machinery;
+  printTable: TablePrinter;
+  /** Who is calling; undefined answers 401. */
+  authenticate: (req: IncomingMessage) => UserInfo | undefined | Promise<UserInfo | undefined>;
+  pathHandlers?: PathHandler[];
+  watch?: WatchSettings;
+  now?: () => Date;
+  /** Called for failures that are the server's fault (5xx). */
+  onError?: (err: unknown, req: IncomingMessage) => void;
+}
+
+const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+
+export class ApiServer {
+  readonly storage: ResourceStorage;
+  private readonly resources: ResourceHandler;
+
+  constructor(private readonly options: ApiServerOptions) {
+    const now = options.now ?? (() => new Date());
+    this.storage = new ResourceStorage(options.store, options.machinery, now);
+    const watches = new WatchServer(options.store, this.storage, options.watch);
+    this.resources = new ResourceHandler({
+      storage: this.storage,
+      watches,
+      printTable: options.printTable,
+      now,
+    });
+  }
+
+  /** The node:http request listener. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.serve(req, res).catch((err) => this.fail(req, res, err));
+  };
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = url.pathname;
+    const user = await this.options.authenticate(req);
+    if (!user) {
+      // Health probes answer without credentials, as Kubernetes' do for anonymous checks.
+      if (HEALTH_PATHS.has(path) && req.method === 'GET') return sendText(res, 200, 'ok');
+      throw errors.unauthorized();
+    }
+    const route = parsePath(path);
+    if (route.type === 'resource') return this.resources.handle(req, res, route.route, url.searchParams);
+    if (route.type === 'unknown') throw errors.pathNotFound(path);
+    if (
+      HEALTH_PATHS.has(path) ||
+      path.startsWith('/healthz/') ||
+      path.startsWith('/livez/') ||
+      path.startsWith('/readyz/')
+    ) {
+      return sendText(res, 200, 'ok');
+    }
+    const apiReq: ApiRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: url.searchParams,
+      headers: req.headers,
+      user,
+    };
+    for (const handler of this.options.pathHandlers ?? []) {
+      const answer = await handler(apiReq);
+      if (answer) return sendResponse(res, answer);
+    }
+    throw errors.pathNotFound(path);
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const apiErr =
+      err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err));
+    if (apiErr.code >= 500) this.options.onError?.(err, req);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // A body we refused to read must not be parsed as the next request.
+    if (apiErr.code === 413) headers.connection = 'close';
+    res.writeHead(apiErr.code, headers);
+    res.end(JSON.stringify(apiErr.status));
+  }
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+function sendResponse(res: ServerResponse, answer: ApiResponse): void {
+  const headers = { ...answer.headers };
+  let body: string | Buffer;
+  if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) {
+    body = answer.body;
+  } else {
+    body = JSON.stringify(answer.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  res.writeHead(answer.status, headers);
+  res.end(body);
+}

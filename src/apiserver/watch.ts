@@ -1,0 +1,182 @@
+/**
+ * Watch over HTTP, as Kubernetes streams it: one JSON object per line
+ * (`{"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}`), label and field selectors
+ * applied to both the old and the new state so an object moving out of a selector shows up as
+ * DELETED, periodic bookmarks, and `410 Gone` as an ERROR event when history is compacted.
+ *
+ * Store events are shared by every watcher of a prefix, so their decoded objects and serialized
+ * lines are computed once per event, not once per watcher.
+ */
+import type { ServerResponse } from 'node:http';
+import { errors, type Status } from '../api/errors.js';
+import type { FieldRequirement } from '../api/fields.js';
+import type { Requirement } from '../api/labels.js';
+import type { KubeObject } from '../api/object.js';
+import { apiVersionOf, type ResourceDef } from '../api/resources.js';
+import { eventRevision, isStoreError, type Store, type WatchEvent } from '../store/store.js';
+import { collectionPrefix } from './registry/keys.js';
+import { decodeObject, type ResourceStorage } from './registry/resource-storage.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchRequest {
+  def: ResourceDef;
+  namespace: string | undefined;
+  labels?: Requirement[];
+  fields?: FieldRequirement[];
+  resourceVersion?: string;
+  allowBookmarks: boolean;
+  timeoutSeconds?: number;
+  /** Render an object for the wire (plain JSON, or a one-row Table). */
+  render?: (obj: KubeObject) => unknown;
+}
+
+export interface WatchSettings {
+  bookmarkIntervalMs: number;
+  /** Server-side limit for watches that set no timeout (randomised up to twice this, as Kubernetes does). */
+  defaultTimeoutSeconds: number;
+}
+
+interface Decoded {
+  obj?: KubeObject;
+  prev?: KubeObject;
+  objJson?: string;
+  prevJson?: string;
+}
+
+const decodedEvents = new WeakMap<WatchEvent, Decoded>();
+
+function decodeEvent(e: WatchEvent): Decoded {
+  let d = decodedEvents.get(e);
+  if (!d) {
+    d = {};
+    if (e.type === 'put') {
+      d.obj = decodeObject(e.kv);
+      if (e.prev) d.prev = decodeObject(e.prev);
+    } else {
+      d.prev = decodeObject(e.prev);
+      // A deleted object is reported at the revision of its deletion.
+      d.obj = { ...d.prev, metadata: { ...d.prev.metadata, resourceVersion: String(e.revision) } };
+    }
+    decodedEvents.set(e, d);
+  }
+  return d;
+}
+
+export class WatchServer {
+  constructor(
+    private readonly store: Store,
+    private readonly storage: ResourceStorage,
+    private readonly settings: WatchSettings = { bookmarkIntervalMs: 60_000, defaultTimeoutSeconds: 1800 },
+  ) {}
+
+  async serve(req: WatchRequest, res: ServerResponse): Promise<void> {
+    const { def, namespace } = req;
+    const selecting = (req.labels?.length ?? 0) > 0 || (req.fields?.length ?? 0) > 0;
+    const selects = (obj: KubeObject | undefined) =>
+      obj !== undefined &&
+      (!selecting || this.storage.selects(obj, { labels: req.labels, fields: req.fields }));
+    const render = req.render;
+
+    // Where to start: a given revision streams what came after it; none (or "0") starts with the
+    // current state as ADDED events.
+    const rv = req.resourceVersion;
+    if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv))
+      throw errors.badRequest(`invalid resourceVersion: "${rv}"`);
+    let start = rv === undefined || rv === '' ? 0 : Number(rv);
+    const initial: KubeObject[] = [];
+    if (start === 0) {
+      const list = await this.storage.list(def, namespace, { labels: req.labels, fields: req.fields });
+      initial.push(...list.items);
+      start = Number(list.metadata.resourceVersion);
+    } else if (start > (await this.store.currentRevision())) {
+      throw errors.timeout(
+        `Too large resource version: ${start}, current: ${await this.store.currentRevision()}`,
+      );
+    }
+
+    const abort = new AbortController();
+    const timeoutSeconds =
+      req.timeoutSeconds && req.timeoutSeconds > 0
+        ? req.timeoutSeconds
+        : this.settings.defaultTimeoutSeconds * (1 + Math.random());
+    const timer = setTimeout(() => abort.abort(), timeoutSeconds * 1000);
+    res.on('close', () => abort.abort());
+
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-cache, private',
+      'transfer-encoding': 'chunked',
+    });
+    res.flushHeaders();
+
+    let lastRevision = start;
+    const write = (line: string) => res.write(line);
+    const writeEvent = (type: WatchEventType, obj: KubeObject, json?: string): boolean => {
+      if (render) return write(`{"type":"${type}","object":${JSON.stringify(render(obj))}}\n`);
+      return write(`{"type":"${type}","object":${json ?? JSON.stringify(obj)}}\n`);
+    };
+    for (const obj of initial) writeEvent('ADDED', obj);
+
+    let bookmarkTimer: NodeJS.Timeout | undefined;
+    if (req.allowBookmarks) {
+      bookmarkTimer = setInterval(() => {
+        const bookmark = {
+          kind: def.kind,
+          apiVersion: apiVersionOf(def),
+          metadata: { resourceVersion: String(lastRevision) },
+        };
+        write(`{"type":"BOOKMARK","object":${JSON.stringify(bookmark)}}\n`);
+      }, this.settings.bookmarkIntervalMs);
+    }
+
+    const watch = this.store.watch(collectionPrefix(def, namespace), start, { signal: abort.signal });
+    try {
+      for await (const batch of watch) {
+        let ok = true;
+        for (const e of batch) {
+          const d = decodeEvent(e);
+          const now = e.type === 'put' ? selects(d.obj) : false;
+          const before = selects(d.prev);
+          let type: WatchEventType | undefined;
+          if (e.type === 'delete') type = before ? 'DELETED' : undefined;
+          else if (now) type = before ? 'MODIFIED' : 'ADDED';
+          else if (before) type = 'DELETED';
+          if (!type) continue;
+          if (!render && !d.objJson) d.objJson = JSON.stringify(d.obj);
+          ok = writeEvent(type, d.obj!, d.objJson);
+        }
+        lastRevision = eventRevision(batch[batch.length - 1]!);
+        if (!ok) await waitForDrain(res, abort.signal);
+      }
+    } catch (err) {
+      if (isStoreError(err, 'Expired')) {
+        const status: Status = errors.gone(
+          `too old resource version: ${start} (${await this.store.compactedRevision().catch(() => 0)})`,
+        ).status;
+        status.reason = 'Expired';
+        write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+      } else if (!isStoreError(err, 'WatcherTooSlow') && !isStoreError(err, 'Closed')) {
+        const status = errors.internal(err instanceof Error ? err.message : String(err)).status;
+        write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+      }
+    } finally {
+      clearTimeout(timer);
+      if (bookmarkTimer) clearInterval(bookmarkTimer);
+      watch.close();
+      if (!res.writableEnded) res.end();
+    }
+  }
+}
+
+function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
