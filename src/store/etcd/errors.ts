@@ -27,7 +27,7 @@ export function isFutureRevisionError(err: unknown): boolean {
  */
 export function neverSent(err: unknown): boolean {
   const message = messageOf(err);
-  return /No connection established|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|failed to connect|circuit breaker is open/i.test(
+  return /No connection established|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|failed to connect|skipped etcd endpoint/i.test(
     message,
   );
 }

@@ -276,6 +276,19 @@ describe('etcd store', () => {
     );
   });
 
+  it('works through a dead endpoint next to a live one', async () => {
+    const store = await open({ endpoints: ['http://127.0.0.1:1', ...etcd.endpoints], prefix: 'failover' });
+    const p = freshPrefix();
+    const watch = store.watch(p, await store.currentRevision());
+    let last = 0;
+    for (let i = 0; i < 40; i++) {
+      const kv = await store.create(`${p}${i}`, String(i));
+      assert.equal((await store.get(kv.key))?.value, String(i));
+      last = kv.modRevision;
+    }
+    assert.equal((await collectUntil(watch, last)).length, 40);
+  });
+
   it('ends watchers and refuses calls with Closed once closed', async () => {
     const store = await open({ prefix: 'closing' });
     const p = freshPrefix();

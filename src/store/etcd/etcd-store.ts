@@ -24,7 +24,6 @@ import {
   CompareTarget,
   Etcd3,
   type ICompare,
-  type IOptions,
   type IRequestOp,
   type ITxnResponse,
   type IWatchResponse,
@@ -61,13 +60,17 @@ import {
   neverSent,
   transient,
 } from './errors.js';
+import { hostBreaker, RUN_ONCE } from './fault-handling.js';
 import { RawWatch } from './raw-watch.js';
 import { RecentEvents } from './recent-events.js';
 
 export interface EtcdStoreOptions {
   /** etcd client URLs, e.g. `['http://127.0.0.1:2379']`. */
   endpoints: string[];
-  /** Prefix of every etcd key the store uses (default ''): store key `k` is etcd key `prefix + k`. */
+  /**
+   * Prefix of every etcd key the store uses (default ''): store key `k` is etcd key `prefix + k`.
+   * Stores sharing one etcd need prefixes that are not prefixes of each other (end them with '/').
+   */
   prefix?: string;
   /** Deadline of each etcd request other than watches (default 10 s). */
   requestTimeoutMs?: number;
@@ -100,24 +103,6 @@ const WATCH_BACKOFF_MAX_MS = 2_000;
 /** etcd sends at most this many revisions in one catch-up response (mvcc watchBatchMaxRevs). */
 const ETCD_WATCH_BATCH_MAX_REVS = 1000;
 
-type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-
-/**
- * etcd3's default fault handling retries every failed call, writes included: a transaction whose
- * reply was lost would be sent again and then fail its own compare. The store decides itself what
- * is safe to retry, so the client runs each call exactly once.
- */
-const NEVER_ABORTED = new AbortController().signal;
-const RUN_ONCE = {
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> => {
-    try {
-      return Promise.resolve(fn({ signal: NEVER_ABORTED }));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
-} as unknown as Policy;
-
 export async function openEtcdStore(options: EtcdStoreOptions): Promise<EtcdStore> {
   const endpoints = options.endpoints;
   if (
@@ -143,7 +128,12 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<EtcdStor
       'grpc.keepalive_timeout_ms': 5_000,
     },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
-    faultHandling: { host: () => RUN_ONCE, global: RUN_ONCE },
+    // Calls run once (the store retries what is safe); with several endpoints, one that just
+    // failed is skipped for a moment.
+    faultHandling: {
+      host: (host) => (endpoints.length > 1 ? hostBreaker(host) : RUN_ONCE),
+      global: RUN_ONCE,
+    },
   });
   const codec = new KeyCodec(prefix);
   const errors = new ErrorMapper(endpoints);
