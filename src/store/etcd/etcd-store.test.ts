@@ -164,6 +164,27 @@ describe('etcd store', () => {
     assert.equal(eventRevision(events[events.length - 1]!), last);
   });
 
+  it('replays catch-up responses larger than gRPC’s default 4 MiB message limit', async () => {
+    const writer = await open({ prefix: 'big' });
+    const p = freshPrefix();
+    const start = await writer.currentRevision();
+    const big = 'x'.repeat(1024 * 1024);
+    let last = 0;
+    for (let i = 0; i < 6; i++) last = (await writer.create(`${p}${i}`, big)).modRevision;
+    const reader = await open({ prefix: 'big' });
+    const events = await collectUntil(reader.watch(p, start), last);
+    assert.equal(events.length, 6);
+    assert.ok(events.every((e) => e.type === 'put' && e.kv.value.length === big.length));
+  });
+
+  it('rejects reads at a future revision as InvalidArgument', async () => {
+    const store = await open({ prefix: 'future' });
+    const current = await store.currentRevision();
+    await assert.rejects(store.list('', { revision: current + 1000 }), (err: unknown) =>
+      isStoreError(err, 'InvalidArgument'),
+    );
+  });
+
   it('ends a replay with nothing under the prefix at the next event there', async () => {
     const store = await open({ prefix: 'quiet', recentEvents: 0 });
     const p = freshPrefix();
