@@ -138,10 +138,23 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<EtcdStor
   const codec = new KeyCodec(prefix);
   const errors = new ErrorMapper(endpoints);
   try {
-    const res = await retrying(true, () =>
-      client.kv.range({ key: codec.probeKey(), count_only: true, serializable: false }),
-    );
-    return new EtcdStore(client, codec, errors, Number(res.header.revision), options.recentEvents);
+    // The global watch starts at etcd's current revision: etcd syncs a watch without a start
+    // revision at once (so no compaction can overtake it), and the header of its `created`
+    // response is the revision the store starts from: history up to it, live events after it.
+    const { watch, revision } = await retrying(true, async () => {
+      const watch = await RawWatch.open(client, { ...codec.range(''), prev_kv: true });
+      try {
+        const created = await withTimeout(watch.next(), timeout, 'waiting for etcd to accept a watch');
+        if (created.canceled || !created.created) {
+          throw new Error(`etcd refused the store's watch (${created.cancel_reason || 'no reason'})`);
+        }
+        return { watch, revision: Number(created.header.revision) };
+      } catch (err) {
+        watch.close();
+        throw err;
+      }
+    });
+    return new EtcdStore(client, codec, errors, revision, watch, options.recentEvents);
   } catch (err) {
     client.close();
     throw errors.map(err, 'opening the store');
@@ -169,6 +182,7 @@ export class EtcdStore implements Store {
     private readonly codec: KeyCodec,
     private readonly errors: ErrorMapper,
     startRevision: number,
+    globalWatch: RawWatch,
     recentEvents?: number,
   ) {
     this.hub = new WatchHub(startRevision, {
@@ -176,8 +190,8 @@ export class EtcdStore implements Store {
       replay: (prefix, after, upTo) => this.replay(prefix, after, upTo),
     });
     this.recent = new RecentEvents(startRevision, recentEvents);
-    this.status = { connected: false, lastRevision: startRevision, reconnects: 0, resyncs: 0 };
-    this.watchLoop = this.runGlobalWatch();
+    this.status = { connected: true, lastRevision: startRevision, reconnects: 0, resyncs: 0 };
+    this.watchLoop = this.runGlobalWatch(globalWatch, startRevision);
   }
 
   get keyPrefix(): string {
@@ -485,15 +499,17 @@ export class EtcdStore implements Store {
    * revision whenever its stream fails, restarted from etcd's current revision (ending every
    * watcher with Expired) when etcd can no longer resume it.
    */
-  private async runGlobalWatch(): Promise<void> {
+  private async runGlobalWatch(initial: RawWatch, initialCreatedAt: number): Promise<void> {
     const range = this.codec.range('');
     let failures = 0;
+    let opened: RawWatch | undefined = initial;
     while (!this.closed) {
       const from = this.hub.lastRevision + 1;
-      let createdAt: number | undefined;
-      let watch: RawWatch | undefined;
+      let createdAt = opened ? initialCreatedAt : undefined;
+      let watch: RawWatch | undefined = opened;
+      opened = undefined;
       try {
-        watch = await RawWatch.open(this.client, { ...range, start_revision: from, prev_kv: true });
+        watch ??= await RawWatch.open(this.client, { ...range, start_revision: from, prev_kv: true });
         if (this.closed) break;
         this.globalWatch = watch;
         for (;;) {
@@ -703,4 +719,12 @@ function coveredRevision(res: IWatchResponse): number {
 function backoff(failures: number): number {
   const ms = Math.min(WATCH_BACKOFF_MAX_MS, WATCH_BACKOFF_MIN_MS * 2 ** (failures - 1));
   return ms / 2 + Math.random() * (ms / 2);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
