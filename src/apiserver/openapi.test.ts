@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { RESOURCES } from '../api/resources.js';
+import { discoveryResponse } from './discovery.js';
+import type { ApiRequest, ApiResponse } from './http-types.js';
+import { openapiResponse, openapiV3Document } from './openapi.js';
+
+function request(path: string, headers: IncomingHttpHeaders = {}, query = ''): ApiResponse | undefined {
+  const req: ApiRequest = {
+    method: 'GET',
+    path,
+    query: new URLSearchParams(query),
+    headers,
+    user: { username: 'test', groups: [] },
+  };
+  return openapiResponse(req);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: test helper reading JSON documents
+function json(res: ApiResponse | undefined): any {
+  assert.ok(res, 'no response');
+  assert.equal(res.status, 200);
+  return JSON.parse(res.body as string);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: walking JSON documents
+type Doc = any;
+
+function patchOperations(doc: Doc, kind: string): Doc[] {
+  return Object.values(doc.paths as Record<string, Doc>)
+    .map((item) => item.patch)
+    .filter((op) => op && op['x-kubernetes-group-version-kind'].kind === kind);
+}
+
+describe('openapi v3', () => {
+  it('indexes every group-version with a hash-pinned URL', () => {
+    const index = json(request('/openapi/v3'));
+    for (const def of RESOURCES) {
+      const key = def.group ? `apis/${def.group}/${def.version}` : `api/${def.version}`;
+      assert.match(
+        index.paths[key].serverRelativeURL,
+        new RegExp(`^/openapi/v3/${key}\\?hash=[0-9A-F]{128}$`),
+      );
+    }
+  });
+
+  it('serves apps/v1 with the Deployment schema and its descriptions', () => {
+    const doc = openapiV3Document('apis/apps/v1')!;
+    assert.equal(doc.openapi, '3.0.0');
+    const schemas = (doc.components as Doc).schemas;
+    const deployment = schemas['io.k8s.api.apps.v1.Deployment'];
+    assert.deepEqual(deployment['x-kubernetes-group-version-kind'], [
+      { group: 'apps', kind: 'Deployment', version: 'v1' },
+    ]);
+    assert.match(deployment.description, /declarative updates for Pods and ReplicaSets/);
+    const spec = schemas['io.k8s.api.apps.v1.DeploymentSpec'];
+    assert.match(spec.properties.replicas.description, /Number of desired pods/);
+    assert.equal(spec.properties.replicas.type, 'integer');
+    assert.deepEqual(spec.properties.strategy.allOf, [
+      { $ref: '#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy' },
+    ]);
+    assert.equal(spec.properties.strategy['x-kubernetes-patch-strategy'], 'retainKeys');
+    assert.deepEqual(spec.required, ['selector', 'template']);
+    const podSpec = schemas['io.k8s.api.core.v1.PodSpec'];
+    assert.equal(podSpec.properties.containers['x-kubernetes-patch-merge-key'], 'name');
+    assert.deepEqual(schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].oneOf, [
+      { type: 'integer' },
+      { type: 'string' },
+    ]);
+    assert.ok(schemas['io.k8s.api.autoscaling.v1.Scale'], 'the scale subresource reaches Scale');
+    assert.equal(schemas['io.k8s.api.batch.v1.Job'], undefined, 'other groups stay out');
+    assert.ok(!JSON.stringify(doc).includes('#/definitions/'));
+  });
+
+  it('declares fieldValidation on every PATCH of every kind, so kubectl validates on the server', () => {
+    for (const def of RESOURCES) {
+      const key = def.group ? `apis/${def.group}/${def.version}` : `api/${def.version}`;
+      const ops = patchOperations(openapiV3Document(key), def.kind);
+      assert.ok(ops.length > 0, `${def.kind} has no PATCH`);
+      for (const op of ops) {
+        assert.ok(
+          op.parameters.some((p: Doc) => p.name === 'fieldValidation'),
+          def.kind,
+        );
+        assert.deepEqual(Object.keys(op.requestBody.content).sort(), [
+          'application/apply-patch+yaml',
+          'application/json-patch+json',
+          'application/merge-patch+json',
+          'application/strategic-merge-patch+json',
+        ]);
+      }
+    }
+    const core = openapiV3Document('api/v1') as Doc;
+    const create = core.paths['/api/v1/namespaces/{namespace}/pods'].post;
+    assert.equal(create['x-kubernetes-action'], 'post');
+    assert.ok(create.parameters.some((p: Doc) => p.name === 'fieldValidation'));
+    assert.ok(core.paths['/api/v1/nodes/{name}/status'].patch);
+    const eviction = core.paths['/api/v1/namespaces/{namespace}/pods/{name}/eviction'].post;
+    assert.deepEqual(eviction['x-kubernetes-group-version-kind'], {
+      group: 'policy',
+      kind: 'Eviction',
+      version: 'v1',
+    });
+    assert.ok(core.components.schemas['io.k8s.api.policy.v1.Eviction']);
+  });
+
+  it('caches: immutable at the current hash, a redirect from a stale one, 304 on a matching ETag', () => {
+    const url = json(request('/openapi/v3')).paths['apis/apps/v1'].serverRelativeURL as string;
+    const hash = url.split('hash=')[1]!;
+    const pinned = request('/openapi/v3/apis/apps/v1', { accept: 'application/json' }, `hash=${hash}`);
+    assert.equal(pinned?.status, 200);
+    assert.equal(pinned?.headers?.['cache-control'], 'public, immutable');
+    assert.equal(pinned?.headers?.etag, `"${hash}"`);
+    const stale = request('/openapi/v3/apis/apps/v1', {}, 'hash=0000');
+    assert.equal(stale?.status, 301);
+    assert.equal(stale?.headers?.location, url);
+    assert.equal(request('/openapi/v3/apis/apps/v1', { 'if-none-match': `"${hash}"` })?.status, 304);
+    assert.equal(
+      request('/openapi/v3/apis/apps/v1', { accept: 'application/vnd.kubernetes.protobuf' })?.status,
+      406,
+    );
+    assert.equal(request('/openapi/v3/apis/nope/v1'), undefined);
+    assert.equal(request('/api/v1'), undefined);
+  });
+});
+
+describe('openapi v2', () => {
+  it('serves every definition and the paths, as JSON even when protobuf is asked for', () => {
+    const res = request('/openapi/v2', {
+      accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+    });
+    assert.equal(res?.headers?.['content-type'], 'application/json');
+    const doc = json(res);
+    assert.equal(doc.swagger, '2.0');
+    assert.equal(doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format, 'int-or-string');
+    assert.equal(doc.definitions['io.k8s.api.core.v1.Pod']['x-kubernetes-group-version-kind'][0].kind, 'Pod');
+    const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
+    assert.ok(patch.parameters.some((p: Doc) => p.name === 'fieldValidation'));
+    assert.equal(patch.parameters[0].in, 'body');
+  });
+});
+
+/** The real kubectl against a throwaway HTTP server that serves only discovery and OpenAPI. */
+describe('kubectl against discovery and openapi', { skip: !existsSync('/usr/bin/kubectl') }, () => {
+  let server: Server;
+  let dir: string;
+  const run = promisify(execFile);
+  const kubectl = async (...args: string[]) =>
+    (
+      await run('/usr/bin/kubectl', [...args, `--cache-dir=${join(dir, 'cache')}`], {
+        env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') },
+        timeout: 30_000,
+      })
+    ).stdout;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shoal-kubectl-'));
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const apiReq: ApiRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        user: { username: 'test', groups: [] },
+      };
+      const answer = discoveryResponse(apiReq) ?? openapiResponse(apiReq);
+      if (!answer) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'NotFound',
+            code: 404,
+          }),
+        );
+        return;
+      }
+      res.writeHead(answer.status, answer.headers);
+      res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: shoal, cluster: {server: "http://127.0.0.1:${port}"}}]`,
+        'users: [{name: test, user: {token: test}}]',
+        'contexts: [{name: shoal, context: {cluster: shoal, user: test}}]',
+        'current-context: shoal',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  after(() => {
+    server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kubectl api-resources lists every kind', async () => {
+    const out = await kubectl('api-resources');
+    const lines = out.trim().split('\n');
+    assert.match(lines[0]!, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$/);
+    assert.equal(lines.length - 1, RESOURCES.length);
+    assert.match(out, /^pods\s+po\s+v1\s+true\s+Pod$/m);
+    assert.match(out, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    assert.match(out, /^ingressclasses\s+networking\.k8s\.io\/v1\s+false\s+IngressClass$/m);
+  });
+
+  it('kubectl explain pods.spec.containers', async () => {
+    const out = await kubectl('explain', 'pods.spec.containers');
+    assert.match(out, /^KIND:\s+Pod$/m);
+    assert.match(out, /^FIELD: containers <\[\]Container>$/m);
+    assert.match(out, /List of containers belonging to the pod/);
+    assert.match(out, /^ {2}image\t<string>$/m);
+    assert.match(out, /^ {2}name\t<string> -required-$/m);
+    assert.match(out, /^ {2}ports\t<\[\]ContainerPort>$/m);
+  });
+
+  it('kubectl explain deployment.spec.strategy', async () => {
+    const out = await kubectl('explain', 'deployment.spec.strategy');
+    assert.match(out, /^GROUP:\s+apps$/m);
+    assert.match(out, /^KIND:\s+Deployment$/m);
+    assert.match(out, /^FIELD: strategy <DeploymentStrategy>$/m);
+    assert.match(out, /The deployment strategy to use to replace existing pods with new ones\./);
+    assert.match(out, /^ {2}rollingUpdate\t<RollingUpdateDeployment>$/m);
+    assert.match(out, /^ {2}type\t<string>$/m);
+    const surge = await kubectl('explain', 'deployment.spec.strategy.rollingUpdate.maxSurge');
+    assert.match(surge, /^FIELD: maxSurge <IntOrString>$/m);
+  });
+
+  it('kubectl version sees Kubernetes 1.32 without a skew warning', async () => {
+    const out = await run('/usr/bin/kubectl', ['version', `--cache-dir=${join(dir, 'cache')}`], {
+      env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') },
+    });
+    assert.match(out.stdout, /^Server Version: v1\.32\.0\+shoal$/m);
+    assert.doesNotMatch(out.stderr, /WARNING/);
+  });
+});
