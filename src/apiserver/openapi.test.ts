@@ -151,6 +151,27 @@ describe('openapi v2', () => {
 describe('kubectl against discovery and openapi', { skip: !existsSync('/usr/bin/kubectl') }, () => {
   let server: Server;
   let dir: string;
+  const patches: { url: string; type: string | undefined; body: string }[] = [];
+  const applied = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p1', namespace: 'default' },
+    spec: {
+      containers: [
+        { name: 'a', image: 'nginx:1', ports: [{ containerPort: 80 }] },
+        { name: 'b', image: 'busybox' },
+      ],
+    },
+  };
+  const livePod = {
+    ...applied,
+    metadata: {
+      ...applied.metadata,
+      uid: 'u1',
+      resourceVersion: '5',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied) },
+    },
+  };
   const run = promisify(execFile);
   const kubectl = async (...args: string[]) =>
     (
@@ -172,6 +193,20 @@ describe('kubectl against discovery and openapi', { skip: !existsSync('/usr/bin/
         user: { username: 'test', groups: [] },
       };
       const answer = discoveryResponse(apiReq) ?? openapiResponse(apiReq);
+      if (!answer && url.pathname === '/api/v1/namespaces/default/pods/p1') {
+        // A canned pod, so that kubectl apply computes a strategic merge patch from our schemas.
+        let body = '';
+        req.on('data', (chunk) => {
+          body += chunk;
+        });
+        req.on('end', () => {
+          if (req.method === 'PATCH')
+            patches.push({ url: req.url ?? '', type: req.headers['content-type'], body });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(livePod));
+        });
+        return;
+      }
       if (!answer) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(
@@ -239,6 +274,45 @@ describe('kubectl against discovery and openapi', { skip: !existsSync('/usr/bin/
     assert.match(out, /^ {2}type\t<string>$/m);
     const surge = await kubectl('explain', 'deployment.spec.strategy.rollingUpdate.maxSurge');
     assert.match(surge, /^FIELD: maxSurge <IntOrString>$/m);
+  });
+
+  it('kubectl apply sends fieldValidation=Strict and a patch built with our merge keys', async () => {
+    const manifest = join(dir, 'pod.yaml');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        ...applied,
+        spec: {
+          containers: [
+            { name: 'a', image: 'nginx:2', ports: [{ containerPort: 80 }, { containerPort: 443 }] },
+            { name: 'b', image: 'busybox' },
+          ],
+        },
+      }),
+    );
+    // -v=1 makes kubectl say when it could not use the OpenAPI v3 schema and fell back.
+    const out = await run(
+      '/usr/bin/kubectl',
+      ['apply', '-f', manifest, '-v=1', `--cache-dir=${join(dir, 'cache')}`],
+      {
+        env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') },
+      },
+    );
+    assert.match(out.stdout, /pod\/p1 configured/);
+    assert.doesNotMatch(out.stderr, /openapi v3/i);
+    assert.equal(patches.length, 1);
+    const [patch] = patches;
+    assert.match(patch!.url, /fieldValidation=Strict/);
+    assert.equal(patch!.type, 'application/strategic-merge-patch+json');
+    const spec = JSON.parse(patch!.body).spec;
+    assert.deepEqual(spec['$setElementOrder/containers'], [{ name: 'a' }, { name: 'b' }]);
+    assert.equal(spec.containers.length, 1, 'only the changed container, by name');
+    assert.deepEqual([spec.containers[0].name, spec.containers[0].image], ['a', 'nginx:2']);
+    assert.deepEqual(spec.containers[0].ports, [{ containerPort: 443 }]);
+    assert.deepEqual(spec.containers[0]['$setElementOrder/ports'], [
+      { containerPort: 80 },
+      { containerPort: 443 },
+    ]);
   });
 
   it('kubectl version sees Kubernetes 1.32 without a skew warning', async () => {
