@@ -1,0 +1,383 @@
+/**
+ * The client against a real API server (in-process, plain HTTP, bearer token, SQLite store, fake
+ * per-kind machinery): CRUD, patch types, subresources, errors, watch and the informer.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApiError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { lookupResource } from '../api/resources.js';
+import { FakeClock } from './fake-clock.js';
+import { Informer } from './informer.js';
+import { loadKubeconfig } from './kubeconfig.js';
+import { Client, ConnectionError } from './rest.js';
+import { startTestServer, type TestServer } from './test-server.js';
+import { GoneError, type WatchEvent } from './watch.js';
+
+const CM = lookupResource('', 'v1', 'configmaps')!;
+const NS = lookupResource('', 'v1', 'namespaces')!;
+const DEPLOY = lookupResource('apps', 'v1', 'deployments')!;
+const POD = lookupResource('', 'v1', 'pods')!;
+
+let srv: TestServer;
+let client: Client;
+const warnings: string[] = [];
+
+const cm = (
+  name: string,
+  data: Record<string, string> = {},
+  labels: Record<string, string> = {},
+): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels },
+  data,
+});
+
+before(async () => {
+  srv = await startTestServer();
+  client = Client.fromKubeconfig(loadKubeconfig({ path: srv.kubeconfig() }), {
+    userAgent: 'shoal-test/1',
+    onWarning: (w) => warnings.push(w),
+  });
+  for (const name of ['default', 'inf', 'gone']) await client.create(NS, undefined, { metadata: { name } });
+});
+
+after(async () => {
+  client.close();
+  await srv.close();
+});
+
+/** Wait until `check` passes, polling (for effects that arrive over a watch). */
+async function eventually(check: () => void, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+describe('client CRUD', () => {
+  it('creates, gets, updates, patches and deletes', async () => {
+    const created = await client.create(CM, 'default', cm('one', { a: '1' }));
+    assert.equal(created.metadata.namespace, 'default');
+    assert.ok(created.metadata.uid);
+    const got = await client.get(CM, 'default', 'one');
+    assert.deepEqual(got, created);
+
+    const updated = await client.update(CM, 'default', { ...got, data: { a: '2' } });
+    assert.equal((updated.data as Record<string, string>).a, '2');
+    await assert.rejects(client.update(CM, 'default', { ...got, data: { a: '3' } }), (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, 409);
+      assert.equal(err.reason, 'Conflict');
+      assert.match(err.message, /the object has been modified/);
+      return true;
+    });
+
+    const merged = await client.patch(CM, 'default', 'one', 'merge', { data: { b: 'x' } });
+    assert.deepEqual(merged.data, { a: '2', b: 'x' });
+    const strategic = await client.patch(CM, 'default', 'one', 'strategic', '{"data":{"c":"y"}}');
+    assert.deepEqual(strategic.data, { a: '2', b: 'x', c: 'y' });
+    const applied = await client.apply(CM, 'default', cm('one', { a: 'applied' }), { fieldManager: 'test' });
+    assert.equal((applied.data as Record<string, string>).a, 'applied');
+    const fresh = await client.apply(CM, 'default', cm('by-apply'), { fieldManager: 'test' });
+    assert.ok(fresh.metadata.uid, 'apply creates');
+
+    const deleted = await client.delete(CM, 'default', 'one', { propagationPolicy: 'Background' });
+    assert.equal(deleted.metadata.name, 'one');
+    await assert.rejects(client.get(CM, 'default', 'one'), (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, 404);
+      assert.equal(err.message, 'configmaps "one" not found');
+      return true;
+    });
+  });
+
+  it('passes query options: dryRun, fieldValidation, selectors, limit/continue', async () => {
+    await client.create(CM, 'default', cm('dry'), { dryRun: true });
+    await assert.rejects(client.get(CM, 'default', 'dry'), { code: 404 });
+    await assert.rejects(
+      client.create(CM, 'default', { ...cm('strict'), bogus: 1 }, { fieldValidation: 'Strict' }),
+      { code: 400, message: 'strict decoding error: unknown field "bogus"' },
+    );
+    await client.create(CM, 'default', { ...cm('warned'), bogus: 1 }, { fieldValidation: 'Warn' });
+    assert.ok(warnings.includes('unknown field "bogus"'), JSON.stringify(warnings));
+
+    for (let i = 0; i < 5; i++)
+      await client.create(CM, 'default', cm(`sel${i}`, {}, { sel: i % 2 ? 'odd' : 'even' }));
+    const odd = await client.list(CM, 'default', { labelSelector: 'sel=odd' });
+    assert.deepEqual(
+      odd.items.map((o) => o.metadata.name),
+      ['sel1', 'sel3'],
+    );
+    const byName = await client.list(CM, 'default', { fieldSelector: 'metadata.name=sel4' });
+    assert.equal(byName.items.length, 1);
+    const page = await client.list(CM, 'default', { labelSelector: 'sel', limit: 2 });
+    assert.equal(page.items.length, 2);
+    assert.ok(page.metadata.continue);
+    const all = await client.listAll(CM, 'default', { labelSelector: 'sel', pageSize: 2 });
+    assert.equal(all.items.length, 5);
+    assert.ok(all.metadata.resourceVersion);
+    const everywhere = await client.list(CM, undefined);
+    assert.ok(everywhere.items.length >= 5, 'undefined namespace lists all namespaces');
+
+    const gone = await client.deleteCollection(CM, 'default', { labelSelector: 'sel=even' });
+    assert.equal(gone.items.length, 3);
+    assert.equal((await client.list(CM, 'default', { labelSelector: 'sel' })).items.length, 2);
+  });
+
+  it('uses subresources: status, scale, binding', async () => {
+    const dep = await client.create(DEPLOY, 'default', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } } },
+    });
+    const withStatus = await client.update(
+      DEPLOY,
+      'default',
+      { ...dep, status: { replicas: 1 } },
+      { subresource: 'status' },
+    );
+    assert.deepEqual(withStatus.status, { replicas: 1 });
+    const scale = await client.get(DEPLOY, 'default', 'web', { subresource: 'scale' });
+    assert.equal(scale.kind, 'Scale');
+    const scaled = await client.patch(
+      DEPLOY,
+      'default',
+      'web',
+      'merge',
+      { spec: { replicas: 4 } },
+      { subresource: 'scale' },
+    );
+    assert.equal((scaled.spec as { replicas: number }).replicas, 4);
+
+    await client.create(POD, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    });
+    await client.bind('default', 'p', 'node-1');
+    const pod = await client.get(POD, 'default', 'p');
+    assert.equal((pod.spec as { nodeName: string }).nodeName, 'node-1');
+    await assert.rejects(client.bind('default', 'p', 'node-2'), { code: 409 });
+    await client.delete(POD, 'default', 'p', { gracePeriodSeconds: 0 });
+  });
+
+  it('reads tables', async () => {
+    await client.create(CM, 'default', cm('tab', { k: 'v' }));
+    const one = await client.table(CM, 'default', 'tab');
+    assert.equal(one.kind, 'Table');
+    assert.deepEqual(one.rows[0]!.cells.slice(0, 2), ['tab', 1]);
+    const many = await client.table(CM, 'default', undefined, { includeObject: 'Metadata' });
+    assert.ok(many.rows.length > 1);
+    assert.equal(many.rows[0]!.object?.metadata?.namespace, 'default');
+  });
+
+  it('reports refusals and unreachable servers clearly', async () => {
+    const anonymous = new Client({ server: srv.url });
+    await assert.rejects(anonymous.list(CM, 'default'), { code: 401, reason: 'Unauthorized' });
+    anonymous.close();
+    await assert.rejects(client.create(CM, 'default', cm('Bad_Name')), (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, 422);
+      assert.equal(err.status.details?.causes?.[0]?.field, 'metadata.name');
+      return true;
+    });
+    assert.throws(() => client.path(CM, 'default', ''), /name is required/);
+    await assert.rejects(client.get(CM, undefined, 'x'), /namespaced: a namespace is required/);
+
+    const nowhere = new Client({ server: 'http://127.0.0.1:1' });
+    await assert.rejects(nowhere.get(CM, 'default', 'x'), (err: unknown) => {
+      assert.ok(err instanceof ConnectionError);
+      assert.match(
+        err.message,
+        /unable to connect to the server at http:\/\/127\.0\.0\.1:1 .*connection refused/,
+      );
+      return true;
+    });
+    const aborted = new AbortController();
+    aborted.abort(new Error('stop'));
+    await assert.rejects(client.get(CM, 'default', 'x', { signal: aborted.signal }), /stop/);
+  });
+});
+
+describe('client watch', () => {
+  it('streams ADDED, MODIFIED, DELETED and BOOKMARK from a resourceVersion', async () => {
+    const start = (await client.list(CM, 'default')).metadata.resourceVersion!;
+    const ac = new AbortController();
+    const seen: WatchEvent[] = [];
+    const done = (async () => {
+      for await (const ev of client.watch(CM, 'default', {
+        resourceVersion: start,
+        labelSelector: 'w=1',
+        signal: ac.signal,
+      })) {
+        seen.push(ev);
+      }
+    })();
+    await client.create(CM, 'default', cm('w1', {}, { w: '1' }));
+    await client.patch(CM, 'default', 'w1', 'merge', { data: { x: '1' } });
+    await client.delete(CM, 'default', 'w1');
+    await eventually(() => {
+      assert.deepEqual(
+        seen.filter((e) => e.type !== 'BOOKMARK').map((e) => [e.type, e.object.metadata.name]),
+        [
+          ['ADDED', 'w1'],
+          ['MODIFIED', 'w1'],
+          ['DELETED', 'w1'],
+        ],
+      );
+      assert.ok(seen.some((e) => e.type === 'BOOKMARK' && /^\d+$/.test(e.object.metadata.resourceVersion!)));
+    });
+    ac.abort();
+    await done; // ends quietly on abort
+  });
+
+  it('throws GoneError for a compacted resourceVersion', async () => {
+    const old = await client.create(CM, 'default', cm('old'));
+    await client.delete(CM, 'default', 'old');
+    await srv.store.compact(await srv.store.currentRevision());
+    await assert.rejects(
+      (async () => {
+        for await (const _ of client.watch(CM, 'default', {
+          resourceVersion: String(Number(old.metadata.resourceVersion) - 1),
+        })) {
+          // nothing expected
+        }
+      })(),
+      (err: unknown) => {
+        assert.ok(err instanceof GoneError);
+        assert.equal(err.code, 410);
+        return true;
+      },
+    );
+  });
+});
+
+describe('informer', () => {
+  it('syncs, sees every create/update/delete, and hands out frozen objects', async () => {
+    await client.create(CM, 'inf', cm('pre'));
+    const inf = new Informer(client, CM, { namespace: 'inf', pageSize: 1 });
+    const log: string[] = [];
+    inf.onAdd((o) => log.push(`add ${o.metadata.name}`));
+    inf.onUpdate((a, b) =>
+      log.push(`update ${a.metadata.name} ${JSON.stringify(a.data)}->${JSON.stringify(b.data)}`),
+    );
+    inf.onDelete((o) => log.push(`delete ${o.metadata.name}`));
+    const ac = new AbortController();
+    const running = inf.run(ac.signal);
+    assert.equal(await inf.waitForSync(), true);
+    assert.ok(inf.hasSynced());
+    assert.deepEqual(log, ['add pre']);
+
+    await client.create(CM, 'inf', cm('a', { v: '1' }));
+    await client.patch(CM, 'inf', 'a', 'merge', { data: { v: '2' } });
+    await client.delete(CM, 'inf', 'pre');
+    await client.create(CM, 'inf', cm('b'));
+    await client.create(CM, 'default', cm('elsewhere'));
+    await eventually(() =>
+      assert.deepEqual(log, ['add pre', 'add a', 'update a {"v":"1"}->{"v":"2"}', 'delete pre', 'add b']),
+    );
+    assert.deepEqual(inf.keys().sort(), ['inf/a', 'inf/b']);
+    assert.deepEqual(inf.get('a', 'inf')?.data, { v: '2' });
+    assert.equal(inf.list('inf').length, 2);
+    assert.equal(inf.list('default').length, 0);
+    const cached = inf.getByKey('inf/a')!;
+    assert.equal(cached.kind, 'ConfigMap');
+    assert.throws(() => {
+      (cached.data as Record<string, string>).v = 'mutated';
+    }, TypeError);
+    const late: string[] = [];
+    inf.onAdd((o) => late.push(o.metadata.name!));
+    assert.deepEqual(late.sort(), ['a', 'b'], 'a late handler first sees the cache');
+    ac.abort();
+    await running;
+  });
+
+  it('relists after 410 Gone, reporting what changed while it was away', async () => {
+    const clock = new FakeClock();
+    await client.create(CM, 'gone', cm('stays', { v: '1' }));
+    await client.create(CM, 'gone', cm('goes'));
+    let lists = 0;
+    const counting = Client.fromKubeconfig(loadKubeconfig({ path: srv.kubeconfig() }));
+    const listAll = counting.listAll.bind(counting);
+    counting.listAll = ((...args: Parameters<typeof listAll>) => {
+      lists++;
+      return listAll(...args);
+    }) as typeof counting.listAll;
+    const inf = new Informer(counting, CM, {
+      namespace: 'gone',
+      clock,
+      backoff: { initialMs: 1000, maxMs: 4000, jitter: 0 },
+      onError: (err) => errors.push(err),
+    });
+    const errors: unknown[] = [];
+    const log: string[] = [];
+    inf.onAdd((o) => log.push(`add ${o.metadata.name}`));
+    inf.onUpdate((_a, b) => log.push(`update ${b.metadata.name} ${JSON.stringify(b.data)}`));
+    inf.onDelete((o) => log.push(`delete ${o.metadata.name}`));
+    const ac = new AbortController();
+    const running = inf.run(ac.signal);
+    await inf.waitForSync();
+    await client.create(CM, 'gone', cm('seen'));
+    await eventually(() => assert.ok(log.includes('add seen')));
+
+    // Cut every connection: the informer loses its watch and backs off (on the fake clock).
+    srv.server.closeAllConnections();
+    await eventually(() => assert.equal(clock.pending, 1));
+    assert.deepEqual(clock.sleeps, [1000]);
+    assert.ok(errors.length >= 1);
+    // Meanwhile: changes, and the history it would resume from is compacted away.
+    await client.delete(CM, 'gone', 'goes');
+    await client.patch(CM, 'gone', 'stays', 'merge', { data: { v: '2' } });
+    await client.create(CM, 'gone', cm('new'));
+    await srv.store.compact(await srv.store.currentRevision());
+    await clock.advance(1000);
+    await eventually(() =>
+      assert.deepEqual(log.slice(3).sort(), ['add new', 'delete goes', 'update stays {"v":"2"}']),
+    );
+    assert.deepEqual(log.slice(0, 3).sort(), ['add goes', 'add stays', 'add seen'].sort());
+    assert.deepEqual(inf.keys().sort(), ['gone/new', 'gone/seen', 'gone/stays']);
+    assert.equal(lists, 2, 'the resumed watch got 410 and the informer listed again');
+    // And it keeps watching after the relist.
+    await client.create(CM, 'gone', cm('after'));
+    await eventually(() => assert.ok(log.includes('add after')));
+    assert.equal(lists, 2);
+    ac.abort();
+    await running;
+    counting.close();
+  });
+
+  it('reconnects with capped exponential backoff while the server is unreachable', async () => {
+    const clock = new FakeClock();
+    const other = await startTestServer();
+    const c = new Client({ server: other.url, token: 'test-token' });
+    await c.create(NS, undefined, { metadata: { name: 'default' } });
+    const inf = new Informer(c, CM, {
+      namespace: 'default',
+      clock,
+      backoff: { initialMs: 100, maxMs: 400, jitter: 0 },
+      onError: () => undefined,
+    });
+    const ac = new AbortController();
+    const running = inf.run(ac.signal);
+    await inf.waitForSync();
+    await other.close();
+    for (let i = 0; i < 5; i++) {
+      await eventually(() => assert.equal(clock.pending, 1));
+      await clock.advance(1000);
+    }
+    assert.deepEqual(clock.sleeps.slice(0, 5), [100, 200, 400, 400, 400]);
+    ac.abort();
+    await running;
+    c.close();
+  });
+});

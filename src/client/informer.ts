@@ -1,0 +1,364 @@
+/**
+ * An informer: a local cache of one resource (optionally one namespace, optionally filtered by
+ * label/field selectors), kept current by list + watch, with handlers called on every change.
+ *
+ *   run(signal) ─▶ list (paged) ─▶ watch from the list's resourceVersion (with bookmarks)
+ *                     ▲                 │ ADDED/MODIFIED/DELETED → cache + onAdd/onUpdate/onDelete
+ *                     │ 410 Gone        │ BOOKMARK → remember its resourceVersion
+ *                     └─────────────────┤ stream closed by the server → watch again from there
+ *                                       └ connection lost → back off (capped, exponential), watch again
+ *
+ * A relist compares the new list with the cache and calls the handlers for the difference
+ * (objects gone while the informer was away get onDelete with their last known state), so
+ * handlers see every change they could have seen, at least at the level of "now it looks like this".
+ *
+ * **Cached objects are shared and read-only.** Every caller of `get`/`list` and every handler
+ * gets the cache's own object; mutating it would corrupt the cache for everyone. Copy
+ * (`structuredClone`) before changing anything. By default objects are deep-frozen as they enter
+ * the cache, so a mutation throws a TypeError instead of silently corrupting state; pass
+ * `freeze: false` on hot paths once the callers are known to behave.
+ *
+ * The shape follows kubernetes-client/javascript's `cache.ts` and client-go's reflector.
+ */
+import { ApiError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { apiVersionOf, type ResourceDef } from '../api/resources.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import type { Client } from './rest.js';
+import { isGone, type WatchEvent } from './watch.js';
+
+export interface InformerOptions {
+  /** Only this namespace (namespaced kinds); all namespaces when unset. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Items per list page (default 500). */
+  pageSize?: number;
+  /** How long each watch request lasts before it is renewed (default 5–10 min, at random). */
+  watchTimeoutSeconds?: number;
+  /** Reconnect delays (default 800 ms doubling to 30 s). */
+  backoff?: BackoffOptions;
+  clock?: Clock;
+  /** Deep-freeze cached objects (default true). */
+  freeze?: boolean;
+  /** Failures the informer recovers from (lost connections, refused requests, throwing handlers). */
+  onError?: (err: unknown) => void;
+}
+
+export type AddHandler<T> = (obj: T) => void;
+export type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
+export type DeleteHandler<T> = (obj: T) => void;
+
+/** The cache key: "namespace/name", or "name" for cluster-scoped objects. */
+export function keyOf(obj: { metadata?: { name?: string; namespace?: string } }): string {
+  const m = obj.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? '');
+}
+
+export function splitKey(key: string): { namespace?: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** A watch that ends this fast with no events is treated like a failure (backed off). */
+const MIN_HEALTHY_WATCH_MS = 1000;
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly objects = new Map<string, T>();
+  private readonly byNamespace = new Map<string, Set<string>>();
+  private readonly addHandlers = new Set<AddHandler<T>>();
+  private readonly updateHandlers = new Set<UpdateHandler<T>>();
+  private readonly deleteHandlers = new Set<DeleteHandler<T>>();
+  private readonly syncWaiters = new Set<() => void>();
+  private readonly clock: Clock;
+  private readonly freeze: boolean;
+  private resourceVersion = '';
+  private synced = false;
+  private running = false;
+
+  constructor(
+    private readonly client: Client,
+    readonly def: ResourceDef,
+    private readonly options: InformerOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.freeze = options.freeze ?? true;
+  }
+
+  // ---- handlers --------------------------------------------------------------------------------
+
+  /** Called for each new object. Registered after the first sync, it is first called for every cached object. Returns an unsubscribe function. */
+  onAdd(handler: AddHandler<T>): () => void {
+    this.addHandlers.add(handler);
+    if (this.synced) for (const obj of this.objects.values()) this.call(() => handler(obj));
+    return () => this.addHandlers.delete(handler);
+  }
+
+  /** Called when an object changes (a new resourceVersion), with its previous and new state. */
+  onUpdate(handler: UpdateHandler<T>): () => void {
+    this.updateHandlers.add(handler);
+    return () => this.updateHandlers.delete(handler);
+  }
+
+  /** Called with the last known state of an object that is gone (or no longer selected). */
+  onDelete(handler: DeleteHandler<T>): () => void {
+    this.deleteHandlers.add(handler);
+    return () => this.deleteHandlers.delete(handler);
+  }
+
+  // ---- reads (read-only objects: see the module comment) ---------------------------------------
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves true once the first list is in the cache, or false if `signal` aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', aborted);
+        resolve(true);
+      };
+      const aborted = () => {
+        this.syncWaiters.delete(done);
+        resolve(false);
+      };
+      this.syncWaiters.add(done);
+      signal?.addEventListener('abort', aborted, { once: true });
+    });
+  }
+
+  /** The newest resourceVersion the cache reflects. */
+  lastSyncResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.objects.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  getByKey(key: string): T | undefined {
+    return this.objects.get(key);
+  }
+
+  /** Every cached object, or those of one namespace. A new array of shared objects. */
+  list(namespace?: string): T[] {
+    if (namespace === undefined) return [...this.objects.values()];
+    const keys = this.byNamespace.get(namespace);
+    return keys ? [...keys].map((k) => this.objects.get(k)!) : [];
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()];
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  // ---- the loop --------------------------------------------------------------------------------
+
+  /** List, then watch, until `signal` aborts. Failures are reported to onError and retried. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.running) throw new Error(`informer for ${this.def.resource} is already running`);
+    this.running = true;
+    const backoff = new Backoff(this.options.backoff);
+    let needList = true;
+    try {
+      while (!signal.aborted) {
+        let listing = needList;
+        try {
+          if (needList) {
+            await this.relist(signal);
+            needList = false;
+            listing = false;
+            backoff.reset();
+          }
+          const started = this.clock.now();
+          const events = await this.watchOnce(signal);
+          if (events > 0) backoff.reset();
+          else if (!signal.aborted && this.clock.now() - started < MIN_HEALTHY_WATCH_MS) {
+            await this.sleep(backoff.next(), signal);
+          }
+        } catch (err) {
+          if (signal.aborted) break;
+          if (isGone(err) && !listing) {
+            // The history we would resume from is compacted: start over from a fresh list.
+            needList = true;
+            continue;
+          }
+          this.report(err);
+          // The server refused the watch (not just a lost connection): start over from a list.
+          if (err instanceof ApiError) needList = true;
+          await this.sleep(backoff.next(), signal);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async relist(signal: AbortSignal): Promise<void> {
+    const list = await this.client.listAll<T>(this.def, this.options.namespace, {
+      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+      pageSize: this.options.pageSize ?? 500,
+      signal,
+    });
+    const fresh = new Map<string, T>();
+    for (const item of list.items) {
+      const obj = this.prepare(item);
+      fresh.set(keyOf(obj), obj);
+    }
+    for (const [key, old] of this.objects) {
+      if (!fresh.has(key)) {
+        this.remove(key);
+        this.fireDelete(old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.objects.get(key);
+      if (!old) {
+        this.put(key, obj);
+        this.fireAdd(obj);
+      } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+        this.put(key, obj);
+        this.fireUpdate(old, obj);
+      }
+    }
+    this.resourceVersion = list.metadata.resourceVersion ?? '';
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of [...this.syncWaiters]) w();
+      this.syncWaiters.clear();
+    }
+  }
+
+  private async watchOnce(signal: AbortSignal): Promise<number> {
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
+    let count = 0;
+    const events = this.client.watch<T>(this.def, this.options.namespace, {
+      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+      signal,
+    });
+    for await (const event of events) {
+      count++;
+      this.apply(event);
+    }
+    return count;
+  }
+
+  private apply(event: WatchEvent<T>): void {
+    const rv = event.object?.metadata?.resourceVersion;
+    switch (event.type) {
+      case 'BOOKMARK':
+        break;
+      case 'ADDED':
+      case 'MODIFIED': {
+        const obj = this.prepare(event.object);
+        const key = keyOf(obj);
+        const old = this.objects.get(key);
+        if (!old) {
+          this.put(key, obj);
+          this.fireAdd(obj);
+        } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+          this.put(key, obj);
+          this.fireUpdate(old, obj);
+        }
+        break;
+      }
+      case 'DELETED': {
+        const obj = this.prepare(event.object);
+        const key = keyOf(obj);
+        if (this.objects.has(key)) {
+          this.remove(key);
+          this.fireDelete(obj);
+        }
+        break;
+      }
+    }
+    if (rv) this.resourceVersion = rv;
+  }
+
+  // ---- the store -------------------------------------------------------------------------------
+
+  private prepare(item: T): T {
+    if (item.apiVersion === undefined || item.kind === undefined) {
+      item = { ...item, apiVersion: apiVersionOf(this.def), kind: this.def.kind };
+    }
+    return this.freeze ? deepFreeze(item) : item;
+  }
+
+  private put(key: string, obj: T): void {
+    this.objects.set(key, obj);
+    const ns = obj.metadata.namespace;
+    if (ns) {
+      let keys = this.byNamespace.get(ns);
+      if (!keys) {
+        keys = new Set();
+        this.byNamespace.set(ns, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  private remove(key: string): void {
+    const obj = this.objects.get(key);
+    this.objects.delete(key);
+    const ns = obj?.metadata.namespace;
+    if (ns) {
+      const keys = this.byNamespace.get(ns);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byNamespace.delete(ns);
+    }
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  private fireAdd(obj: T): void {
+    for (const h of this.addHandlers) this.call(() => h(obj));
+  }
+
+  private fireUpdate(old: T, obj: T): void {
+    for (const h of this.updateHandlers) this.call(() => h(old, obj));
+  }
+
+  private fireDelete(obj: T): void {
+    for (const h of this.deleteHandlers) this.call(() => h(obj));
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.options.onError?.(err);
+    } catch {
+      // an error reporter that throws must not stop the informer
+    }
+  }
+
+  private async sleep(ms: number, signal: AbortSignal): Promise<void> {
+    await this.clock.sleep(ms, signal).catch(() => undefined);
+  }
+}
