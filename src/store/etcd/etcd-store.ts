@@ -410,9 +410,10 @@ export class EtcdStore implements Store {
   }
 
   private expired(revision: number): StoreError {
+    const oldest = Math.max(this.knownCompacted, revision + 1);
     return new StoreError(
       'Expired',
-      `revision ${revision} has been compacted (oldest available is ${this.knownCompacted > revision ? this.knownCompacted : 'newer'}); list again and watch from there`,
+      `revision ${revision} has been compacted (oldest available is ${oldest} or newer); list again and watch from there`,
     );
   }
 
