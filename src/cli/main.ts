@@ -3,6 +3,10 @@
  * Each verb lives in commands/<verb>.ts and registers itself here.
  */
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
+import { registerDelete } from './commands/delete.js';
+import { registerDescribe } from './commands/describe.js';
+import { registerGet } from './commands/get.js';
 import { registerUp } from './commands/up.js';
 
 const program = new Command()
@@ -11,5 +15,9 @@ const program = new Command()
   .showHelpAfterError();
 
 registerUp(program);
+registerApply(program);
+registerGet(program);
+registerDescribe(program);
+registerDelete(program);
 
 await program.parseAsync(process.argv);
