@@ -108,6 +108,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Ask for table rows (`TABLE_ACCEPT`): each event's object is then a one-row Table. */
   accept?: string;
+  /** With table rows: what of the object each row carries (default: the server's). */
+  includeObject?: 'None' | 'Metadata' | 'Object';
 }
 
 export interface TableColumn {
@@ -450,6 +452,7 @@ export class Client {
       resourceVersion: options.resourceVersion,
       allowWatchBookmarks: options.allowWatchBookmarks ?? true,
       timeoutSeconds: options.timeoutSeconds,
+      includeObject: options.includeObject,
     };
     let res: IncomingMessage;
     try {
