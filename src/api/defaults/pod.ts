@@ -1,0 +1,280 @@
+/**
+ * Defaults for pods and everything that embeds a pod spec, as pkg/apis/core/v1/defaults.go sets
+ * them (SetDefaults_PodSpec, _Container, _Probe, _Volume, ...), plus what the Pod create path and
+ * its default admission plugins add (service account, default tolerations, priority, status).
+ */
+import { parseQuantityExact } from '../quantity.js';
+import {
+  canonicalizeQuantities,
+  canonicalizeQuantity,
+  items,
+  maybe,
+  type Obj,
+  obj,
+  setDefault,
+  unset,
+} from './util.js';
+
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+/** 0644, the mode Kubernetes gives projected files by default. */
+export const DEFAULT_FILE_MODE = 0o644;
+
+/** The tag part of an image reference, "latest" when none (and no digest) is given. */
+export function imageTag(image: string): string {
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const tag = colon > slash ? ref.slice(colon + 1) : '';
+  if (tag === '' && at < 0) return 'latest';
+  return tag;
+}
+
+/** IfNotPresent, or Always for ":latest" and untagged images (SetDefaults_Container). */
+export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const name = colon > slash ? ref.slice(0, colon) : ref;
+  // A reference docker cannot parse (upper case in the repository) has no tag: IfNotPresent.
+  const first = name.split('/')[0] ?? '';
+  const hasDomain =
+    name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const repo = hasDomain ? name.slice(first.length + 1) : name;
+  if (image === '' || /[A-Z]/.test(repo)) return 'IfNotPresent';
+  return imageTag(image) === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultHTTPGet(h: Obj | undefined): void {
+  if (!h) return;
+  setDefault(h, 'path', '/');
+  setDefault(h, 'scheme', 'HTTP');
+}
+
+function defaultProbe(p: Obj | undefined): void {
+  if (!p) return;
+  for (const [k, v] of [
+    ['timeoutSeconds', 1],
+    ['periodSeconds', 10],
+    ['successThreshold', 1],
+    ['failureThreshold', 3],
+  ] as const) {
+    if (unset(p[k]) || p[k] === 0) p[k] = v;
+  }
+  defaultHTTPGet(maybe(p, 'httpGet'));
+  const grpc = maybe(p, 'grpc');
+  if (grpc && grpc.service === undefined) grpc.service = '';
+}
+
+function defaultFieldRef(ref: Obj | undefined): void {
+  if (ref) setDefault(ref, 'apiVersion', 'v1');
+}
+
+function defaultContainer(c: Obj): void {
+  if (unset(c.imagePullPolicy))
+    c.imagePullPolicy = defaultPullPolicy(typeof c.image === 'string' ? c.image : '');
+  setDefault(c, 'terminationMessagePath', TERMINATION_MESSAGE_PATH);
+  setDefault(c, 'terminationMessagePolicy', 'File');
+  for (const port of items(c, 'ports')) setDefault(port, 'protocol', 'TCP');
+  for (const env of items(c, 'env')) defaultFieldRef(maybe(maybe(env, 'valueFrom') ?? {}, 'fieldRef'));
+  const resources = obj(c, 'resources');
+  canonicalizeQuantities(resources.limits);
+  canonicalizeQuantities(resources.requests);
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) defaultProbe(maybe(c, probe));
+  const lifecycle = maybe(c, 'lifecycle');
+  if (lifecycle) {
+    for (const hook of ['postStart', 'preStop'])
+      defaultHTTPGet(maybe(maybe(lifecycle, hook) ?? {}, 'httpGet'));
+  }
+}
+
+const VOLUME_SOURCES = [
+  'hostPath',
+  'emptyDir',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'secret',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'persistentVolumeClaim',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'downwardAPI',
+  'fc',
+  'azureFile',
+  'configMap',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'projected',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+  'csi',
+  'ephemeral',
+  'image',
+];
+
+function defaultVolume(v: Obj): void {
+  if (!VOLUME_SOURCES.some((s) => v[s] !== undefined && v[s] !== null)) v.emptyDir = {};
+  for (const s of ['secret', 'configMap', 'downwardAPI', 'projected']) {
+    const src = maybe(v, s);
+    if (src) setDefault(src, 'defaultMode', DEFAULT_FILE_MODE);
+  }
+  const hostPath = maybe(v, 'hostPath');
+  if (hostPath && hostPath.type === undefined) hostPath.type = '';
+  const emptyDir = maybe(v, 'emptyDir');
+  if (emptyDir) canonicalizeQuantity(emptyDir, 'sizeLimit');
+  for (const item of items(maybe(v, 'downwardAPI') ?? {}, 'items')) defaultFieldRef(maybe(item, 'fieldRef'));
+  for (const source of items(maybe(v, 'projected') ?? {}, 'sources')) {
+    const token = maybe(source, 'serviceAccountToken');
+    if (token) setDefault(token, 'expirationSeconds', 3600);
+    for (const item of items(maybe(source, 'downwardAPI') ?? {}, 'items'))
+      defaultFieldRef(maybe(item, 'fieldRef'));
+  }
+}
+
+/** SetDefaults_PodSpec and the defaults of everything a pod spec contains (pods and templates). */
+export function defaultPodSpec(spec: Obj): void {
+  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
+  setDefault(spec, 'restartPolicy', 'Always');
+  if (spec.securityContext === undefined || spec.securityContext === null) spec.securityContext = {};
+  setDefault(spec, 'terminationGracePeriodSeconds', DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
+  setDefault(spec, 'schedulerName', DEFAULT_SCHEDULER_NAME);
+  for (const c of [
+    ...items(spec, 'initContainers'),
+    ...items(spec, 'containers'),
+    ...items(spec, 'ephemeralContainers'),
+  ]) {
+    defaultContainer(c);
+  }
+  for (const v of items(spec, 'volumes')) defaultVolume(v);
+  canonicalizeQuantities(spec.overhead);
+}
+
+/** A pod template (workloads): template spec defaults only, none of the Pod-only ones. */
+export function defaultPodTemplate(template: unknown): void {
+  if (typeof template !== 'object' || template === null || Array.isArray(template)) return;
+  defaultPodSpec(obj(template as Obj, 'spec'));
+}
+
+const NOT_READY = 'node.kubernetes.io/not-ready';
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+/** Known priority classes whose value needs no lookup. */
+const SYSTEM_PRIORITIES: Record<string, number> = {
+  'system-node-critical': 2_000_001_000,
+  'system-cluster-critical': 2_000_000_000,
+};
+
+/** Kubernetes' QoS class: Guaranteed, Burstable or BestEffort (from cpu and memory only). */
+export function podQOSClass(spec: Obj): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const requests = new Map<string, bigint>();
+  const limits = new Map<string, bigint>();
+  let guaranteed = true;
+  const positive = (v: unknown): bigint | undefined => {
+    const q = parseQuantityExact(v);
+    return 'error' in q || q.negative || q.nanos === 0n ? undefined : q.nanos;
+  };
+  for (const c of [...items(spec, 'containers'), ...items(spec, 'initContainers')]) {
+    const res = maybe(c, 'resources') ?? {};
+    for (const [name, q] of Object.entries(maybe(res, 'requests') ?? {})) {
+      if (name !== 'cpu' && name !== 'memory') continue;
+      const v = positive(q);
+      if (v !== undefined) requests.set(name, (requests.get(name) ?? 0n) + v);
+    }
+    const found = new Set<string>();
+    for (const [name, q] of Object.entries(maybe(res, 'limits') ?? {})) {
+      if (name !== 'cpu' && name !== 'memory') continue;
+      const v = positive(q);
+      if (v !== undefined) {
+        found.add(name);
+        limits.set(name, (limits.get(name) ?? 0n) + v);
+      }
+    }
+    if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
+  }
+  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
+  if (guaranteed) {
+    for (const [name, req] of requests) {
+      if (limits.get(name) !== req) {
+        guaranteed = false;
+        break;
+      }
+    }
+  }
+  return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
+}
+
+/**
+ * Pod-only defaults (SetDefaults_Pod): requests copied from limits where missing, service links
+ * on, host-network ports. With `create`, also what the create path adds: the default service
+ * account, the default not-ready/unreachable tolerations (DefaultTolerationSeconds), the
+ * priority of priority-class-less pods (Priority admission), and status Pending with its QoS class.
+ */
+export function defaultPod(pod: Obj, create: boolean): void {
+  const spec = obj(pod, 'spec');
+  defaultPodSpec(spec);
+  for (const c of [...items(spec, 'containers'), ...items(spec, 'initContainers')]) {
+    const resources = obj(c, 'resources');
+    const limits = maybe(resources, 'limits');
+    if (limits) {
+      const requests = obj(resources, 'requests');
+      for (const [k, v] of Object.entries(limits)) if (requests[k] === undefined) requests[k] = v;
+    }
+  }
+  if (spec.enableServiceLinks === undefined || spec.enableServiceLinks === null)
+    spec.enableServiceLinks = true;
+  if (spec.hostNetwork === true) {
+    for (const c of [...items(spec, 'containers'), ...items(spec, 'initContainers')]) {
+      for (const port of items(c, 'ports'))
+        if (unset(port.hostPort) || port.hostPort === 0) port.hostPort = port.containerPort;
+    }
+  }
+  // The deprecated serviceAccount field mirrors serviceAccountName (conversion).
+  if (unset(spec.serviceAccountName) && !unset(spec.serviceAccount))
+    spec.serviceAccountName = spec.serviceAccount;
+  if (!create) {
+    if (!unset(spec.serviceAccountName)) spec.serviceAccount = spec.serviceAccountName;
+    return;
+  }
+  setDefault(spec, 'serviceAccountName', 'default');
+  spec.serviceAccount = spec.serviceAccountName;
+
+  const tolerations = items(spec, 'tolerations');
+  const tolerates = (key: string) =>
+    tolerations.some((t) => (t.key === key || unset(t.key)) && (t.effect === 'NoExecute' || unset(t.effect)));
+  const added: Obj[] = [];
+  for (const key of [NOT_READY, UNREACHABLE]) {
+    if (!tolerates(key)) {
+      added.push({
+        key,
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: DEFAULT_TOLERATION_SECONDS,
+      });
+    }
+  }
+  if (added.length > 0)
+    spec.tolerations = [...(Array.isArray(spec.tolerations) ? spec.tolerations : []), ...added];
+
+  if (unset(spec.priority)) {
+    const cls = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
+    const value = cls === '' ? 0 : SYSTEM_PRIORITIES[cls];
+    if (value !== undefined) {
+      spec.priority = value;
+      setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+    }
+  }
+  pod.status = { phase: 'Pending', qosClass: podQOSClass(spec) };
+}
