@@ -1,0 +1,149 @@
+/**
+ * The READY, STATUS and RESTARTS columns of `kubectl get pods`, derived from a pod's status the
+ * way Kubernetes' printer does: init progress ("Init:0/2", "Init:CrashLoopBackOff",
+ * "Init:ExitCode:1"), container waiting/terminated reasons ("ContainerCreating",
+ * "CrashLoopBackOff", "Completed", "Error", "ExitCode:3", "Signal:9"), "NotReady",
+ * "Terminating", "Unknown" (node lost), "SchedulingGated", and restarts with the time of the
+ * last one ("5 (3m ago)").
+ */
+import { isPlainObject } from '../object.js';
+import { humanDuration, timestampMs } from './duration.js';
+
+type Obj = Record<string, unknown>;
+
+function rec(v: unknown): Obj {
+  return isPlainObject(v) ? v : {};
+}
+
+function list(v: unknown): Obj[] {
+  return Array.isArray(v) ? v.filter(isPlainObject) : [];
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+function s(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+export interface PodSummary {
+  /** "1/2": ready containers over containers (sidecars count). */
+  ready: string;
+  status: string;
+  restarts: string;
+  restartCount: number;
+}
+
+export function summarizePod(pod: Obj, now: Date): PodSummary {
+  const spec = rec(pod.spec);
+  const status = rec(pod.status);
+  const meta = rec(pod.metadata);
+  const phase = s(status.phase);
+  let reason = s(status.reason) !== '' ? s(status.reason) : phase;
+
+  for (const c of list(status.conditions)) {
+    if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
+  }
+
+  const initSpecs = new Map<string, Obj>();
+  let totalContainers = list(spec.containers).length;
+  for (const c of list(spec.initContainers)) {
+    initSpecs.set(s(c.name), c);
+    if (c.restartPolicy === 'Always') totalContainers++;
+  }
+  const isSidecar = (name: string) => initSpecs.get(name)?.restartPolicy === 'Always';
+
+  let restarts = 0;
+  let sidecarRestarts = 0;
+  let readyContainers = 0;
+  let lastRestart: number | undefined;
+  let lastSidecarRestart: number | undefined;
+  const later = (a: number | undefined, b: unknown) => {
+    const t = timestampMs(rec(rec(b).terminated).finishedAt);
+    return t !== undefined && (a === undefined || t > a) ? t : a;
+  };
+
+  let initializing = false;
+  const initStatuses = list(status.initContainerStatuses);
+  for (let i = 0; i < initStatuses.length; i++) {
+    const c = initStatuses[i]!;
+    restarts += num(c.restartCount);
+    lastRestart = later(lastRestart, c.lastState);
+    const sidecar = isSidecar(s(c.name));
+    if (sidecar) {
+      sidecarRestarts += num(c.restartCount);
+      lastSidecarRestart = later(lastSidecarRestart, c.lastState);
+    }
+    const state = rec(c.state);
+    const terminated = isPlainObject(state.terminated) ? state.terminated : undefined;
+    const waiting = isPlainObject(state.waiting) ? state.waiting : undefined;
+    if (terminated && num(terminated.exitCode) === 0) continue;
+    if (sidecar && c.started === true) {
+      if (c.ready === true) readyContainers++;
+      continue;
+    }
+    if (terminated) {
+      if (s(terminated.reason) === '') {
+        reason =
+          num(terminated.signal) !== 0
+            ? `Init:Signal:${num(terminated.signal)}`
+            : `Init:ExitCode:${num(terminated.exitCode)}`;
+      } else {
+        reason = `Init:${s(terminated.reason)}`;
+      }
+    } else if (waiting && s(waiting.reason) !== '' && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${s(waiting.reason)}`;
+    } else {
+      reason = `Init:${i}/${list(spec.initContainers).length}`;
+    }
+    initializing = true;
+    break;
+  }
+
+  const initialized = list(status.conditions).some((c) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initialized) {
+    restarts = sidecarRestarts;
+    lastRestart = lastSidecarRestart;
+    let hasRunning = false;
+    const statuses = list(status.containerStatuses);
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const c = statuses[i]!;
+      restarts += num(c.restartCount);
+      lastRestart = later(lastRestart, c.lastState);
+      const state = rec(c.state);
+      const waiting = isPlainObject(state.waiting) ? state.waiting : undefined;
+      const terminated = isPlainObject(state.terminated) ? state.terminated : undefined;
+      if (waiting && s(waiting.reason) !== '') reason = s(waiting.reason);
+      else if (terminated && s(terminated.reason) !== '') reason = s(terminated.reason);
+      else if (terminated) {
+        reason =
+          num(terminated.signal) !== 0
+            ? `Signal:${num(terminated.signal)}`
+            : `ExitCode:${num(terminated.exitCode)}`;
+      } else if (c.ready === true && isPlainObject(state.running)) {
+        hasRunning = true;
+        readyContainers++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      const podReady = list(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True');
+      reason = podReady ? 'Running' : 'NotReady';
+    }
+  }
+
+  const deleting = meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null;
+  if (deleting && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (deleting && phase !== 'Failed' && phase !== 'Succeeded') reason = 'Terminating';
+
+  let restartsText = String(restarts);
+  if (restarts !== 0 && lastRestart !== undefined) {
+    restartsText = `${restarts} (${humanDuration(now.getTime() - lastRestart)} ago)`;
+  }
+  return {
+    ready: `${readyContainers}/${totalContainers}`,
+    status: reason,
+    restarts: restartsText,
+    restartCount: restarts,
+  };
+}
