@@ -181,9 +181,10 @@ export function validatePodSpec(specIn: unknown, path: string, opts: PodSpecOpti
   return errs;
 }
 
-export function validatePod(pod: Obj): FieldError[] {
+export function validatePod(pod: Obj, old?: Obj): FieldError[] {
   const errs = validatePodSpec(pod.spec, 'spec');
-  if (arr(rec(pod.spec).ephemeralContainers).length > 0) {
+  // Ephemeral containers are added later through their subresource, never on create.
+  if (!old && arr(rec(pod.spec).ephemeralContainers).length > 0) {
     errs.push(field.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
   }
   return errs;
