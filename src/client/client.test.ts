@@ -209,6 +209,56 @@ describe('client CRUD', () => {
   });
 });
 
+describe('client over HTTPS', () => {
+  it('uses the kubeconfig shoal server writes: CA, client certificate, keep-alive', async () => {
+    const tls = await startTestServer({ tls: true });
+    try {
+      const admin = Client.fromKubeconfig(loadKubeconfig({ path: tls.tls!.adminKubeconfig }));
+      await admin.create(NS, undefined, { metadata: { name: 'default' } });
+      const created = await admin.create(CM, 'default', cm('over-tls'));
+      assert.equal((await admin.get(CM, 'default', 'over-tls')).metadata.uid, created.metadata.uid);
+      const events: string[] = [];
+      const ac = new AbortController();
+      const watching = (async () => {
+        for await (const e of admin.watch(CM, 'default', {
+          resourceVersion: created.metadata.resourceVersion!,
+          signal: ac.signal,
+        }))
+          if (e.type !== 'BOOKMARK') events.push(`${e.type} ${e.object.metadata.name}`);
+      })();
+      await admin.delete(CM, 'default', 'over-tls');
+      await eventually(() => assert.deepEqual(events, ['DELETED over-tls']));
+      ac.abort();
+      await watching;
+      admin.close();
+
+      const token = new Client({ server: tls.url, ca: tls.tls!.caPem, token: 'test-token' });
+      assert.equal((await token.list(CM, 'default')).kind, 'ConfigMapList');
+      token.close();
+
+      const noCerts = new Client({ server: tls.url, ca: tls.tls!.caPem });
+      await assert.rejects(noCerts.list(CM, 'default'), { code: 401 });
+      noCerts.close();
+
+      const untrusted = new Client({ server: tls.url, token: 'test-token' });
+      await assert.rejects(untrusted.list(CM, 'default'), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.match(
+          err.message,
+          /unable to connect to the server at https:\/\/127\.0\.0\.1:\d+ .*TLS: .*certificate/,
+        );
+        return true;
+      });
+      untrusted.close();
+      const insecure = new Client({ server: tls.url, token: 'test-token', insecureSkipTlsVerify: true });
+      assert.equal((await insecure.list(CM, 'default')).kind, 'ConfigMapList');
+      insecure.close();
+    } finally {
+      await tls.close();
+    }
+  });
+});
+
 describe('client watch', () => {
   it('streams ADDED, MODIFIED, DELETED and BOOKMARK from a resourceVersion', async () => {
     const start = (await client.list(CM, 'default')).metadata.resourceVersion!;

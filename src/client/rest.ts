@@ -158,6 +158,7 @@ export class ConnectionError extends Error {
 }
 
 const TOKEN_FILE_TTL_MS = 60_000;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 export class Client {
@@ -483,6 +484,7 @@ export class Client {
   async request(method: string, path: string, options: RawRequest = {}): Promise<RawResponse> {
     const res = await this.open(method, path, options);
     const body = await readAll(res).catch((err) => {
+      if (options.signal?.aborted) throw options.signal.reason;
       throw new ConnectionError(
         this.server,
         `reading the answer from ${this.server} failed: ${(err as Error).message}`,
@@ -509,8 +511,11 @@ export class Client {
     }
   }
 
-  /** Start a request and resolve with the response once its headers arrive. */
-  private open(method: string, path: string, options: RawRequest): Promise<IncomingMessage> {
+  /**
+   * Start a request and resolve with the response once its headers arrive. An idempotent request
+   * whose kept-alive connection turns out to be closed by the server is sent once more on a new one.
+   */
+  private open(method: string, path: string, options: RawRequest, retried = false): Promise<IncomingMessage> {
     const url = new URL(this.url.pathname.replace(/\/+$/, '') + path, this.url);
     if (options.query) {
       const entries =
@@ -561,6 +566,16 @@ export class Client {
         settled = true;
         cleanup();
         if (signal?.aborted) return reject(signal.reason);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (
+          !retried &&
+          req.reusedSocket &&
+          (code === 'ECONNRESET' || code === 'EPIPE') &&
+          IDEMPOTENT.has(method)
+        ) {
+          resolve(this.open(method, path, options, true));
+          return;
+        }
         reject(connectionError(this.server, target, err));
       });
       req.end(options.body);

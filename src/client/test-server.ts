@@ -10,11 +10,19 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type FieldError, statusError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
+import { buildHttpsServerOptions, createRequestAuthenticator } from '../apiserver/authn/index.js';
+import {
+  buildKubeconfig,
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServingCertificate,
+} from '../apiserver/pki/index.js';
 import type { Machinery } from '../apiserver/registry/machinery.js';
 import { ApiServer } from '../apiserver/server.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -91,10 +99,17 @@ export interface TestServer {
   dir: string;
   /** Write a kubeconfig for this server (token auth) and return its path. */
   kubeconfig(namespace?: string): string;
+  /** With `tls`: the cluster CA, and a kubeconfig with an admin client certificate as `shoal server` writes it. */
+  tls?: { caPem: string; adminKubeconfig: string };
   close(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Serve HTTPS with a fresh CA, and accept client certificates as well as the token. */
+  tls?: boolean;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-client-'));
   const store = await openSqliteStore({ dataDir: dir });
   const api = new ApiServer({
@@ -132,18 +147,52 @@ export async function startTestServer(): Promise<TestServer> {
             }),
       })),
     }),
-    authenticate: (req) =>
-      req.headers.authorization === `Bearer ${TEST_TOKEN}` ? { username: 'test', groups: [] } : undefined,
+    authenticate: async (req) =>
+      req.headers.authorization === `Bearer ${TEST_TOKEN}`
+        ? { username: 'test', groups: [] }
+        : await certificates.authenticate(req),
     watch: { bookmarkIntervalMs: 200, defaultTimeoutSeconds: 60 },
   });
-  const server = http.createServer(api.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const certificates = createRequestAuthenticator();
+  let tls: { caPem: string; adminKubeconfig: string } | undefined;
+  let server: http.Server;
+  if (options.tls) {
+    const ca = await createCertificateAuthority();
+    const serving = await issueServingCertificate(ca, {
+      sans: { ips: ['127.0.0.1'], dnsNames: ['localhost'] },
+    });
+    server = https.createServer(
+      buildHttpsServerOptions({ keyPem: serving.keyPem, certPem: serving.certPem, caPem: ca.certPem }),
+      api.handle,
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const admin = await issueClientCertificate(ca, {
+      commonName: 'shoal-admin',
+      organizations: ['system:masters'],
+    });
+    const adminKubeconfig = path.join(dir, 'admin.kubeconfig');
+    fs.writeFileSync(
+      adminKubeconfig,
+      buildKubeconfig({
+        server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        caPem: ca.certPem,
+        clientCertPem: admin.certPem,
+        clientKeyPem: admin.keyPem,
+      }),
+      { mode: 0o600 },
+    );
+    tls = { caPem: ca.certPem, adminKubeconfig };
+  } else {
+    server = http.createServer(api.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  }
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     store,
     server,
     dir,
+    ...(tls ? { tls } : {}),
     kubeconfig(namespace = 'default') {
       const file = path.join(dir, `kubeconfig-${namespace}.yaml`);
       fs.writeFileSync(
