@@ -285,7 +285,7 @@ export class ResourceHandler {
         type,
         body,
         ...(base.fieldManager ? { fieldManager: base.fieldManager } : {}),
-        force: isTrue(query.get('force')),
+        ...(query.has('force') ? { force: isTrue(query.get('force')) } : {}),
       },
       { ...base, ...options },
     );

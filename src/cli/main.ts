@@ -7,6 +7,7 @@ import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
+import { registerServer } from './commands/server.js';
 import { registerUp } from './commands/up.js';
 
 const program = new Command()
@@ -14,6 +15,7 @@ const program = new Command()
   .description('Shoal: a Kubernetes-compatible container orchestrator, as light as Docker Swarm to run')
   .showHelpAfterError();
 
+registerServer(program);
 registerUp(program);
 registerApply(program);
 registerGet(program);

@@ -100,25 +100,8 @@ export function applyPatch(
       ...(ctx.hasStatusSubresource ? { hasStatusSubresource: true } : {}),
     });
   }
-  if (!current) {
-    throw ctx.target
-      ? errors.notFound(ctx.target)
-      : statusError(404, 'NotFound', 'the object to patch was not found');
-  }
-  const doc = current as Record<string, unknown>;
-  let patched: Record<string, unknown>;
-  switch (type) {
-    case 'json':
-      patched = applyJsonPatch(doc, patchBody);
-      break;
-    case 'merge':
-      patched = applyMergePatch(doc, patchBody);
-      break;
-    case 'strategic':
-      patched = applyStrategicMergePatch(doc, patchBody, ctx.schema);
-      break;
-  }
-  return recordManagedFields(current, patched as KubeObject, {
+  const patched = applyUpdatePatch(type, current, patchBody, ctx);
+  return recordManagedFields(current, patched, {
     manager: ctx.fieldManager ?? '',
     operation: 'Update',
     apiVersion: ctx.apiVersion,
@@ -169,4 +152,31 @@ export function updateManagedFields(
 ): KubeObject {
   const full: UpdateContext = { ...ctx };
   return recordManagedFields(old, updated, full);
+}
+
+/**
+ * A json, merge or strategic patch alone, without recording managedFields: for callers that
+ * default the result first and record the Update afterwards, in Kubernetes' order.
+ */
+export function applyUpdatePatch(
+  type: Exclude<PatchType, 'apply'>,
+  current: KubeObject | undefined,
+  patchBody: string,
+  ctx: PatchContext,
+): KubeObject {
+  validatePatchOptions(type, ctx);
+  if (!current) {
+    throw ctx.target
+      ? errors.notFound(ctx.target)
+      : statusError(404, 'NotFound', 'the object to patch was not found');
+  }
+  const doc = current as Record<string, unknown>;
+  switch (type) {
+    case 'json':
+      return applyJsonPatch(doc, patchBody) as KubeObject;
+    case 'merge':
+      return applyMergePatch(doc, patchBody) as KubeObject;
+    case 'strategic':
+      return applyStrategicMergePatch(doc, patchBody, ctx.schema) as KubeObject;
+  }
 }

@@ -13,15 +13,25 @@ export interface PatchRequest {
   type: PatchType;
   body: string;
   fieldManager?: string;
+  /** Only when the request carried `force` (Kubernetes refuses it on non-apply patches). */
   force?: boolean;
+  /** 'status' when patching the status subresource. */
+  subresource?: string;
+  /** The object's name, for the 404 of a patch to an absent object. */
+  name?: string;
 }
 
 export interface Machinery {
-  applyDefaults(def: ResourceDef, obj: KubeObject): void;
+  /** Fill Kubernetes' defaults into `obj`; `old` is the stored object on updates. */
+  applyDefaults(def: ResourceDef, obj: KubeObject, old?: KubeObject): void;
   validate(def: ResourceDef, obj: KubeObject, old?: KubeObject): FieldError[];
   /** Fields of `obj` its schema does not declare, as Kubernetes names them (`spec.foo`). */
   unknownFields(def: ResourceDef, obj: KubeObject): string[];
-  /** Apply a patch to `current` (undefined: absent, only apply may create). Never mutates inputs. */
+  /**
+   * Apply a patch to `current` (undefined: absent, only apply may create). Never mutates inputs.
+   * Server-side apply records its ownership in the result's managedFields; for the other types
+   * the caller records the Update with `trackUpdate` once the result is defaulted.
+   */
   patch(def: ResourceDef, current: KubeObject | undefined, patch: PatchRequest, now: Date): KubeObject;
   /** Record `manager`'s ownership of what changed between `old` and `updated`. */
   trackUpdate(

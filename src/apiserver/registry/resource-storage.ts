@@ -40,6 +40,8 @@ export interface MutateOptions extends WriteOptions {
   mayCreate?: boolean;
   /** A server-internal write (e.g. binding): may change status and fields users cannot. */
   internal?: boolean;
+  /** `compute` already recorded the change in managedFields (patches do). */
+  managedFieldsTracked?: boolean;
 }
 
 export interface ListOptions {
@@ -194,7 +196,7 @@ export class ResourceStorage {
     def: ResourceDef,
     namespace: string | undefined,
     body: unknown,
-    options: WriteOptions = {},
+    options: WriteOptions & { managedFieldsTracked?: boolean } = {},
   ): Promise<WriteResult> {
     const warnings: string[] = [];
     const obj = this.checkBody(def, namespace, body, undefined, options, warnings);
@@ -209,7 +211,7 @@ export class ResourceStorage {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.selfLink;
-    delete meta.managedFields;
+    if (!options.managedFieldsTracked) delete meta.managedFields;
     const strategy = strategyFor(def);
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
@@ -217,7 +219,9 @@ export class ResourceStorage {
     this.machinery.applyDefaults(def, obj);
     this.validate(def, obj, undefined);
     if (def.namespaced) await this.checkNamespaceWritable(namespace!);
-    const tracked = this.machinery.trackUpdate(def, undefined, obj, this.manager(options), now);
+    const tracked = options.managedFieldsTracked
+      ? obj
+      : this.machinery.trackUpdate(def, undefined, obj, this.manager(options), now);
     if (options.dryRun) {
       if (await this.store.get(objectKey(def, namespace, meta.name!))) {
         throw errors.alreadyExists(target(def, meta.name!));
@@ -350,7 +354,12 @@ export class ResourceStorage {
       namespace,
       name,
       (current) => {
-        const patched = this.machinery.patch(def, current, patch, this.clock());
+        const patched = this.machinery.patch(
+          def,
+          current,
+          { ...patch, name, ...(options.subresource ? { subresource: options.subresource } : {}) },
+          this.clock(),
+        );
         const checked = this.checkBody(def, namespace, patched, name, options, warnings);
         const rv = checked.metadata.resourceVersion;
         if (current && rv && rv !== current.metadata.resourceVersion) {
@@ -360,7 +369,7 @@ export class ResourceStorage {
         if (!current) return checked;
         return options.subresource === 'status' ? withStatusFrom(current, checked) : checked;
       },
-      { ...options, mayCreate: patch.type === 'apply' },
+      { ...options, mayCreate: patch.type === 'apply', managedFieldsTracked: patch.type === 'apply' },
       warnings,
     );
   }
@@ -400,7 +409,7 @@ export class ResourceStorage {
         next,
         options.subresource === 'status' || options.internal === true,
       );
-      this.machinery.applyDefaults(def, next);
+      this.machinery.applyDefaults(def, next, current);
       // Server-internal writes (binding) may set fields users cannot change; check them as new.
       this.validate(def, next, options.internal ? undefined : current);
       const tracked = this.machinery.trackUpdate(

@@ -1,0 +1,140 @@
+/**
+ * The API server as a process part: store, identity (CA, certificates, kubeconfig, join token),
+ * authentication, the request pipeline and the HTTPS listener, plus the housekeeping that
+ * belongs to the API server itself (system namespaces, compaction).
+ */
+import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { ApiError } from '../api/errors.js';
+import { lookupResource } from '../api/resources.js';
+import { Compactor, openStore, type Store, type StoreConfig } from '../store/index.js';
+import { isStoreError } from '../store/store.js';
+import {
+  createRequestAuthenticator,
+  joinTokenAuthenticator,
+  StaticTokenAuthenticator,
+} from './authn/index.js';
+import { discoveryResponse } from './discovery.js';
+import { defaultMachinery, printTable } from './machinery-impl.js';
+import { openapiResponse, warmOpenAPI } from './openapi.js';
+import { ensureServerIdentity, type ServerIdentity } from './pki/index.js';
+import { ApiServer } from './server.js';
+
+export interface ApiServerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  store: StoreConfig;
+  tlsSans?: string[];
+  /** History kept for watch resumption (default 5 minutes). */
+  compactionWindowMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningApiServer {
+  url: string;
+  /** Connection settings for control-plane components in this process. */
+  loopback: { server: string; ca: string; token: string };
+  identity: ServerIdentity;
+  store: Store;
+  api: ApiServer;
+  close(): Promise<void>;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
+  const log = config.log ?? (() => undefined);
+  const store = await openStore(config.store);
+  try {
+    const identity = await ensureServerIdentity({
+      dataDir: config.dataDir,
+      listenHost: config.host,
+      listenPort: config.port,
+      tlsSans: config.tlsSans ?? [],
+    });
+    for (const file of identity.written) log(`wrote ${file}`);
+    // The control plane's own components reach the API like any client, with a token that
+    // lives only as long as this process.
+    const loopbackToken = randomBytes(32).toString('base64url');
+    const loopback = new StaticTokenAuthenticator([
+      [
+        loopbackToken,
+        { username: 'system:shoal-control-plane', groups: ['system:masters', 'system:authenticated'] },
+      ],
+    ]);
+    const authn = createRequestAuthenticator({
+      tokenAuthenticators: [
+        loopback,
+        await StaticTokenAuthenticator.fromFile(identity.tokenFilePath, { optional: true }),
+        joinTokenAuthenticator(() => identity.joinToken),
+      ],
+    });
+    const api = new ApiServer({
+      store,
+      machinery: defaultMachinery,
+      printTable,
+      authenticate: (req) => authn.authenticate(req, req.socket as TLSSocket),
+      pathHandlers: [discoveryResponse, openapiResponse],
+      onError: (err, req) =>
+        log(`error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`),
+    });
+    await ensureSystemNamespaces(api);
+    warmOpenAPI();
+
+    const server = https.createServer({ ...identity.tlsOptions, keepAliveTimeout: 120_000 }, api.handle);
+    server.headersTimeout = 60_000;
+    server.requestTimeout = 0; // watches are long-lived; handlers bound their own time
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `https://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+
+    const stop = new AbortController();
+    const compactor = new Compactor(store, {
+      ...(config.compactionWindowMs ? { windowMs: config.compactionWindowMs } : {}),
+      onError: (err) => log(`compaction failed: ${String(err)}`),
+    });
+    const compacting = compactor.run(stop.signal);
+
+    return {
+      url,
+      loopback: { server: url, ca: identity.caPem, token: loopbackToken },
+      identity,
+      store,
+      api,
+      async close() {
+        stop.abort();
+        await compacting;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function ensureSystemNamespaces(api: ApiServer): Promise<void> {
+  const def = lookupResource('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES) {
+    try {
+      await api.storage.create(def, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists') && !isStoreError(err, 'AlreadyExists'))
+        throw err;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * `shoal server`: the control plane in one process: the API server, and the controllers that
+ * run beside it (today the namespace controller; the scheduler and workload controllers join as
+ * they are built). Runs in the foreground until SIGINT/SIGTERM.
+ */
+import type { Command } from 'commander';
+import { startApiServer } from '../../apiserver/serve.js';
+import { Client } from '../../client/rest.js';
+import { NamespaceController } from '../../controllers/namespace/controller.js';
+import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
+
+export function registerServer(program: Command): void {
+  addServerFlags(
+    program.command('server').description('run the Shoal control plane in the foreground'),
+  ).action(async (flags: ServerFlags) => {
+    await runServer(flags, 'server');
+  });
+}
+
+export async function runServer(flags: ServerFlags, what: string): Promise<void> {
+  const log = (line: string) => console.error(`shoal ${what}: ${line}`);
+  const server = await startApiServer(serverConfig(flags, log));
+  log(`API server listening on ${server.url} (${server.store.backend} store)`);
+  log(
+    `kubeconfig: ${server.identity.adminKubeconfigPath}  (export KUBECONFIG=${server.identity.adminKubeconfigPath})`,
+  );
+  log(`agents join with the token in ${server.identity.nodeTokenPath}`);
+
+  const client = new Client({ ...server.loopback, userAgent: 'shoal-controller-manager' });
+  const stop = new AbortController();
+  const parts = [new NamespaceController(client, log).run(stop.signal)];
+  const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
+
+  const signal = new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
+  });
+  const reason = await Promise.race([signal.then(() => undefined), failed]);
+  if (reason) log(`stopping: ${reason.message}`);
+  else log('stopping');
+  stop.abort();
+  await Promise.allSettled(parts);
+  client.close();
+  await server.close();
+}

@@ -1,0 +1,85 @@
+/**
+ * The namespace controller: when a namespace is deleted, delete everything in it, then clear the
+ * namespace's `spec.finalizers` (PUT .../finalize) so the API server removes the namespace.
+ * Level-triggered: it re-lists what is left on every pass and requeues until nothing is.
+ */
+import type { KubeObject } from '../../api/object.js';
+import { lookupResource, RESOURCES } from '../../api/resources.js';
+import { Informer } from '../../client/informer.js';
+import type { Client } from '../../client/rest.js';
+import { WorkQueue } from '../../client/workqueue.js';
+import { planNamespaceCleanup } from './reconcile.js';
+
+const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
+/** Namespaced kinds, events last so the deletion's own events stay readable as long as possible. */
+const CONTENT_KINDS = RESOURCES.filter((r) => r.namespaced && r.verbs.includes('deletecollection')).sort(
+  (a, b) => Number(a.kind === 'Event') - Number(b.kind === 'Event'),
+);
+/** While objects are terminating, look again this often. */
+const RECHECK_MS = 1000;
+
+export class NamespaceController {
+  private readonly informer: Informer;
+  private readonly queue = new WorkQueue();
+
+  constructor(
+    private readonly client: Client,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.informer = new Informer(client, NAMESPACES, {
+      onError: (err) => log(`namespace informer: ${String(err)}`),
+    });
+    const enqueue = (ns: KubeObject) => {
+      if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
+    };
+    this.informer.onAdd(enqueue);
+    this.informer.onUpdate((_old, ns) => enqueue(ns));
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const informing = this.informer.run(signal);
+    await this.informer.waitForSync(signal);
+    await this.queue.run(signal, (name) => this.reconcile(name), {
+      onError: (name, err) =>
+        this.log(`namespace ${name}: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    await informing;
+  }
+
+  async reconcile(name: string): Promise<void> {
+    const namespace = this.informer.get(name);
+    if (!namespace?.metadata.deletionTimestamp) return;
+    const contents: { kind: (typeof CONTENT_KINDS)[number]; obj: KubeObject }[] = [];
+    for (const kind of CONTENT_KINDS) {
+      const list = await this.client.listAll(kind, name);
+      for (const obj of list.items) contents.push({ kind, obj });
+    }
+    const plan = planNamespaceCleanup(
+      namespace,
+      contents.map((c) => c.obj),
+    );
+    if (plan.action === 'finalize') {
+      await this.client.update(
+        NAMESPACES,
+        undefined,
+        { ...namespace, spec: { finalizers: [] } } as KubeObject,
+        {
+          subresource: 'finalize',
+        },
+      );
+      return;
+    }
+    if (plan.action === 'delete') {
+      const pending = new Set(plan.objects);
+      for (const { kind, obj } of contents) {
+        if (!pending.has(obj)) continue;
+        await this.client
+          .delete(kind, name, obj.metadata.name!, { propagationPolicy: 'Background' })
+          .catch((err: { code?: number }) => {
+            if (err.code !== 404) throw err;
+          });
+      }
+      this.queue.addAfter(name, RECHECK_MS);
+    }
+  }
+}
