@@ -1,0 +1,123 @@
+/**
+ * A real `shoal server` process for end-to-end tests: fresh data directory, free loopback port,
+ * resolved once the API answers, and a `kubectl` runner bound to its admin kubeconfig.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SHOAL_BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
+export const KUBECTL = process.env.SHOAL_KUBECTL ?? '/usr/bin/kubectl';
+
+export interface ShoalServer {
+  url: string;
+  dataDir: string;
+  kubeconfig: string;
+  process: ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  kubectl(
+    args: string[],
+    options?: { input?: string; env?: Record<string, string>; timeoutMs?: number },
+  ): Promise<KubectlResult>;
+  stop(): Promise<void>;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-e2e-'));
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [SHOAL_BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const cleanup = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', cleanup);
+
+  const deadline = Date.now() + 30_000;
+  while (!output.includes('API server listening on')) {
+    if (child.exitCode !== null) throw new Error(`shoal server exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`shoal server did not start within 30 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const kubeconfig = path.join(dataDir, 'admin.kubeconfig');
+  return {
+    url: `https://127.0.0.1:${port}`,
+    dataDir,
+    kubeconfig,
+    process: child,
+    output: () => output,
+    kubectl: (args, options = {}) => runKubectl(kubeconfig, args, options),
+    async stop() {
+      process.off('exit', cleanup);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function runKubectl(
+  kubeconfig: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      KUBECTL,
+      args,
+      {
+        // A HOME per server keeps kubectl's discovery cache from leaking between runs.
+        env: { ...process.env, KUBECONFIG: kubeconfig, HOME: path.dirname(kubeconfig), ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    else child.stdin!.end();
+  });
+}
