@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
 import type { Client } from '../../client/rest.js';
 import {
   action,
@@ -90,11 +91,10 @@ export async function applyOne(
   }
   const body = structuredClone(obj);
   if (namespace) body.metadata.namespace = namespace;
-  // The version before: to tell "configured" from "unchanged" (an apply that changes nothing
-  // leaves the resourceVersion as it was).
-  let before: string | undefined;
+  // The object before: to tell "configured" from "unchanged".
+  let before: KubeObject | undefined;
   try {
-    before = (await client.get(def, namespace, name)).metadata.resourceVersion;
+    before = await client.get(def, namespace, name);
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 404)) throw err;
   }
@@ -105,7 +105,35 @@ export async function applyOne(
     fieldValidation: 'Strict',
   });
   if (before === undefined) return 'created';
-  return result.metadata.resourceVersion === before ? 'unchanged' : 'configured';
+  if (result.metadata.resourceVersion === before.metadata.resourceVersion) return 'unchanged';
+  // A server may write an apply that changes nothing but bookkeeping (field order, managedFields
+  // timestamps): compare what the object says, not its version.
+  return sameContent(before, result) ? 'unchanged' : 'configured';
+}
+
+/** Equal apart from resourceVersion and managedFields, in any key order. */
+export function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...metadata } = o.metadata;
+    return { ...o, metadata };
+  };
+  return deepEqual(strip(a), strip(b));
+}
+
+function deepEqual(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+  if (Array.isArray(x) !== Array.isArray(y)) return false;
+  if (Array.isArray(x)) {
+    const ya = y as unknown[];
+    return x.length === ya.length && x.every((v, i) => deepEqual(v, ya[i]));
+  }
+  const xk = Object.keys(x).filter((k) => (x as Record<string, unknown>)[k] !== undefined);
+  const yk = Object.keys(y).filter((k) => (y as Record<string, unknown>)[k] !== undefined);
+  return (
+    xk.length === yk.length &&
+    xk.every((k) => deepEqual((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]))
+  );
 }
 
 function reportApplyError(err: unknown, m: Manifest): void {

@@ -256,6 +256,9 @@ describe('shoal get', () => {
       /^NAME +DATA +AGE\ndeployment\.apps\/web +0 +\d+s\n\nNAME +DATA +AGE\nconfigmap\/piped +1/,
     );
 
+    const everything = await shoal(['get', 'all', '-n', 'shop', '-o', 'name']);
+    assert.equal(everything.stdout, 'deployment.apps/web\n', 'the "all" category: pods, services, workloads');
+
     const none = await shoal(['get', 'pods']);
     assert.equal(none.code, 0);
     assert.equal(none.stdout, '');

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
-import type { ResourceDef } from '../../api/resources.js';
+import { RESOURCES, type ResourceDef } from '../../api/resources.js';
 import { type Client, TABLE_ACCEPT, type Table } from '../../client/rest.js';
 import {
   action,
@@ -41,6 +41,10 @@ interface GetFlags extends ConnectionFlags {
 
 const OUTPUTS = ['', 'wide', 'yaml', 'json', 'name'];
 
+/** `get all`: the kinds in a category, as kubectl expands it. */
+const CATEGORIES = new Set(RESOURCES.flatMap((r) => r.categories));
+const inCategory = (category: string) => RESOURCES.filter((r) => r.categories.includes(category));
+
 export function registerGet(program: Command): void {
   addConnectionOptions(
     program
@@ -72,7 +76,9 @@ async function get(kindArg: string, nameArgs: string[], flags: GetFlags): Promis
       `unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`,
     );
   }
-  if (kindArg.includes(',')) return getKinds(kindArg.split(',').filter(Boolean), nameArgs, output, flags);
+  if (kindArg.includes(',') || CATEGORIES.has(kindArg)) {
+    return getKinds(kindArg.split(',').filter(Boolean), nameArgs, output, flags);
+  }
   const { def, names } = splitKindAndNames(kindArg, nameArgs);
   if (names.length > 0 && flags.selector)
     throw new CliError('name cannot be provided when a selector is specified');
@@ -126,7 +132,7 @@ async function get(kindArg: string, nameArgs: string[], flags: GetFlags): Promis
 async function getKinds(kinds: string[], names: string[], output: string, flags: GetFlags): Promise<void> {
   if (names.length > 0) throw new CliError('names cannot be given with several kinds; use KIND/NAME instead');
   if (flags.watch) throw new CliError('watch is only supported on one kind');
-  const defs = kinds.map(resolveKind);
+  const defs = [...new Set(kinds.flatMap((k) => (CATEGORIES.has(k) ? inCategory(k) : [resolveKind(k)])))];
   const connection = connect(flags);
   try {
     let printed = 0;

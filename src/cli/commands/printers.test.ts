@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
 import type { Table } from '../../client/rest.js';
+import { sameContent } from './apply.js';
 import { humanDuration } from './common.js';
 import { describeObject } from './describe.js';
 import { parseManifests } from './manifests.js';
@@ -121,6 +122,26 @@ describe('manifests', () => {
       /error validating "x.yaml": .*apiVersion not set/,
     );
     assert.throws(() => parseManifests('a: [1\n', 'y.yaml'), /error parsing y.yaml/);
+  });
+});
+
+describe('apply outcome', () => {
+  it('treats objects that differ only in version, managedFields or key order as unchanged', () => {
+    const a: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x', uid: 'u', resourceVersion: '1', managedFields: [] },
+      data: { a: '1', b: '2' },
+    };
+    const reordered: KubeObject = {
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      metadata: { uid: 'u', name: 'x', resourceVersion: '2', managedFields: [{ manager: 'shoal' }] },
+      data: { b: '2', a: '1' },
+    };
+    assert.ok(sameContent(a, reordered));
+    assert.ok(!sameContent(a, { ...reordered, data: { a: '1', b: '3' } }));
+    assert.ok(!sameContent(a, { ...reordered, metadata: { ...reordered.metadata, labels: { x: 'y' } } }));
   });
 });
 
