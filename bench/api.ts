@@ -1,0 +1,187 @@
+/**
+ * npm run bench:api — the API server under load, over HTTPS with client certificates, as kubectl
+ * and controllers reach it.
+ *
+ * A real `shoal server` (SQLite store) is filled with 10,000 pods (10 namespaces × 1,000), then
+ * 50 concurrent clients run, one phase after another:
+ *   mutating: create, patch (merge), then delete pods in a fresh namespace, for --seconds;
+ *   get:      GET of random existing pods;
+ *   list:     LIST of one namespace's 1,000 pods.
+ * Prints one JSON line: writesPerSec, mutatingP50Ms, mutatingP99Ms, getP99Ms, listP99Ms, ...
+ *
+ * Flags: --pods N (10000), --clients N (50), --seconds N (10 for mutating, a third of it for the others).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { startShoalServer } from '../test/support/shoal-server.js';
+import { Histogram, round } from './lib/histogram.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '10000' },
+    clients: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
+const totalPods = Number(flags.pods);
+const clients = Number(flags.clients);
+const seconds = Number(flags.seconds);
+const namespaces = 10;
+const perNamespace = Math.ceil(totalPods / namespaces);
+
+function pod(name: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'bench', tier: 'web' } },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.local/app:1.0',
+          ports: [{ containerPort: 8080, name: 'http' }],
+          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+          env: [{ name: 'MODE', value: 'bench' }],
+        },
+      ],
+    },
+  };
+}
+
+const shoal = await startShoalServer();
+const kubeconfig = parseYaml(fs.readFileSync(shoal.kubeconfig, 'utf8'));
+const user = kubeconfig.users[0].user;
+const agent = new https.Agent({
+  keepAlive: true,
+  maxSockets: clients,
+  ca: Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64'),
+  cert: Buffer.from(user['client-certificate-data'], 'base64'),
+  key: Buffer.from(user['client-key-data'], 'base64'),
+});
+const base = new URL(shoal.url);
+
+function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        headers: {
+          accept: 'application/json',
+          ...(data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode! < 300
+            ? resolve(res.statusCode!)
+            : reject(new Error(`${method} ${path}: ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function pool(count: number, worker: (i: number) => Promise<void>): Promise<void> {
+  await Promise.all(Array.from({ length: count }, (_, i) => worker(i)));
+}
+
+try {
+  // Fill: namespaces, then pods, 50 at a time.
+  for (let n = 0; n < namespaces; n++)
+    await request('POST', '/api/v1/namespaces', { metadata: { name: `fill-${n}` } });
+  await request('POST', '/api/v1/namespaces', { metadata: { name: 'churn' } });
+  let next = 0;
+  const fillStart = performance.now();
+  await pool(clients, async () => {
+    for (let i = next++; i < totalPods; i = next++) {
+      await request('POST', `/api/v1/namespaces/fill-${i % namespaces}/pods`, pod(`pod-${i}`));
+    }
+  });
+  const fillSeconds = (performance.now() - fillStart) / 1000;
+
+  // Mutating: create → patch → delete, each a separate timed request.
+  const mutating = new Histogram();
+  let writes = 0;
+  const mutStart = performance.now();
+  const mutEnd = mutStart + seconds * 1000;
+  await pool(clients, async (c) => {
+    for (let i = 0; performance.now() < mutEnd; i++) {
+      const name = `churn-${c}-${i}`;
+      const path = `/api/v1/namespaces/churn/pods/${name}`;
+      const steps: [string, string, unknown, string?][] = [
+        ['POST', '/api/v1/namespaces/churn/pods', pod(name)],
+        ['PATCH', path, { metadata: { labels: { step: 'patched' } } }, 'application/merge-patch+json'],
+        ['DELETE', path, undefined],
+      ];
+      for (const [method, p, body, ct] of steps) {
+        const t0 = performance.now();
+        await request(method, p, body, ct);
+        mutating.record(performance.now() - t0);
+        writes += 1;
+      }
+    }
+  });
+  const writesPerSec = writes / ((performance.now() - mutStart) / 1000);
+
+  const timed = async (h: Histogram, ms: number, op: () => Promise<unknown>) => {
+    const end = performance.now() + ms;
+    await pool(clients, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await op();
+        h.record(performance.now() - t0);
+      }
+    });
+  };
+  const gets = new Histogram();
+  await timed(gets, (seconds * 1000) / 3, () => {
+    const i = Math.floor(Math.random() * totalPods);
+    return request('GET', `/api/v1/namespaces/fill-${i % namespaces}/pods/pod-${i}`);
+  });
+  const lists = new Histogram();
+  await timed(lists, (seconds * 1000) / 3, () =>
+    request('GET', `/api/v1/namespaces/fill-${Math.floor(Math.random() * namespaces)}/pods`),
+  );
+
+  const rss = await new Promise<number>((resolve) =>
+    execFile('ps', ['-o', 'rss=', '-p', String(shoal.process.pid)], (_e, out) =>
+      resolve(Number(out.trim()) / 1024),
+    ),
+  );
+  console.log(
+    JSON.stringify({
+      pods: totalPods,
+      clients,
+      podsPerList: perNamespace,
+      fillPodsPerSec: Math.round(totalPods / fillSeconds),
+      writesPerSec: Math.round(writesPerSec),
+      mutatingP50Ms: round(mutating.quantile(0.5)),
+      mutatingP99Ms: round(mutating.quantile(0.99)),
+      getP50Ms: round(gets.quantile(0.5)),
+      getP99Ms: round(gets.quantile(0.99)),
+      listP50Ms: round(lists.quantile(0.5)),
+      listP99Ms: round(lists.quantile(0.99)),
+      lists: lists.count,
+      serverRssMb: Math.round(rss),
+    }),
+  );
+} finally {
+  agent.destroy();
+  await shoal.stop();
+}
