@@ -103,6 +103,12 @@ export class ResourceHandler {
       const options = { subresource: subresource === 'status' ? ('status' as const) : undefined };
       switch (method) {
         case 'GET':
+          if (repr === 'json') {
+            const json = await this.deps.storage.getJson(def, namespace, name);
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(json);
+            return;
+          }
           return this.send(res, 200, await this.deps.storage.get(def, namespace, name), repr, def);
         case 'PUT':
           if (subresource === 'finalize') return this.finalize(req, res, route, query, repr);
@@ -161,15 +167,22 @@ export class ResourceHandler {
     repr: Representation,
   ) {
     const limit = intParam(query, 'limit');
-    const list = await this.deps.storage.list(route.def, route.namespace, {
+    const rv = query.get('resourceVersion');
+    const rvMatch = query.get('resourceVersionMatch');
+    const options = {
       ...this.selectors(route.def, query),
       ...(limit !== undefined ? { limit } : {}),
       ...(query.get('continue') ? { continue: query.get('continue')! } : {}),
-      ...(query.get('resourceVersion') !== null ? { resourceVersion: query.get('resourceVersion')! } : {}),
-      ...(query.get('resourceVersionMatch')
-        ? { resourceVersionMatch: query.get('resourceVersionMatch')! }
-        : {}),
-    });
+      ...(rv !== null ? { resourceVersion: rv } : {}),
+      ...(rvMatch ? { resourceVersionMatch: rvMatch } : {}),
+    };
+    if (repr === 'json') {
+      const json = await this.deps.storage.listJson(route.def, route.namespace, options);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(json);
+      return;
+    }
+    const list = await this.deps.storage.list(route.def, route.namespace, options);
     if (repr === 'table') {
       const table = this.table(route.def, list.items, query);
       table.metadata = list.metadata;

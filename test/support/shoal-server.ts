@@ -47,9 +47,11 @@ export async function freePort(): Promise<number> {
 export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-e2e-'));
   const port = await freePort();
+  // SHOAL_NODE_ARGS passes extra node flags to the server, e.g. "--cpu-prof" for profiling.
+  const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [SHOAL_BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
+    [...nodeArgs, SHOAL_BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -53,12 +53,20 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
 
 export function createRequestAuthenticator(opts: RequestAuthenticatorOptions = {}): RequestAuthenticator {
   const tokens = opts.tokenAuthenticators ?? [];
+  // A connection's client certificate is fixed at the handshake, so reading and checking it once
+  // per connection is enough; keep-alive connections carry many requests.
+  const byConnection = new WeakMap<TLSSocket, UserInfo | null>();
   return {
     async authenticate(req, socket) {
       const tls = socket ?? (req.socket as TLSSocket);
       if (tls.encrypted) {
-        const user = userFromClientCertificate(tls);
-        if (user) return withAuthenticatedGroup(user);
+        let user = byConnection.get(tls);
+        if (user === undefined) {
+          const fromCert = userFromClientCertificate(tls);
+          user = fromCert ? withAuthenticatedGroup(fromCert) : null;
+          byConnection.set(tls, user);
+        }
+        if (user) return user;
       }
       const token = bearerToken(req);
       if (token) {

@@ -81,8 +81,27 @@ export function decodeObject(kv: KeyValue): KubeObject {
   return obj;
 }
 
+/**
+ * Stored form: JSON with apiVersion, kind and metadata first and no resourceVersion (the store's
+ * modRevision is the resourceVersion). The fixed order lets `objectJson` add the
+ * resourceVersion to the text without parsing it.
+ */
 export function encodeObject(obj: KubeObject): string {
-  return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  return JSON.stringify({ apiVersion, kind, metadata: { ...metadata, resourceVersion: undefined }, ...rest });
+}
+
+const METADATA_OPEN = '"metadata":{';
+
+/** The stored JSON with metadata.resourceVersion filled in, by splicing text. */
+export function objectJson(kv: KeyValue): string {
+  const v = kv.value;
+  // apiVersion and kind come first and are plain names, so the first "metadata":{ is the object's.
+  const at = v.indexOf(METADATA_OPEN);
+  if (!v.startsWith('{"apiVersion":') || at < 0 || at > 256) return JSON.stringify(decodeObject(kv));
+  const open = at + METADATA_OPEN.length;
+  const rv = `"resourceVersion":"${kv.modRevision}"`;
+  return `${v.slice(0, open)}${rv}${v[open] === '}' ? '' : ','}${v.slice(open)}`;
 }
 
 function target(def: ResourceDef, name?: string): Target {
@@ -117,6 +136,42 @@ export class ResourceStorage {
   }
 
   async list(def: ResourceDef, namespace: string | undefined, options: ListOptions = {}): Promise<KubeList> {
+    const page = await this.listEntries(def, namespace, options);
+    const list: KubeList = {
+      apiVersion: apiVersionOf(def),
+      kind: def.listKind,
+      metadata: page.metadata,
+      items: page.entries.map((e) => e.obj ?? decodeObject(e.kv)),
+    };
+    return list;
+  }
+
+  /**
+   * The same list as JSON text, built from the stored JSON without parsing objects that need no
+   * filtering: the cheap path for large plain lists.
+   */
+  async listJson(
+    def: ResourceDef,
+    namespace: string | undefined,
+    options: ListOptions = {},
+  ): Promise<string> {
+    const page = await this.listEntries(def, namespace, options);
+    const items = page.entries.map((e) => (e.obj ? JSON.stringify(e.obj) : objectJson(e.kv)));
+    return `{"apiVersion":${JSON.stringify(apiVersionOf(def))},"kind":${JSON.stringify(def.listKind)},"metadata":${JSON.stringify(page.metadata)},"items":[${items.join(',')}]}`;
+  }
+
+  /** The stored JSON of one object, resourceVersion included, without parsing it. */
+  async getJson(def: ResourceDef, namespace: string | undefined, name: string): Promise<string> {
+    const kv = await this.store.get(objectKey(def, namespace, name));
+    if (!kv) throw errors.notFound(target(def, name));
+    return objectJson(kv);
+  }
+
+  private async listEntries(
+    def: ResourceDef,
+    namespace: string | undefined,
+    options: ListOptions,
+  ): Promise<{ entries: { kv: KeyValue; obj?: KubeObject }[]; metadata: KubeList['metadata'] }> {
     const prefix = collectionPrefix(def, namespace);
     const filtering = (options.labels?.length ?? 0) > 0 || (options.fields?.length ?? 0) > 0;
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
@@ -131,7 +186,7 @@ export class ResourceStorage {
         throw errors.timeout(`Too large resource version: ${rv}, current: ${current}`);
       }
     }
-    const items: KubeObject[] = [];
+    const entries: { kv: KeyValue; obj?: KubeObject }[] = [];
     let token = options.continue;
     let next: string | undefined;
     let listRevision = 0;
@@ -145,10 +200,14 @@ export class ResourceStorage {
         listRevision = page.revision;
         let stoppedAt: KeyValue | undefined;
         for (const kv of page.items) {
-          const obj = decodeObject(kv);
-          if (filtering && !this.selects(obj, options)) continue;
-          items.push(obj);
-          if (limit && items.length === limit) {
+          if (filtering) {
+            const obj = decodeObject(kv);
+            if (!this.selects(obj, options)) continue;
+            entries.push({ kv, obj });
+          } else {
+            entries.push({ kv });
+          }
+          if (limit && entries.length === limit) {
             stoppedAt = kv;
             break;
           }
@@ -174,14 +233,9 @@ export class ResourceStorage {
       }
       throw fromStoreError(err, target(def));
     }
-    const list: KubeList = {
-      apiVersion: apiVersionOf(def),
-      kind: def.listKind,
-      metadata: { resourceVersion: String(listRevision) },
-      items,
-    };
-    if (next) list.metadata.continue = next;
-    return list;
+    const metadata: KubeList['metadata'] = { resourceVersion: String(listRevision) };
+    if (next) metadata.continue = next;
+    return { entries, metadata };
   }
 
   selects(obj: KubeObject, options: { labels?: Requirement[]; fields?: FieldRequirement[] }): boolean {
