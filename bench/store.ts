@@ -10,6 +10,7 @@
  *
  * Flags: --seconds N (default 5), --writers N (100), --watchers N (1000), --backend sqlite|etcd|all.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,8 @@ async function measure(store: Store): Promise<Result> {
   const ackAt = new Float64Array(seconds * 200_000 + 10_000).fill(Number.NaN);
   const watchLatency = new Histogram();
   const controller = new AbortController();
+  // Every watcher listens on this one signal.
+  setMaxListeners(0, controller.signal);
   const watching = Array.from({ length: watchers }, async () => {
     const watch = store.watch(`${prefix}w/`, start, { maxPending: 1_000_000, signal: controller.signal });
     for await (const batch of watch) {
