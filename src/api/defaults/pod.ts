@@ -4,6 +4,7 @@
  * its default admission plugins add (service account, default tolerations, priority, status).
  */
 import { parseQuantityExact } from '../quantity.js';
+import { VOLUME_SOURCES } from '../volumes.js';
 import {
   canonicalizeQuantities,
   canonicalizeQuantity,
@@ -90,39 +91,6 @@ function defaultContainer(c: Obj): void {
       defaultHTTPGet(maybe(maybe(lifecycle, hook) ?? {}, 'httpGet'));
   }
 }
-
-const VOLUME_SOURCES = [
-  'hostPath',
-  'emptyDir',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'secret',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'persistentVolumeClaim',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'downwardAPI',
-  'fc',
-  'azureFile',
-  'configMap',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'projected',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-  'csi',
-  'ephemeral',
-  'image',
-];
 
 function defaultVolume(v: Obj): void {
   if (!VOLUME_SOURCES.some((s) => v[s] !== undefined && v[s] !== null)) v.emptyDir = {};

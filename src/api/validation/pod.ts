@@ -5,6 +5,7 @@
  */
 import { type FieldError, field } from '../errors.js';
 import { canonicalQuantity, compareQuantities, parseQuantityExact } from '../quantity.js';
+import { VOLUME_SOURCES } from '../volumes.js';
 import { validateAnnotations, validateLabelName, validateLabels } from './meta.js';
 import {
   IP_ERROR,
@@ -46,39 +47,6 @@ const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const HTTP_SCHEMES = ['HTTP', 'HTTPS'];
 const MOUNT_PROPAGATIONS = ['Bidirectional', 'HostToContainer', 'None'];
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
-
-const VOLUME_SOURCES = [
-  'hostPath',
-  'emptyDir',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'secret',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'persistentVolumeClaim',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'downwardAPI',
-  'fc',
-  'azureFile',
-  'configMap',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'projected',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-  'csi',
-  'ephemeral',
-  'image',
-];
 
 export interface PodSpecOptions {
   /** Volume names mounts may also refer to (a StatefulSet's volumeClaimTemplates). */
