@@ -503,6 +503,62 @@ describe('API server core', () => {
     assert.match(await yaml.text(), /^apiVersion: v1\nkind: ConfigMap\n/);
   });
 
+  it('allocates each Service its own ClusterIP and NodePorts, and frees them on delete', async () => {
+    const svc = (name: string, spec: Record<string, unknown> = {}) => ({
+      metadata: { name },
+      spec: { selector: { app: name }, ports: [{ port: 80, protocol: 'TCP' }], ...spec },
+    });
+    const a = (await call('POST', '/api/v1/namespaces/default/services', svc('a'))).body;
+    const b = (await call('POST', '/api/v1/namespaces/default/services', svc('b', { type: 'NodePort' })))
+      .body;
+    assert.match(a.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
+    assert.deepEqual(a.spec.clusterIPs, [a.spec.clusterIP]);
+    assert.notEqual(a.spec.clusterIP, b.spec.clusterIP);
+    assert.ok(b.spec.ports[0].nodePort >= 30000 && b.spec.ports[0].nodePort <= 32767);
+    assert.equal(a.spec.ports[0].nodePort, undefined);
+    const headless = (
+      await call('POST', '/api/v1/namespaces/default/services', svc('h', { clusterIP: 'None' }))
+    ).body;
+    assert.equal(headless.spec.clusterIP, 'None');
+
+    const taken = await call(
+      'POST',
+      '/api/v1/namespaces/default/services',
+      svc('c', { clusterIP: a.spec.clusterIP }),
+    );
+    assert.equal(taken.status, 422);
+    assert.match(taken.body.message, /provided IP is already allocated/);
+    const outside = await call(
+      'POST',
+      '/api/v1/namespaces/default/services',
+      svc('d', { clusterIP: '192.168.1.1' }),
+    );
+    assert.equal(outside.status, 422);
+
+    // An update that leaves the address out keeps it.
+    const { clusterIP: _ip, clusterIPs: _ips, ...rest } = a.spec;
+    const updated = await call('PUT', '/api/v1/namespaces/default/services/a', {
+      ...a,
+      spec: { ...rest, type: 'NodePort' },
+    });
+    assert.equal(updated.status, 200);
+    assert.equal(updated.body.spec.clusterIP, a.spec.clusterIP);
+    assert.ok(updated.body.spec.ports[0].nodePort >= 30000);
+
+    assert.equal((await call('DELETE', '/api/v1/namespaces/default/services/a')).status, 200);
+    assert.equal(await store.get(`/registry/ranges/serviceips/${a.spec.clusterIP}`), undefined);
+    assert.equal(
+      await store.get(`/registry/ranges/servicenodeports/${updated.body.spec.ports[0].nodePort}`),
+      undefined,
+    );
+    const reused = await call(
+      'POST',
+      '/api/v1/namespaces/default/services',
+      svc('e', { clusterIP: a.spec.clusterIP }),
+    );
+    assert.equal(reused.status, 201, 'a freed address can be taken again');
+  });
+
   it('answers unknown paths and methods with Kubernetes statuses', async () => {
     assert.equal((await call('GET', '/api/v1/widgets')).status, 404);
     assert.equal((await call('PUT', '/api/v1/namespaces/default/configmaps')).status, 405);

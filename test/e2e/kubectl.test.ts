@@ -149,7 +149,7 @@ describe('kubectl against shoal server', { timeout: 240_000 }, () => {
     assert.match(deploys.split('\n')[1]!, /^web\s+0\/2\s+0\s+0\s+\d+s$/);
     const services = await ok(['get', 'svc', '-n', 'shop']);
     assert.deepEqual(header(services), ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
-    assert.match(services.split('\n')[1]!, /^web\s+ClusterIP\s+\S+\s+<none>\s+80\/TCP\s+\d+s$/);
+    assert.match(services.split('\n')[1]!, /^web\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s$/);
     await ok(['run', 'solo', '--image=registry.local/solo:1', '-n', 'shop', '--restart=Never']);
     const pods = await ok(['get', 'pods', '-n', 'shop']);
     assert.deepEqual(header(pods), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);

@@ -10,9 +10,10 @@ import { matches, type Requirement } from '../../api/labels.js';
 import type { KubeList, KubeObject } from '../../api/object.js';
 import { apiVersionOf, lookupResource, type ResourceDef } from '../../api/resources.js';
 import { encodeContinue } from '../../store/keys.js';
-import { isStoreError, type KeyValue, type Store } from '../../store/store.js';
+import { isStoreError, type KeyValue, type Store, type TxnOp } from '../../store/store.js';
 import { collectionPrefix, objectKey } from './keys.js';
 import type { Machinery, PatchRequest } from './machinery.js';
+import { ServiceAllocator } from './service-allocator.js';
 import { strategyFor } from './strategies.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -121,11 +122,26 @@ function specOf(obj: KubeObject): string {
 }
 
 export class ResourceStorage {
+  private readonly services: ServiceAllocator;
+
   constructor(
     private readonly store: Store,
     private readonly machinery: Machinery,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+    allocator?: ServiceAllocator,
+  ) {
+    this.services = allocator ?? new ServiceAllocator(store);
+  }
+
+  /** Store operations that must commit together with a write of `next` (Service addresses and ports). */
+  private async companions(def: ResourceDef, next: KubeObject, current?: KubeObject): Promise<TxnOp[]> {
+    return def.kind === 'Service' && def.group === '' ? this.services.assign(next, current) : [];
+  }
+
+  /** Store operations that must commit together with the removal of `current`. */
+  private async releases(def: ResourceDef, current: KubeObject): Promise<TxnOp[]> {
+    return def.kind === 'Service' && def.group === '' ? this.services.release(current) : [];
+  }
 
   // ---- reads -----------------------------------------------------------------------------------
 
@@ -270,6 +286,7 @@ export class ResourceStorage {
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
     strategy.prepareForCreate(obj);
+    const companions = await this.companions(def, obj);
     this.machinery.applyDefaults(def, obj);
     this.validate(def, obj, undefined);
     if (def.namespaced) await this.checkNamespaceWritable(namespace!);
@@ -282,10 +299,20 @@ export class ResourceStorage {
       }
       return { object: tracked, created: true, warnings };
     }
+    const key = objectKey(def, namespace, meta.name!);
     try {
-      const kv = await this.store.create(objectKey(def, namespace, meta.name!), encodeObject(tracked));
-      return { object: decodeObject(kv), created: true, warnings };
+      if (companions.length === 0) {
+        const kv = await this.store.create(key, encodeObject(tracked));
+        return { object: decodeObject(kv), created: true, warnings };
+      }
+      const { results } = await this.store.txn([
+        { op: 'create', key, value: encodeObject(tracked) },
+        ...companions,
+      ]);
+      return { object: decodeObject(results[0]!), created: true, warnings };
     } catch (err) {
+      if (isStoreError(err, 'AlreadyExists') && err.key !== key)
+        throw this.allocationConflict(def, meta.name!, err.key);
       throw fromStoreError(err, target(def, meta.name!));
     }
   }
@@ -463,6 +490,7 @@ export class ResourceStorage {
         next,
         options.subresource === 'status' || options.internal === true,
       );
+      const companions = await this.companions(def, next, current);
       this.machinery.applyDefaults(def, next, current);
       // Server-internal writes (binding) may set fields users cannot change; check them as new.
       this.validate(def, next, options.internal ? undefined : current);
@@ -485,13 +513,27 @@ export class ResourceStorage {
       if (encoded === kv.value) return { object: current, created: false, warnings };
       try {
         if (finish) {
-          await this.store.delete(key, kv.modRevision);
+          await this.store.txn([
+            { op: 'delete', key, modRevision: kv.modRevision },
+            ...(await this.releases(def, current)),
+          ]);
           return { object: tracked, created: false, warnings };
         }
-        const written = await this.store.update(key, encoded, kv.modRevision);
-        return { object: decodeObject(written), created: false, warnings };
+        if (companions.length === 0) {
+          const written = await this.store.update(key, encoded, kv.modRevision);
+          return { object: decodeObject(written), created: false, warnings };
+        }
+        const { results } = await this.store.txn([
+          { op: 'update', key, value: encoded, modRevision: kv.modRevision },
+          ...companions,
+        ]);
+        return { object: decodeObject(results[0]!), created: false, warnings };
       } catch (err) {
         if (isStoreError(err, 'Conflict') && expected === undefined) continue;
+        if (isStoreError(err) && err.key !== undefined && err.key !== key) {
+          if (isStoreError(err, 'AlreadyExists')) throw this.allocationConflict(def, name, err.key);
+          continue; // a reservation changed under us: decide again
+        }
         throw fromStoreError(err, target(def, name));
       }
     }
@@ -533,6 +575,27 @@ export class ResourceStorage {
     } else {
       delete m.generation;
     }
+  }
+
+  /** A requested ClusterIP or NodePort that another Service holds. */
+  private allocationConflict(def: ResourceDef, name: string, reservation: string | undefined) {
+    const what = reservation?.split('/').pop() ?? '';
+    const isPort = reservation?.includes('/servicenodeports/');
+    return errors.invalid({ ...target(def, name), kind: def.kind }, [
+      isPort
+        ? {
+            type: 'Invalid',
+            field: 'spec.ports[].nodePort',
+            value: Number(what),
+            detail: 'provided port is already allocated',
+          }
+        : {
+            type: 'Invalid',
+            field: 'spec.clusterIPs',
+            value: [what],
+            detail: `failed to allocate IP ${what}: provided IP is already allocated`,
+          },
+    ]);
   }
 
   /** pods/binding: assign a pod to a node, once. */
@@ -627,7 +690,10 @@ export class ResourceStorage {
       if (waits && unchanged) return { object: current, deleted: false };
       try {
         if (!waits) {
-          await this.store.delete(key, kv.modRevision);
+          await this.store.txn([
+            { op: 'delete', key, modRevision: kv.modRevision },
+            ...(await this.releases(def, current)),
+          ]);
           return { object: current, deleted: true };
         }
         if (previousGrace === undefined || grace < previousGrace) {
