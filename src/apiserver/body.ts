@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseDocument } from 'yaml';
 import { errors } from '../api/errors.js';
+import { decodeProtobuf, isProtobuf } from './protobuf/index.js';
 
 /** Largest request body accepted, as Kubernetes' apiserver (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -56,6 +57,8 @@ export interface Decoded {
   value: unknown;
   /** Paths of fields given twice in one object (for fieldValidation=Strict). */
   duplicates: string[];
+  /** Protobuf bodies only: paths of fields skipped as unknown (not yet reported by strict validation). */
+  unknownFields?: string[];
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -72,9 +75,10 @@ export function isYaml(contentType: string | undefined): boolean {
   );
 }
 
-/** Decode a JSON or YAML body into a plain value. */
+/** Decode a JSON, YAML or Kubernetes protobuf body into a plain value. */
 export function decodeBody(body: Buffer, contentType: string | undefined): Decoded {
   if (body.length === 0) throw errors.badRequest('the request body is empty');
+  if (isProtobuf(mediaType(contentType))) return decodeProtobuf(body);
   const text = body.toString('utf8');
   if (isYaml(contentType) && !looksLikeJson(text)) return decodeYaml(text);
   const t = mediaType(contentType);
