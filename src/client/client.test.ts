@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../../test/support/api-test-server.js';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../util/fake-clock.js';
 import { Informer } from './informer.js';
 import { loadKubeconfig } from './kubeconfig.js';
 import { Client, ConnectionError } from './rest.js';
-import { startTestServer, type TestServer } from './test-server.js';
 import { GoneError, type WatchEvent } from './watch.js';
 
 const CM = lookupResource('', 'v1', 'configmaps')!;

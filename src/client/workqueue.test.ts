@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock, settle } from '../util/fake-clock.js';
 import { Backoff } from './backoff.js';
-import { FakeClock, settle } from './fake-clock.js';
 import { BucketRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, WorkQueue } from './workqueue.js';
 
 describe('work queue', () => {

@@ -9,10 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import {
+  CONFLICT_ANNOTATION,
+  startTestServer,
+  type TestServer,
+} from '../../../test/support/api-test-server.js';
 import { lookupResource } from '../../api/resources.js';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { Client } from '../../client/rest.js';
-import { CONFLICT_ANNOTATION, startTestServer, type TestServer } from '../../client/test-server.js';
 
 /** The CLI entry point (SHOAL_TEST_CLI may point at another build of it). */
 const MAIN = process.env.SHOAL_TEST_CLI ?? fileURLToPath(new URL('../main.js', import.meta.url));

@@ -14,19 +14,19 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type FieldError, statusError } from '../api/errors.js';
-import type { KubeObject } from '../api/object.js';
-import { buildHttpsServerOptions, createRequestAuthenticator } from '../apiserver/authn/index.js';
+import { type FieldError, statusError } from '../../src/api/errors.js';
+import type { KubeObject } from '../../src/api/object.js';
+import { buildHttpsServerOptions, createRequestAuthenticator } from '../../src/apiserver/authn/index.js';
 import {
   buildKubeconfig,
   createCertificateAuthority,
   issueClientCertificate,
   issueServingCertificate,
-} from '../apiserver/pki/index.js';
-import type { Machinery } from '../apiserver/registry/machinery.js';
-import { ApiServer } from '../apiserver/server.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store } from '../store/store.js';
+} from '../../src/apiserver/pki/index.js';
+import type { Machinery } from '../../src/apiserver/registry/machinery.js';
+import { ApiServer } from '../../src/apiserver/server.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 
 export const TEST_TOKEN = 'test-token';
 export const CONFLICT_ANNOTATION = 'test.shoal.dev/conflict';

@@ -2,7 +2,7 @@
  * A Clock for tests: time stands still until `advance` moves it, and sleepers wake in time order.
  * Shared with the controllers' and scheduler's tests, which drive backoff and delays with it.
  */
-import type { Clock } from '../util/clock.js';
+import type { Clock } from './clock.js';
 
 interface Sleeper {
   at: number;
