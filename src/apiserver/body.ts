@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseDocument } from 'yaml';
 import { errors } from '../api/errors.js';
 import { decodeProtobuf, isProtobuf } from './protobuf/index.js';
+import { yamlDepthExceeds } from './yaml-depth.js';
 
 /** Largest request body accepted, as Kubernetes' apiserver (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -190,25 +191,10 @@ function scanJson(text: string): string[] {
   return duplicates;
 }
 
-/**
- * The yaml parser recurses per nesting level; refuse absurd depth before handing it the text.
- * Counts flow brackets and block indentation, a cheap over-estimate of real depth.
- */
 function checkYamlDepth(text: string): void {
-  let flow = 0;
-  let maxFlow = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '[' || c === '{') {
-      flow += 1;
-      if (flow > maxFlow) maxFlow = flow;
-    } else if (c === ']' || c === '}') flow -= 1;
-  }
-  if (maxFlow > MAX_DEPTH) throw errors.badRequest(`the request body nests deeper than ${MAX_DEPTH} levels`);
-  let maxIndent = 0;
-  for (const m of text.matchAll(/\n( *)/g)) if (m[1]!.length > maxIndent) maxIndent = m[1]!.length;
-  if (maxIndent > MAX_DEPTH * 4)
+  if (yamlDepthExceeds(text, MAX_DEPTH)) {
     throw errors.badRequest(`the request body nests deeper than ${MAX_DEPTH} levels`);
+  }
 }
 
 interface YamlNodeLike {

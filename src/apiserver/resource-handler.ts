@@ -17,7 +17,7 @@ import {
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
-import type { PatchType } from './registry/machinery.js';
+import { type PatchType, patchTypeFromContentType } from './patch/index.js';
 import type { FieldValidation, ResourceStorage, WriteOptions } from './registry/resource-storage.js';
 import type { ResourceRoute } from './routes.js';
 import type { WatchServer } from './watch.js';
@@ -34,14 +34,6 @@ export interface HandlerDeps {
   printTable: TablePrinter;
   now?: () => Date;
 }
-
-const PATCH_TYPES: Record<string, PatchType> = {
-  'application/json-patch+json': 'json',
-  'application/merge-patch+json': 'merge',
-  'application/strategic-merge-patch+json': 'strategic',
-  'application/apply-patch+yaml': 'apply',
-  'application/apply-patch+cbor': 'apply',
-};
 
 type Representation = 'json' | 'yaml' | 'table';
 
@@ -85,7 +77,7 @@ export class ResourceHandler {
     if (name === undefined) {
       switch (method) {
         case 'GET':
-          if (isTrue(query.get('watch'))) return this.watch(req, res, route, query, repr);
+          if (isTrue(query.get('watch'))) return this.watch(res, route, query, repr);
           return this.list(res, route, query, repr);
         case 'POST':
           if (def.namespaced && namespace === undefined) throw errors.methodNotAllowed(method, def.resource);
@@ -192,7 +184,6 @@ export class ResourceHandler {
   }
 
   private async watch(
-    req: IncomingMessage,
     res: ServerResponse,
     route: ResourceRoute,
     query: URLSearchParams,
@@ -212,7 +203,6 @@ export class ResourceHandler {
       },
       res,
     );
-    void req;
   }
 
   private async create(
@@ -470,9 +460,8 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
 }
 
 function patchType(contentType: string | undefined): PatchType {
-  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  const type = PATCH_TYPES[t];
-  if (!type) throw errors.unsupportedMediaType(t);
+  const type = patchTypeFromContentType(contentType ?? '');
+  if (!type) throw errors.unsupportedMediaType((contentType ?? '').split(';')[0]!.trim());
   return type;
 }
 

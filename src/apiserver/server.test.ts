@@ -10,38 +10,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FieldError } from '../api/errors.js';
+import { fakeMachinery } from '../../test/support/api-test-server.js';
 import type { KubeObject } from '../api/object.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import type { Machinery } from './registry/machinery.js';
 import { ApiServer } from './server.js';
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as object) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-const fakeMachinery: Machinery = {
-  applyDefaults() {},
-  validate(_def, obj): FieldError[] {
-    const name = obj.metadata.name ?? '';
-    return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)
-      ? []
-      : [{ type: 'Invalid', field: 'metadata.name', value: name }];
-  },
-  unknownFields: (_def, obj) => ('bogus' in obj ? ['bogus'] : []),
-  patch(_def, current, patch) {
-    return mergePatch(current ?? {}, JSON.parse(patch.body)) as KubeObject;
-  },
-  trackUpdate: (_def, _old, updated) => updated,
-};
 
 let store: Store;
 let server: http.Server;

@@ -7,7 +7,9 @@ import type { FieldError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceDef } from '../../api/resources.js';
 
-export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+import type { PatchType } from '../patch/index.js';
+
+export type { PatchType };
 
 export interface PatchRequest {
   type: PatchType;

@@ -3,7 +3,8 @@
  * which kinds count generations, what the server resets on create, how long a graceful delete
  * waits, and whether PUT may create.
  */
-import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { podQOSClass } from '../../api/defaults/index.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceDef } from '../../api/resources.js';
 
@@ -45,7 +46,7 @@ export function strategyFor(def: ResourceDef): Strategy {
 function prepareForCreate(def: ResourceDef, obj: KubeObject): void {
   switch (def.kind) {
     case 'Pod': {
-      obj.status = { phase: 'Pending', qosClass: qosClass(obj as unknown as Pod) };
+      obj.status = { phase: 'Pending', qosClass: podQOSClass((obj.spec ?? {}) as Record<string, unknown>) };
       return;
     }
     case 'Namespace':
@@ -95,23 +96,4 @@ function podGracePeriod(pod: Pod, requested: number | undefined): number {
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
   const grace = requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
   return Math.max(0, grace);
-}
-
-/** Kubernetes' QoS class: Guaranteed when every container's requests equal its limits for cpu and memory. */
-export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers: Container[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of containers) {
-    const requests = c.resources?.requests ?? {};
-    const limits = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      const req = requests[r] ?? limits[r];
-      const lim = limits[r];
-      if (req !== undefined || lim !== undefined) any = true;
-      if (lim === undefined || String(req) !== String(lim)) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
