@@ -1,0 +1,190 @@
+/**
+ * Pod spec → the runtime-neutral specs of src/runtime/driver.ts (pure). Env and mounts come in
+ * already resolved (env.ts, volumes/); this adds the parts that are a straight reading of the pod:
+ * command and args, resources in runtime units, the merged pod/container security context, labels.
+ */
+import type { Container, Pod, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
+import { quantityMilliValue, quantityValue } from '../api/quantity.js';
+import {
+  type ContainerSpec,
+  LABEL_SPEC_HASH,
+  type Mount,
+  type PortMapping,
+  type ResourceLimits,
+  type SandboxSpec,
+  type SecuritySettings,
+} from '../runtime/driver.js';
+import { specHash } from './pod-plan.js';
+
+export class PodSpecError extends Error {
+  override name = 'PodSpecError';
+}
+
+export function sandboxSpec(pod: Pod, options: { dns?: SandboxSpec['dns'] } = {}): SandboxSpec {
+  const meta = pod.metadata ?? {};
+  const spec = pod.spec ?? { containers: [] };
+  const ports: PortMapping[] = [];
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort) continue;
+      const mapping: PortMapping = {
+        containerPort: p.containerPort,
+        protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'],
+        hostPort: p.hostPort,
+      };
+      if (p.hostIP) mapping.hostIP = p.hostIP;
+      ports.push(mapping);
+    }
+  }
+  const hostname = spec.hostname ?? meta.name ?? '';
+  const out: SandboxSpec = {
+    podUid: meta.uid ?? '',
+    podName: meta.name ?? '',
+    namespace: meta.namespace ?? 'default',
+    labels: {},
+    hostname: hostname.slice(0, 63),
+    hostNetwork: spec.hostNetwork ?? false,
+    ports,
+  };
+  const hosts = (spec.hostAliases ?? []).map((a) => `${a.ip} ${(a.hostnames ?? []).join(' ')}`.trim());
+  if (hosts.length > 0) out.extraHosts = hosts;
+  const dns = spec.dnsConfig;
+  if (options.dns || dns) {
+    const base =
+      spec.dnsPolicy === 'None'
+        ? { nameservers: [], searches: [], options: [] }
+        : (options.dns ?? { nameservers: [], searches: [], options: [] });
+    out.dns = {
+      nameservers: [...base.nameservers, ...(dns?.nameservers ?? [])],
+      searches: [...base.searches, ...(dns?.searches ?? [])],
+      options: [
+        ...base.options,
+        ...(dns?.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : (o.name ?? ''))),
+      ],
+    };
+  }
+  return out;
+}
+
+export function resourceLimits(container: Container): ResourceLimits {
+  const r = container.resources ?? {};
+  const out: ResourceLimits = {};
+  const cpuReq = r.requests?.cpu ?? r.limits?.cpu;
+  if (cpuReq !== undefined) out.cpuRequestMilli = quantityMilliValue(cpuReq);
+  if (r.limits?.cpu !== undefined) out.cpuLimitMilli = quantityMilliValue(r.limits.cpu);
+  if (r.limits?.memory !== undefined) out.memoryLimitBytes = quantityValue(r.limits.memory);
+  const memReq = r.requests?.memory ?? r.limits?.memory;
+  if (memReq !== undefined) out.memoryRequestBytes = quantityValue(memReq);
+  return out;
+}
+
+/** The container's security context over the pod's, as Kubernetes merges them. */
+export function securitySettings(
+  pod: PodSecurityContext | undefined,
+  c: SecurityContext | undefined,
+): SecuritySettings {
+  const out: SecuritySettings = {};
+  const runAsUser = c?.runAsUser ?? pod?.runAsUser;
+  const runAsGroup = c?.runAsGroup ?? pod?.runAsGroup;
+  if (runAsUser !== undefined) out.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
+  const groups = [...(pod?.supplementalGroups ?? [])];
+  if (pod?.fsGroup !== undefined) groups.push(pod.fsGroup);
+  if (groups.length > 0) out.supplementalGroups = groups;
+  if (c?.readOnlyRootFilesystem !== undefined) out.readOnlyRootFilesystem = c.readOnlyRootFilesystem;
+  if (c?.privileged !== undefined) out.privileged = c.privileged;
+  if (c?.capabilities?.add?.length) out.capAdd = [...c.capabilities.add];
+  if (c?.capabilities?.drop?.length) out.capDrop = [...c.capabilities.drop];
+  if (c?.allowPrivilegeEscalation !== undefined) out.allowPrivilegeEscalation = c.allowPrivilegeEscalation;
+  return out;
+}
+
+/**
+ * `runAsNonRoot` can only be checked against the user the container will really run as. With no
+ * numeric user in the spec we cannot know the image's user without inspecting it; Kubernetes then
+ * refuses non-numeric image users. Here: a spec'd uid 0 is refused; an unset one is refused too
+ * unless the image user is known to be non-root (`imageUser`).
+ */
+export function checkRunAsNonRoot(pod: Pod, container: Container, imageUser?: string): void {
+  const nonRoot = container.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
+  if (!nonRoot) return;
+  const uid = container.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
+  if (uid === 0) throw new PodSpecError('container has runAsNonRoot and image will run as root');
+  if (uid !== undefined) return;
+  const user = (imageUser ?? '').split(':')[0] ?? '';
+  if (user === '' || user === '0' || user === 'root') {
+    throw new PodSpecError('container has runAsNonRoot and image will run as root');
+  }
+  if (!/^\d+$/.test(user)) {
+    throw new PodSpecError(
+      `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root`,
+    );
+  }
+}
+
+export function containerSpec(
+  pod: Pod,
+  container: Container,
+  kind: 'container' | 'init',
+  attempt: number,
+  env: Array<{ name: string; value: string }>,
+  mounts: Mount[],
+): ContainerSpec {
+  const meta = pod.metadata ?? {};
+  const out: ContainerSpec = {
+    podUid: meta.uid ?? '',
+    podName: meta.name ?? '',
+    namespace: meta.namespace ?? 'default',
+    name: container.name,
+    kind,
+    attempt,
+    image: container.image ?? '',
+    env: env.map((e) => ({ name: e.name, value: e.value })),
+    mounts,
+    resources: resourceLimits(container),
+    security: securitySettings(pod.spec?.securityContext, container.securityContext),
+    tty: container.tty ?? false,
+    stdin: container.stdin ?? false,
+    stdinOnce: container.stdinOnce ?? false,
+    labels: { [LABEL_SPEC_HASH]: specHash(container) },
+  };
+  const vars = new Map(env.map((e) => [e.name, e.value]));
+  if (container.command) out.command = container.command.map((s) => expandVars(s, vars));
+  if (container.args) out.args = container.args.map((s) => expandVars(s, vars));
+  if (container.workingDir) out.workingDir = container.workingDir;
+  if (container.terminationMessagePath) out.terminationMessagePath = container.terminationMessagePath;
+  return out;
+}
+
+/**
+ * Kubernetes' `$(VAR)` expansion in command and args: `$(NAME)` becomes the variable's value,
+ * `$$` escapes, a reference to an unknown variable stays as written.
+ */
+export function expandVars(input: string, vars: ReadonlyMap<string, string>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (ch !== '$' || i + 1 >= input.length) {
+      out += ch;
+      continue;
+    }
+    const next = input[i + 1];
+    if (next === '$') {
+      out += '$';
+      i++;
+    } else if (next === '(') {
+      const end = input.indexOf(')', i + 2);
+      if (end < 0) {
+        out += input.slice(i);
+        break;
+      }
+      const name = input.slice(i + 2, end);
+      const value = vars.get(name);
+      out += value ?? `$(${name})`;
+      i = end;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}

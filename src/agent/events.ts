@@ -1,0 +1,141 @@
+/**
+ * Events about pods (Pulled, Created, Started, Killing, Unhealthy, BackOff, ...), written as core/v1
+ * Events so `kubectl describe pod` and `kubectl get events` show them. As client-go's recorder, a
+ * repeat of the same event for the same object within 10 minutes bumps the first one's `count`
+ * instead of adding another. Writes go out in the background from a bounded queue; losing an event
+ * under pressure is acceptable, blocking a pod worker is not.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
+import { lookupKind } from '../api/resources.js';
+import type { Client } from '../client/rest.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { rfc3339 } from './pod-status.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventSink {
+  create(event: Event): Promise<void>;
+  /** Raise count/lastTimestamp of an event written before. */
+  bump(namespace: string, name: string, count: number, lastTimestamp: string): Promise<void>;
+}
+
+export function clientSink(client: Client): EventSink {
+  const events = lookupKind('v1', 'Event')!;
+  return {
+    async create(event) {
+      await client.create(events, event.metadata?.namespace, event as unknown as Record<string, unknown>);
+    },
+    async bump(namespace, name, count, lastTimestamp) {
+      await client.patch(events, namespace, name, 'merge', { count, lastTimestamp });
+    },
+  };
+}
+
+export interface Recorder {
+  event(obj: ObjectReference, type: EventType, reason: string, message: string): void;
+}
+
+const AGGREGATE_MS = 10 * 60_000;
+const MAX_QUEUE = 1000;
+const MAX_REMEMBERED = 4096;
+
+export class EventRecorder implements Recorder {
+  private readonly queue: Array<() => Promise<void>> = [];
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number; at: number }>();
+  private draining = false;
+  private readonly clock: Clock;
+  /** Events dropped because the queue was full. */
+  dropped = 0;
+
+  constructor(
+    private readonly sink: EventSink,
+    private readonly options: {
+      component: string;
+      host: string;
+      clock?: Clock;
+      onError?: (err: unknown) => void;
+    },
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  event(obj: ObjectReference, type: EventType, reason: string, message: string): void {
+    const now = this.clock.now();
+    const stamp = rfc3339(new Date(now));
+    const namespace = obj.namespace ?? 'default';
+    const key = `${obj.uid}\u0000${obj.fieldPath ?? ''}\u0000${type}\u0000${reason}\u0000${message}`;
+    const previous = this.seen.get(key);
+    if (previous && now - previous.at < AGGREGATE_MS) {
+      previous.count++;
+      previous.at = now;
+      const { name, count } = previous;
+      this.enqueue(() => this.sink.bump(namespace, name, count, stamp));
+      return;
+    }
+    const name = `${obj.name}.${randomBytes(8).toString('hex')}`;
+    if (this.seen.size >= MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(key, { name, namespace, count: 1, at: now });
+    const event: Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: obj,
+      reason,
+      message,
+      type,
+      count: 1,
+      firstTimestamp: stamp,
+      lastTimestamp: stamp,
+      source: { component: this.options.component, host: this.options.host },
+      reportingComponent: this.options.component,
+      reportingInstance: this.options.host,
+    };
+    this.enqueue(() => this.sink.create(event));
+  }
+
+  /** Wait until everything queued so far was written (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.draining) await this.clock.sleep(5);
+  }
+
+  private enqueue(write: () => Promise<void>): void {
+    if (this.queue.length >= MAX_QUEUE) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.queue.push(write);
+    if (!this.draining) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let write = this.queue.shift(); write; write = this.queue.shift()) {
+        try {
+          await write();
+        } catch (err) {
+          this.options.onError?.(err);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
+
+/** The reference an event about a pod (or one of its containers) carries. */
+export function podRef(
+  pod: { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } },
+  container?: string,
+): ObjectReference {
+  const ref: ObjectReference = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    name: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? 'default',
+    uid: pod.metadata?.uid ?? '',
+  };
+  if (container) ref.fieldPath = `spec.containers{${container}}`;
+  return ref;
+}

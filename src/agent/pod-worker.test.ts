@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import { SimulatedDriver } from '../runtime/simulated/driver.js';
+import { FakeClock, settle } from '../util/fake-clock.js';
+import type { EventType, Recorder } from './events.js';
+import { PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
+import { RestartBackoff } from './restart-backoff.js';
+import { type PodRef, StatusManager } from './status-manager.js';
+
+interface Harness {
+  worker: PodWorker;
+  driver: SimulatedDriver;
+  clock: FakeClock;
+  statuses: PodStatus[];
+  events: Array<{ type: EventType; reason: string; message: string }>;
+  deleted: PodRef[];
+  probes: ProbeArgs[];
+  status: StatusManager;
+  /** Let the worker and the status manager finish what they started. */
+  idle(): Promise<void>;
+}
+
+function makePod(spec: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+  return {
+    metadata: { name: 'web', namespace: 'default', uid: 'uid-1' },
+    spec: {
+      containers: [
+        { name: 'app', image: 'img:1' },
+        { name: 'side', image: 'img:1' },
+      ],
+      ...spec,
+    },
+    status: { phase: 'Pending', qosClass: 'BestEffort' },
+  };
+}
+
+function harness(
+  pod: Pod,
+  clock = new FakeClock(),
+  driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock }),
+): Harness {
+  const statuses: PodStatus[] = [];
+  const events: Harness['events'] = [];
+  const deleted: PodRef[] = [];
+  const probes: ProbeArgs[] = [];
+  const status = new StatusManager(
+    { patchStatus: async (_ref, s) => void statuses.push(s) },
+    { clock, batchMs: 50 },
+  );
+  const recorder: Recorder = {
+    event: (_obj, type, reason, message) => void events.push({ type, reason, message }),
+  };
+  const worker = new PodWorker(pod, {
+    driver,
+    nodeName: 'n1',
+    hostIP: '192.0.2.10',
+    clock,
+    volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
+    env: async () => [],
+    probes: (args): ProbeRunner => {
+      probes.push(args);
+      return { ready: true, started: true, stop: () => {} };
+    },
+    events: recorder,
+    status,
+    backoff: new RestartBackoff(),
+    imageBackoff: new RestartBackoff(),
+    confirmDeleted: async (ref) => void deleted.push(ref),
+    log: () => {},
+  });
+  const idle = async () => {
+    for (let i = 0; i < 10; i++) await settle();
+    await clock.advance(60);
+    for (let i = 0; i < 5; i++) await settle();
+  };
+  return { worker, driver, clock, statuses, events, deleted, probes, status, idle };
+}
+
+const last = (h: Harness) => h.statuses.at(-1)!;
+
+describe('PodWorker', () => {
+  it('runs a pod: sandbox, containers, Running and Ready, in few status writes', async () => {
+    const h = harness(makePod());
+    h.worker.requestSync();
+    await h.idle();
+    const s = last(h);
+    assert.equal(s.phase, 'Running');
+    assert.equal(s.podIP?.startsWith('10.'), true);
+    assert.equal(s.hostIP, '192.0.2.10');
+    assert.deepEqual(
+      s.containerStatuses?.map((c) => [c.name, Boolean(c.state?.running), c.ready, c.restartCount]),
+      [
+        ['app', true, true, 0],
+        ['side', true, true, 0],
+      ],
+    );
+    const ready = s.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.status, 'True');
+    assert.equal(s.qosClass, 'BestEffort');
+    assert.ok(h.statuses.length <= 2, `status writes: ${h.statuses.length}`);
+    assert.deepEqual(
+      h.events.map((e) => e.reason).filter((r) => r === 'Started'),
+      ['Started', 'Started'],
+    );
+    assert.equal(h.probes.length, 2);
+  });
+
+  it('restarts a crashed container at once, then holds it in CrashLoopBackOff for 10 s', async () => {
+    const h = harness(makePod({ containers: [{ name: 'app', image: 'img:1' }] }));
+    h.worker.requestSync();
+    await h.idle();
+    const first = (await h.driver.list({ running: true })).find((r) => r.kind === 'container')!;
+    await h.driver.stopContainer(first.id);
+    h.worker.requestSync();
+    await h.idle();
+    assert.equal(last(h).containerStatuses?.[0]?.restartCount, 1);
+    assert.ok(last(h).containerStatuses?.[0]?.state?.running);
+    assert.equal(last(h).containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137);
+
+    const second = (await h.driver.list({ running: true })).find((r) => r.kind === 'container')!;
+    await h.driver.stopContainer(second.id);
+    h.worker.requestSync();
+    await h.idle();
+    const waiting = last(h).containerStatuses?.[0]?.state?.waiting;
+    assert.equal(waiting?.reason, 'CrashLoopBackOff');
+    assert.equal(last(h).phase, 'Running');
+    assert.equal(last(h).conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    await h.clock.advance(9_000);
+    await h.idle();
+    assert.equal(last(h).containerStatuses?.[0]?.state?.waiting?.reason, 'CrashLoopBackOff');
+    await h.clock.advance(1_500);
+    await h.idle();
+    assert.equal(last(h).containerStatuses?.[0]?.restartCount, 2);
+    assert.ok(last(h).containerStatuses?.[0]?.state?.running);
+  });
+
+  it('reports ErrImageNeverPull and keeps the pod Pending', async () => {
+    const h = harness(
+      makePod({ containers: [{ name: 'app', image: 'absent:1', imagePullPolicy: 'Never' }] }),
+    );
+    h.worker.requestSync();
+    await h.idle();
+    const s = last(h);
+    assert.equal(s.phase, 'Pending');
+    assert.equal(s.containerStatuses?.[0]?.state?.waiting?.reason, 'ErrImageNeverPull');
+    assert.match(
+      s.containerStatuses?.[0]?.state?.waiting?.message ?? '',
+      /not present with pull policy of Never/,
+    );
+  });
+
+  it('runs a Never pod to its end (Failed on exit 137) and stops its sandbox', async () => {
+    const h = harness(makePod({ restartPolicy: 'Never', containers: [{ name: 'app', image: 'img:1' }] }));
+    h.worker.requestSync();
+    await h.idle();
+    const c = (await h.driver.list({ running: true })).find((r) => r.kind === 'container')!;
+    // The simulated runtime ends containers with 137; make this one succeed.
+    await h.driver.stopContainer(c.id);
+    h.worker.requestSync();
+    await h.idle();
+    assert.equal(last(h).phase, 'Failed');
+    assert.equal(last(h).containerStatuses?.[0]?.state?.terminated?.exitCode, 137);
+    assert.equal((await h.driver.list({ running: true })).length, 0, 'sandbox stopped');
+  });
+
+  it('adopts running containers after a restart without restarting them, keeping readiness', async () => {
+    const clock = new FakeClock();
+    const driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock });
+    const first = harness(makePod(), clock, driver);
+    first.worker.requestSync();
+    await first.idle();
+    const before = (await driver.list()).map((r) => r.id).sort();
+    first.worker.shutdown();
+
+    const pod: Pod = { ...makePod(), status: last(first) };
+    const second = harness(pod, clock, driver);
+    second.worker.requestSync();
+    await second.idle();
+    assert.deepEqual((await driver.list()).map((r) => r.id).sort(), before);
+    assert.ok(second.probes.every((p) => p.initialReady === true));
+    assert.equal(second.events.filter((e) => e.reason === 'Started').length, 0);
+  });
+
+  it('terminates a deleted pod: stops, removes, confirms the delete', async () => {
+    const h = harness(makePod());
+    h.worker.requestSync();
+    await h.idle();
+    const pod = makePod();
+    h.worker.update({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: '2026-01-01T00:00:00Z',
+        deletionGracePeriodSeconds: 30,
+      },
+    });
+    await h.idle();
+    await h.worker.finished;
+    assert.deepEqual(await h.driver.list(), []);
+    assert.deepEqual(h.deleted, [{ namespace: 'default', name: 'web', uid: 'uid-1' }]);
+    assert.equal(h.events.filter((e) => e.reason === 'Killing').length, 2);
+  });
+});

@@ -1,0 +1,506 @@
+/**
+ * One pod's worker: it makes the runtime match the pod, one sync at a time. A sync lists the pod's
+ * runtime objects, asks `planPod` what to do, does it, and hands the resulting status to the status
+ * manager. Syncs are requested by the pod changing, a runtime event (a container died), a probe
+ * result, a backoff ending, and a periodic resync; requests that arrive during a sync collapse into
+ * one more sync. Deleting the pod (deletionTimestamp) switches the worker to terminating: preStop
+ * hooks and graceful stops within the grace period, removal of every runtime object and volume,
+ * then the final delete that lets the API server forget the pod.
+ */
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import {
+  type ContainerRecord,
+  ImageError,
+  type Mount,
+  type PullPolicy,
+  type RuntimeDriver,
+  RuntimeUnavailableError,
+  type SandboxRecord,
+} from '../runtime/driver.js';
+import type { Clock } from '../util/clock.js';
+import { checkRunAsNonRoot, containerSpec, PodSpecError, sandboxSpec } from './container-spec.js';
+import { podRef, type Recorder } from './events.js';
+import { runHook } from './hooks.js';
+import { backoffKey, type KillRequest, type PodPlan, planPod, viewOf } from './pod-plan.js';
+import { type ProbeState, podStatus } from './pod-status.js';
+import type { RestartBackoff } from './restart-backoff.js';
+import type { PodRef, StatusManager } from './status-manager.js';
+
+/** Pod volumes as the worker needs them (implemented by volumes/). */
+export interface PodVolumes {
+  setUp(pod: Pod): Promise<void>;
+  mountsFor(pod: Pod, container: Container, env: Array<{ name: string; value: string }>): Promise<Mount[]>;
+  tearDown(podUid: string): Promise<void>;
+}
+
+/** Resolves a container's environment; throws `ConfigError` when a source is missing. */
+export type EnvResolver = (
+  pod: Pod,
+  container: Container,
+  ctx: { podIP?: string; hostIP: string },
+) => Promise<Array<{ name: string; value: string }>>;
+
+/** Thrown by env/volume resolution for a problem the user must fix (CreateContainerConfigError). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ProbeRunner extends ProbeState {
+  stop(): void;
+}
+
+export interface ProbeArgs {
+  pod: Pod;
+  container: Container;
+  containerId: string;
+  podIP?: string;
+  /** Readiness to report until the first readiness result (kept across agent restarts). */
+  initialReady: boolean;
+  onChange(): void;
+  onUnhealthy(probe: string, message: string): void;
+  onKill(probe: string, message: string): void;
+}
+
+export type ProbeFactory = (args: ProbeArgs) => ProbeRunner;
+
+export interface WorkerDeps {
+  driver: RuntimeDriver;
+  nodeName: string;
+  hostIP: string;
+  clock: Clock;
+  volumes: PodVolumes;
+  env: EnvResolver;
+  probes: ProbeFactory;
+  events: Recorder;
+  status: StatusManager;
+  backoff: RestartBackoff;
+  imageBackoff: RestartBackoff;
+  /** Final delete of a terminated pod (grace 0, uid precondition). */
+  confirmDeleted(pod: PodRef): Promise<void>;
+  log(message: string): void;
+}
+
+const MIN_RESYNC_MS = 10_000;
+
+export class PodWorker {
+  private pod: Pod;
+  private syncing = false;
+  private again = false;
+  private stopped = false;
+  /** Set once the API server no longer has the pod (deleted while we were away, or forced). */
+  private gone = false;
+  private wake: AbortController | undefined;
+  private readonly probes = new Map<string, ProbeRunner>();
+  private readonly killRequests = new Map<string, KillRequest>();
+  /** Why a container could not start (image, config); `at` is when an image pull failed. */
+  private readonly errors = new Map<string, { reason: string; message: string; at?: number }>();
+  /** Ready states the API had for containers running when this worker started (adoption). */
+  private readonly adoptedReady = new Map<string, boolean>();
+  private done: (() => void) | undefined;
+  readonly finished: Promise<void>;
+
+  constructor(
+    pod: Pod,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.pod = pod;
+    this.finished = new Promise((resolve) => {
+      this.done = resolve;
+    });
+    for (const s of [...(pod.status?.containerStatuses ?? [])]) {
+      const id = s.containerID?.split('://')[1];
+      if (id) this.adoptedReady.set(id, s.ready);
+    }
+  }
+
+  get uid(): string {
+    return this.pod.metadata?.uid ?? '';
+  }
+
+  get current(): Pod {
+    return this.pod;
+  }
+
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.requestSync();
+  }
+
+  /** The API server no longer has this pod: stop everything of it. */
+  removed(): void {
+    this.gone = true;
+    this.requestSync();
+  }
+
+  requestSync(): void {
+    if (this.stopped) return;
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    this.syncing = true;
+    void this.loop();
+  }
+
+  /** Stops probes and timers without touching containers (agent shutdown). */
+  shutdown(): void {
+    this.stopped = true;
+    this.wake?.abort();
+    for (const p of this.probes.values()) p.stop();
+    this.probes.clear();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          if (!(err instanceof RuntimeUnavailableError))
+            this.deps.log(`pod ${this.name()}: sync failed: ${(err as Error).message}`);
+          this.scheduleWake(this.deps.clock.now() + 2000);
+        }
+      } while (this.again && !this.stopped);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private name(): string {
+    return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`;
+  }
+
+  private ref(): PodRef {
+    const m = this.pod.metadata ?? {};
+    return { namespace: m.namespace ?? 'default', name: m.name ?? '', uid: m.uid ?? '' };
+  }
+
+  private async sync(): Promise<void> {
+    const { driver, clock } = this.deps;
+    if (this.gone || this.pod.metadata?.deletionTimestamp) return this.terminate();
+
+    let records = await driver.list({ podUid: this.uid });
+    let view = viewOf(records);
+    const plan = planPod({
+      pod: this.pod,
+      runtime: view,
+      now: clock.now(),
+      backoff: this.deps.backoff,
+      killRequests: this.killRequests,
+    });
+    const acted = await this.carryOut(plan, view);
+    if (acted) {
+      records = await driver.list({ podUid: this.uid });
+      view = viewOf(records);
+    }
+    this.syncProbes(view);
+    const status = podStatus({
+      pod: this.pod,
+      runtime: view,
+      plan,
+      errors: this.errors,
+      probes: (id) => this.probes.get(id),
+      hostIP: this.deps.hostIP,
+      runtimeName: driver.name,
+      now: new Date(clock.now()),
+    });
+    this.deps.status.set(this.ref(), status);
+    // Look again when a backoff ends, and now and then anyway (missed events, image retries).
+    this.scheduleWake(Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, clock.now() + MIN_RESYNC_MS));
+    if (acted) this.again = true;
+  }
+
+  /** Does what the plan says; true if anything changed in the runtime. */
+  private async carryOut(plan: PodPlan, view: ReturnType<typeof viewOf>): Promise<boolean> {
+    const { driver } = this.deps;
+    let acted = false;
+    for (const r of plan.remove) {
+      await driver.removeContainer(r.id);
+      acted = true;
+    }
+    for (const k of plan.kill) {
+      const grace = this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+      this.deps.events.event(podRef(this.pod, k.record.name), 'Normal', 'Killing', k.message);
+      await this.stopContainer(k.record, grace);
+      this.killRequests.delete(k.record.id);
+      acted = true;
+    }
+    if (plan.createSandbox) {
+      for (const old of [view.sandbox, ...view.oldSandboxes]) {
+        if (old) await driver.removeContainer(old.id);
+      }
+      if (view.sandbox) {
+        this.deps.events.event(
+          podRef(this.pod),
+          'Normal',
+          'SandboxChanged',
+          'Pod sandbox changed, it will be killed and re-created.',
+        );
+      }
+      try {
+        await this.deps.volumes.setUp(this.pod);
+      } catch (err) {
+        const message = `MountVolume.SetUp failed: ${(err as Error).message}`;
+        this.deps.events.event(podRef(this.pod), 'Warning', 'FailedMount', message);
+        return acted;
+      }
+      await driver.runSandbox(sandboxSpec(this.pod));
+      return true;
+    }
+    for (const old of view.oldSandboxes) {
+      await driver.removeContainer(old.id);
+      acted = true;
+    }
+    if (plan.stopSandbox && view.sandbox?.state === 'running') {
+      await driver.stopContainer(view.sandbox.id, 0);
+      acted = true;
+    }
+    const sandbox = view.sandbox;
+    if (sandbox?.state !== 'running') return acted;
+    const spec = this.pod.spec ?? { containers: [] };
+    if (plan.startInit) {
+      const c = (spec.initContainers ?? []).find((x) => x.name === plan.startInit)!;
+      if (await this.start(c, 'init', sandbox, view.containers.get(c.name)?.[0])) acted = true;
+    }
+    for (const name of plan.start) {
+      const c = spec.containers.find((x) => x.name === name)!;
+      if (await this.start(c, 'container', sandbox, view.containers.get(name)?.[0])) acted = true;
+    }
+    return acted;
+  }
+
+  /** Pull, create and start one container; false when it could not (the reason is in `errors`). */
+  private async start(
+    c: Container,
+    kind: 'container' | 'init',
+    sandbox: SandboxRecord,
+    previous: ContainerRecord | undefined,
+  ): Promise<boolean> {
+    const { driver, clock, events } = this.deps;
+    const ref = podRef(this.pod, c.name);
+    const image = c.image ?? '';
+    const imageKey = `${backoffKey(this.pod, c.name)}/image`;
+    const lastImageError = this.errors.get(c.name);
+    if (
+      lastImageError &&
+      (lastImageError.reason === 'ErrImagePull' || lastImageError.reason === 'ImagePullBackOff')
+    ) {
+      const failedAt = lastImageError.at ?? clock.now();
+      const until = this.deps.imageBackoff.readyAt(imageKey, failedAt);
+      if (until > clock.now()) {
+        this.errors.set(c.name, {
+          reason: 'ImagePullBackOff',
+          message: `Back-off pulling image "${image}"`,
+          at: failedAt,
+        });
+        this.scheduleWake(until);
+        return false;
+      }
+    }
+    try {
+      await driver.ensureImage(image, pullPolicy(c));
+    } catch (err) {
+      if (!(err instanceof ImageError)) throw err;
+      this.errors.set(c.name, { reason: err.reason, message: err.message, at: clock.now() });
+      if (err.reason === 'ErrImagePull') {
+        this.deps.imageBackoff.restarted(imageKey);
+        events.event(ref, 'Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
+      } else {
+        events.event(ref, 'Warning', 'ErrImageNeverPull', err.message);
+      }
+      return false;
+    }
+    let env: Array<{ name: string; value: string }>;
+    let mounts: Mount[];
+    try {
+      checkRunAsNonRoot(this.pod, c);
+      env = await this.deps.env(this.pod, c, { podIP: sandbox.ip, hostIP: this.deps.hostIP });
+      mounts = await this.deps.volumes.mountsFor(this.pod, c, env);
+    } catch (err) {
+      if (
+        !(
+          err instanceof ConfigError ||
+          err instanceof PodSpecError ||
+          (err as Error).name === 'ContainerConfigError'
+        )
+      )
+        throw err;
+      this.errors.set(c.name, { reason: 'CreateContainerConfigError', message: (err as Error).message });
+      events.event(ref, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
+      return false;
+    }
+    const attempt = previous ? previous.attempt + (previous.state === 'created' ? 0 : 1) : 0;
+    if (previous && previous.state === 'exited') this.deps.backoff.restarted(backoffKey(this.pod, c.name));
+    if (previous?.state === 'created') await driver.removeContainer(previous.id);
+    events.event(ref, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    const spec = containerSpec(this.pod, c, kind, attempt, env, mounts);
+    let id: string;
+    try {
+      id = await driver.createContainer(sandbox, spec);
+    } catch (err) {
+      if (err instanceof RuntimeUnavailableError) throw err;
+      this.errors.set(c.name, { reason: 'CreateContainerError', message: (err as Error).message });
+      events.event(ref, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
+      return false;
+    }
+    events.event(ref, 'Normal', 'Created', `Created container ${c.name}`);
+    this.errors.delete(c.name);
+    try {
+      await driver.startContainer(id);
+    } catch (err) {
+      if (err instanceof RuntimeUnavailableError) throw err;
+      events.event(
+        ref,
+        'Warning',
+        'Failed',
+        `Error: failed to start container "${c.name}": ${(err as Error).message}`,
+      );
+      return true;
+    }
+    events.event(ref, 'Normal', 'Started', `Started container ${c.name}`);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart) {
+      const failure = await runHook(postStart, {
+        driver,
+        containerId: id,
+        container: c,
+        podIP: sandbox.ip,
+        timeoutMs: (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000,
+        clock,
+      });
+      if (failure) {
+        events.event(ref, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${failure}`);
+        await driver.stopContainer(id, this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+      }
+    }
+    return true;
+  }
+
+  /** preStop (within the grace period), then SIGTERM and SIGKILL after what is left of it. */
+  private async stopContainer(r: ContainerRecord, graceSeconds: number): Promise<void> {
+    const { driver, clock } = this.deps;
+    this.probes.get(r.id)?.stop();
+    this.probes.delete(r.id);
+    const c = [...(this.pod.spec?.containers ?? []), ...(this.pod.spec?.initContainers ?? [])].find(
+      (x) => x.name === r.name,
+    );
+    const started = clock.now();
+    const preStop = c?.lifecycle?.preStop;
+    if (preStop && c && r.state === 'running' && graceSeconds > 0) {
+      const failure = await runHook(preStop, {
+        driver,
+        containerId: r.id,
+        container: c,
+        podIP: undefined,
+        timeoutMs: graceSeconds * 1000,
+        clock,
+      });
+      if (failure) {
+        this.deps.events.event(
+          podRef(this.pod, r.name),
+          'Warning',
+          'FailedPreStopHook',
+          `PreStopHook failed: ${failure}`,
+        );
+      }
+    }
+    const left = Math.max(
+      graceSeconds <= 0 ? 0 : 2,
+      Math.ceil(graceSeconds - (clock.now() - started) / 1000),
+    );
+    await driver.stopContainer(r.id, Math.min(graceSeconds, left));
+  }
+
+  private async terminate(): Promise<void> {
+    const { driver, events } = this.deps;
+    const records = await driver.list({ podUid: this.uid });
+    const grace = this.gone
+      ? Math.min(this.pod.spec?.terminationGracePeriodSeconds ?? 30, 2)
+      : (this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+    const running = records.filter((r) => r.kind !== 'sandbox' && r.state === 'running');
+    await Promise.all(
+      running.map(async (r) => {
+        events.event(podRef(this.pod, r.name), 'Normal', 'Killing', `Stopping container ${r.name}`);
+        await this.stopContainer(r, grace);
+      }),
+    );
+    for (const r of records) await driver.removeContainer(r.id);
+    await this.deps.volumes.tearDown(this.uid);
+    for (const p of this.probes.values()) p.stop();
+    this.probes.clear();
+    this.deps.backoff.forget(`${this.uid}/`);
+    this.deps.imageBackoff.forget(`${this.uid}/`);
+    if (!this.gone) {
+      // Report the final state, then let the API server remove the object.
+      await this.deps.status.flush();
+      await this.deps.confirmDeleted(this.ref());
+    }
+    this.deps.status.forget(this.uid);
+    this.stopped = true;
+    this.wake?.abort();
+    this.done?.();
+  }
+
+  private syncProbes(view: ReturnType<typeof viewOf>): void {
+    const running = new Set<string>();
+    const containers = this.pod.spec?.containers ?? [];
+    for (const c of containers) {
+      const r = view.containers.get(c.name)?.[0];
+      if (r?.state !== 'running') continue;
+      running.add(r.id);
+      if (this.probes.has(r.id)) continue;
+      const adopted = this.adoptedReady.get(r.id);
+      this.probes.set(
+        r.id,
+        this.deps.probes({
+          pod: this.pod,
+          container: c,
+          containerId: r.id,
+          podIP: this.pod.spec?.hostNetwork ? this.deps.hostIP : view.sandbox?.ip,
+          initialReady: adopted ?? false,
+          onChange: () => this.requestSync(),
+          onUnhealthy: (_probe, message) => {
+            this.deps.events.event(podRef(this.pod, c.name), 'Warning', 'Unhealthy', message);
+          },
+          onKill: (probe) => {
+            const what = probe === 'startup' ? 'failed startup probe' : 'failed liveness probe';
+            this.killRequests.set(r.id, {
+              reason: 'Killing',
+              message: `Container ${c.name} ${what}, will be restarted`,
+            });
+            this.requestSync();
+          },
+        }),
+      );
+    }
+    for (const [id, p] of this.probes) {
+      if (!running.has(id)) {
+        p.stop();
+        this.probes.delete(id);
+        this.killRequests.delete(id);
+      }
+    }
+  }
+
+  private scheduleWake(at: number): void {
+    if (this.stopped) return;
+    this.wake?.abort();
+    const wake = new AbortController();
+    this.wake = wake;
+    const delay = Math.max(0, at - this.deps.clock.now());
+    this.deps.clock.sleep(delay, wake.signal).then(
+      () => {
+        if (this.wake === wake) this.requestSync();
+      },
+      () => {},
+    );
+  }
+}
+
+export function pullPolicy(c: Container): PullPolicy {
+  if (c.imagePullPolicy) return c.imagePullPolicy as PullPolicy;
+  const image = c.image ?? '';
+  const tag = image.includes('@') ? 'digest' : (image.split('/').pop()?.split(':')[1] ?? 'latest');
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
+}

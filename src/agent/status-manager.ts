@@ -1,0 +1,145 @@
+/**
+ * Pod status writes, batched: workers hand over a pod's newest status as often as they like; the
+ * manager keeps only the latest per pod, skips what equals the last status written, and sends the
+ * rest in rounds (one merge patch of `pods/status` per changed pod per round, a few in flight), so a
+ * burst of container changes costs one request per pod rather than one per change.
+ */
+import type { PodStatus } from 'kubernetes-types/core/v1.js';
+import { ApiError } from '../api/errors.js';
+import { lookupKind } from '../api/resources.js';
+import type { Client } from '../client/rest.js';
+import { type Clock, systemClock } from '../util/clock.js';
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface StatusManagerOptions {
+  /** How long a round collects changes before it is sent (default 50 ms). */
+  batchMs?: number;
+  /** Requests in flight at once (default 8). */
+  concurrency?: number;
+  clock?: Clock;
+  onError?: (err: unknown, pod: PodRef) => void;
+}
+
+/** The writes the manager needs: patching a pod's status. `Client` fits through `clientWriter`. */
+export interface StatusWriter {
+  patchStatus(pod: PodRef, status: PodStatus): Promise<void>;
+}
+
+export function clientWriter(client: Client): StatusWriter {
+  const pods = lookupKind('v1', 'Pod')!;
+  return {
+    async patchStatus(pod, status) {
+      // The uid makes the patch fail (409) for a new pod that took the old one's name.
+      await client.patch(
+        pods,
+        pod.namespace,
+        pod.name,
+        'merge',
+        { metadata: { uid: pod.uid }, status },
+        { subresource: 'status' },
+      );
+    },
+  };
+}
+
+export class StatusManager {
+  private readonly pending = new Map<string, { ref: PodRef; status: PodStatus; text: string }>();
+  private readonly sent = new Map<string, string>();
+  private timer: { cancel(): void } | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private readonly batchMs: number;
+  private readonly concurrency: number;
+  private readonly clock: Clock;
+  /** Requests made so far (for tests and metrics). */
+  writes = 0;
+
+  constructor(
+    private readonly writer: StatusWriter,
+    private readonly options: StatusManagerOptions = {},
+  ) {
+    this.batchMs = options.batchMs ?? 50;
+    this.concurrency = options.concurrency ?? 8;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The status the pod should have now. Cheap when nothing changed. */
+  set(ref: PodRef, status: PodStatus): void {
+    const text = JSON.stringify(status);
+    if (this.sent.get(ref.uid) === text) {
+      this.pending.delete(ref.uid);
+      return;
+    }
+    this.pending.set(ref.uid, { ref, status, text });
+    this.schedule();
+  }
+
+  /** Forget a pod that is gone. */
+  forget(uid: string): void {
+    this.pending.delete(uid);
+    this.sent.delete(uid);
+  }
+
+  /** Send everything pending now and wait for it. */
+  async flush(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = undefined;
+    while (this.flushing) await this.flushing;
+    if (this.pending.size === 0) return;
+    this.flushing = this.round().finally(() => {
+      this.flushing = undefined;
+    });
+    await this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => {});
+    this.closed = true;
+    this.timer?.cancel();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    const abort = new AbortController();
+    this.timer = { cancel: () => abort.abort() };
+    this.clock.sleep(this.batchMs, abort.signal).then(
+      () => {
+        this.timer = undefined;
+        void this.flush();
+      },
+      () => {},
+    );
+  }
+
+  private async round(): Promise<void> {
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    let next = 0;
+    const work = async () => {
+      while (next < batch.length) {
+        const item = batch[next++]!;
+        try {
+          this.writes++;
+          await this.writer.patchStatus(item.ref, item.status);
+          this.sent.set(item.ref.uid, item.text);
+        } catch (err) {
+          if (err instanceof ApiError && (err.code === 404 || err.code === 409)) {
+            // The pod is gone (or was replaced): nothing to report any more.
+            this.sent.delete(item.ref.uid);
+            continue;
+          }
+          this.options.onError?.(err, item.ref);
+          // Try again in a later round unless something newer arrived meanwhile.
+          if (!this.pending.has(item.ref.uid)) this.pending.set(item.ref.uid, item);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batch.length) }, work));
+    if (this.pending.size > 0) this.schedule();
+  }
+}
