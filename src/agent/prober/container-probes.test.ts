@@ -334,9 +334,14 @@ describe('ContainerProbes', () => {
         onUnhealthy: (_probe, message) => ready.reject(new Error(message)),
         onKill: () => {},
       });
+      const giveUp = setTimeout(() => ready.reject(new Error('not ready within 5 s')), 5000);
       cp.start();
-      assert.deepEqual(await ready.promise, { ready: true, started: true });
-      cp.stop();
+      try {
+        assert.deepEqual(await ready.promise, { ready: true, started: true });
+      } finally {
+        clearTimeout(giveUp);
+        cp.stop();
+      }
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
