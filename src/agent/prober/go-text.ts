@@ -1,0 +1,47 @@
+/**
+ * Probe failure texts as kubelet (Go's net and net/http) writes them, so Events read the same as
+ * on a Kubernetes node: `dial tcp 10.0.0.5:8080: connect: connection refused`.
+ */
+import { isIP } from 'node:net';
+
+/** Go's net.JoinHostPort: IPv6 addresses in brackets. */
+export function joinHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Go's `%q` of a string, close enough: JSON string syntax. */
+export function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Go's time.Duration String() for whole seconds or milliseconds. */
+export function goDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The errno texts Go prints (strerror), for the codes a probe meets. */
+const ERRNO_TEXT: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EADDRNOTAVAIL: 'cannot assign requested address',
+  EPIPE: 'broken pipe',
+};
+
+/** What Go's dialer says when connecting to host:port failed with Node's `err`. */
+export function dialErrorText(err: unknown, host: string, port: number): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.syscall === 'getaddrinfo') return `dial tcp: lookup ${host}: no such host`;
+  const text = (e.code && ERRNO_TEXT[e.code]) || e.message || String(err);
+  if (e.syscall === 'connect') return `dial tcp ${joinHostPort(host, port)}: connect: ${text}`;
+  // A connection that broke after it was made (Node: "socket hang up"); Go reports the EOF.
+  if (e.code === 'ECONNRESET' && !e.syscall) return 'EOF';
+  return e.syscall ? `${e.syscall}: ${text}` : text;
+}
+
+/** Go's i/o timeout of a dial that did not finish in time. */
+export function dialTimeoutText(host: string, port: number): string {
+  return `dial tcp ${joinHostPort(host, port)}: i/o timeout`;
+}
