@@ -499,6 +499,7 @@ export class DockerDriver implements RuntimeDriver {
     )) as unknown as Readable;
     const onAbort = () => stream.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort(); // aborted while the request was on its way
     let pending = '';
     try {
       for await (const chunk of stream) {
