@@ -233,6 +233,7 @@ describe('Docker driver', { timeout: 60_000 }, () => {
       JSON.stringify(events),
     );
     assert.ok(events.some((e) => e.id === id && e.type === 'start'));
+    assert.ok(events.some((e) => e.id === id && e.type === 'oom'));
   });
 
   it('stops with SIGTERM first, which a trap can handle', async () => {
@@ -284,6 +285,42 @@ describe('Docker driver', { timeout: 60_000 }, () => {
     assert.equal(await session.wait(), 4);
     assert.equal(await out, 'hello through stdin\n');
     assert.equal(await err, 'problem\n');
+  });
+
+  it('streams an exec on a tty, which merges stderr and can be resized', async () => {
+    const id = await run('tty', { command: ['sleep', '3600'] });
+    const session = await driver.execStream(id, {
+      // Waits (bounded) for the resize below to reach the terminal.
+      command: [
+        'sh',
+        '-c',
+        'for i in $(seq 50); do [ "$(stty size 2>/dev/null)" = "40 100" ] && break; sleep 0.1; done; stty size; echo oops >&2',
+      ],
+      stdin: false,
+      stdout: true,
+      stderr: true,
+      tty: true,
+    });
+    assert.equal(session.stderr, undefined);
+    const out = readAll(session.stdout);
+    await session.resize(100, 40);
+    assert.equal(await session.wait(), 0);
+    assert.equal((await out).replace(/\r/g, ''), '40 100\noops\n');
+  });
+
+  it('attaches to the main process: stdin in, output out, exit code from wait', async () => {
+    const id = await run('attached', {
+      command: ['sh', '-c', 'read line; echo "got $line"; echo bye >&2; exit 5'],
+      stdin: true,
+      stdinOnce: true,
+    });
+    const session = await driver.attach(id, { stdin: true, stdout: true, stderr: true, tty: false });
+    const out = readAll(session.stdout);
+    const err = readAll(session.stderr!);
+    session.stdin!.end('hi\n');
+    assert.equal(await session.wait(), 5);
+    assert.equal(await out, 'got hi\n');
+    assert.equal(await err, 'bye\n');
   });
 
   it('returns logs with tail, since and follow, stdout and stderr in one stream', async () => {
