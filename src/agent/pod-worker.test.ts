@@ -178,7 +178,7 @@ describe('PodWorker', () => {
     second.worker.requestSync();
     await second.idle();
     assert.deepEqual((await driver.list()).map((r) => r.id).sort(), before);
-    assert.ok(second.probes.every((p) => p.initialReady === true));
+    assert.ok(second.probes.every((p) => p.initial?.ready === true));
     assert.equal(second.events.filter((e) => e.reason === 'Started').length, 0);
   });
 

@@ -54,8 +54,8 @@ export interface ProbeArgs {
   container: Container;
   containerId: string;
   podIP?: string;
-  /** Readiness to report until the first readiness result (kept across agent restarts). */
-  initialReady: boolean;
+  /** What the API server last had for this instance, when it was adopted after an agent restart. */
+  initial?: ProbeState;
   onChange(): void;
   onUnhealthy(probe: string, message: string): void;
   onKill(probe: string, message: string): void;
@@ -94,8 +94,8 @@ export class PodWorker {
   private readonly killRequests = new Map<string, KillRequest>();
   /** Why a container could not start (image, config); `at` is when an image pull failed. */
   private readonly errors = new Map<string, { reason: string; message: string; at?: number }>();
-  /** Ready states the API had for containers running when this worker started (adoption). */
-  private readonly adoptedReady = new Map<string, boolean>();
+  /** Probe states the API had for containers running when this worker started (adoption). */
+  private readonly adopted = new Map<string, ProbeState>();
   private done: (() => void) | undefined;
   readonly finished: Promise<void>;
 
@@ -109,7 +109,7 @@ export class PodWorker {
     });
     for (const s of [...(pod.status?.containerStatuses ?? [])]) {
       const id = s.containerID?.split('://')[1];
-      if (id) this.adoptedReady.set(id, s.ready);
+      if (id) this.adopted.set(id, { ready: s.ready, started: s.started ?? false });
     }
   }
 
@@ -450,7 +450,6 @@ export class PodWorker {
       if (r?.state !== 'running') continue;
       running.add(r.id);
       if (this.probes.has(r.id)) continue;
-      const adopted = this.adoptedReady.get(r.id);
       this.probes.set(
         r.id,
         this.deps.probes({
@@ -458,7 +457,7 @@ export class PodWorker {
           container: c,
           containerId: r.id,
           podIP: this.pod.spec?.hostNetwork ? this.deps.hostIP : view.sandbox?.ip,
-          initialReady: adopted ?? false,
+          initial: this.adopted.get(r.id),
           onChange: () => this.requestSync(),
           onUnhealthy: (_probe, message) => {
             this.deps.events.event(podRef(this.pod, c.name), 'Warning', 'Unhealthy', message);

@@ -265,7 +265,10 @@ export interface RuntimeDriver {
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   /** Removes a stopped container (forcing if still running). No-op if already gone. */
   removeContainer(id: string): Promise<void>;
-  /** Every sandbox and container this node's agent made, newest first. */
+  /**
+   * Every sandbox and container this node's agent made, newest first. With `podUid` the records
+   * are complete (start/finish times, exit code, OOM); without it a driver may leave those out.
+   */
   list(filter?: ListFilter): Promise<ContainerRecord[]>;
   inspect(id: string): Promise<ContainerRecord | undefined>;
 

@@ -48,6 +48,12 @@ export interface ContainerProbesOptions {
   handlers?: ProbeHandlers;
   /** When the container started (ms, clock time): initialDelaySeconds counts from here. Default: start(). */
   startedAt?: number;
+  /**
+   * The state the API server last had for this very container instance, when the agent adopts a
+   * running container after a restart: readiness and startup resume from it instead of starting
+   * over, so a restart of the agent does not flip ready pods to not ready.
+   */
+  initial?: ProbeState;
   /** Source of the first-run jitter, in [0, 1). Default Math.random. */
   random?: () => number;
   /** Called after start() whenever `ready` or `started` changes. */
@@ -100,8 +106,9 @@ export class ContainerProbes {
           done: false,
         });
     }
-    this.startupDone = !this.workers.has('startup');
-    this.readinessPassed = !this.workers.has('readiness');
+    this.startupDone = !this.workers.has('startup') || (opts.initial?.started ?? false);
+    this.readinessPassed = !this.workers.has('readiness') || (opts.initial?.ready ?? false);
+    if (this.startupDone && this.workers.has('startup')) this.workers.get('startup')!.done = true;
   }
 
   /** No startup probe, or it has succeeded. */

@@ -282,8 +282,13 @@ export class DockerDriver implements RuntimeDriver {
     const found = await this.call('list containers', () =>
       this.docker.listContainers({ all: true, filters: JSON.stringify(filters) }),
     );
+    // Docker's list has no start/finish times nor the OOM flag; one pod's few objects are worth
+    // inspecting, since the pod logic's backoff and status need them. (Gone meanwhile: dropped.)
+    const records = filter.podUid
+      ? (await Promise.all(found.map((c) => this.inspect(c.Id)))).filter((r): r is ContainerRecord => r !== undefined)
+      : found.map(recordFromList);
     // Docker lists newest first already; a stable sort keeps its order within one second.
-    return found.map(recordFromList).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return records.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   }
 
   async inspect(id: string): Promise<ContainerRecord | undefined> {

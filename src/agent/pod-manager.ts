@@ -1,0 +1,169 @@
+/**
+ * The pods of this node: one worker per pod UID, fed by the pod informer (pods whose
+ * spec.nodeName is this node) and by runtime events, plus housekeeping that removes what the
+ * runtime runs for pods that no longer exist. It also answers "which container is
+ * namespace/pod/container?" for logs and exec.
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { ContainerRecord, RuntimeDriver } from '../runtime/driver.js';
+import { RuntimeUnavailableError } from '../runtime/driver.js';
+import type { Clock } from '../util/clock.js';
+import { viewOf } from './pod-plan.js';
+import { PodWorker, type WorkerDeps } from './pod-worker.js';
+
+export interface PodManagerOptions {
+  /** How often to look for containers of pods that no longer exist (default 10 s). */
+  housekeepingMs?: number;
+}
+
+export class LocateError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LocateError';
+  }
+}
+
+export class PodManager {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly abort = new AbortController();
+  private synced = false;
+  private readonly clock: Clock;
+  private readonly driver: RuntimeDriver;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly options: PodManagerOptions = {},
+  ) {
+    this.clock = deps.clock;
+    this.driver = deps.driver;
+  }
+
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** The informer's add/update. */
+  upsert(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || pod.spec?.nodeName !== this.deps.nodeName) return;
+    const worker = this.workers.get(uid);
+    if (worker) {
+      worker.update(pod);
+      return;
+    }
+    const created = new PodWorker(pod, this.deps);
+    this.workers.set(uid, created);
+    void created.finished.then(() => {
+      if (this.workers.get(uid) === created) this.workers.delete(uid);
+    });
+    created.requestSync();
+  }
+
+  /** The informer's delete: the API server no longer has the pod. */
+  remove(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (uid) this.workers.get(uid)?.removed();
+  }
+
+  /** The informer has listed every pod once: housekeeping may now remove unknown pods' containers. */
+  markSynced(): void {
+    this.synced = true;
+  }
+
+  /** Runs runtime events and housekeeping until `stop`. */
+  start(): void {
+    void this.followEvents();
+    void this.housekeeping();
+  }
+
+  stop(): void {
+    this.abort.abort();
+    for (const w of this.workers.values()) w.shutdown();
+  }
+
+  /** Ask every worker to look again (after the runtime came back, say). */
+  resyncAll(): void {
+    for (const w of this.workers.values()) w.requestSync();
+  }
+
+  private async followEvents(): Promise<void> {
+    const signal = this.abort.signal;
+    let delay = 500;
+    while (!signal.aborted) {
+      try {
+        for await (const event of this.driver.events(signal)) {
+          delay = 500;
+          if (event.podUid) this.workers.get(event.podUid)?.requestSync();
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (!(err instanceof RuntimeUnavailableError)) this.deps.log(`runtime events: ${(err as Error).message}`);
+      }
+      if (signal.aborted) return;
+      // The engine went away (restart): wait, then make every pod whole again.
+      await this.clock.sleep(delay, signal).catch(() => {});
+      delay = Math.min(delay * 2, 10_000);
+      this.resyncAll();
+    }
+  }
+
+  private async housekeeping(): Promise<void> {
+    const signal = this.abort.signal;
+    const every = this.options.housekeepingMs ?? 10_000;
+    while (!signal.aborted) {
+      try {
+        await this.clock.sleep(every, signal);
+      } catch {
+        return;
+      }
+      if (!this.synced) continue;
+      try {
+        await this.removeOrphans();
+      } catch (err) {
+        if (!(err instanceof RuntimeUnavailableError)) this.deps.log(`housekeeping: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Stops and removes runtime objects of pods this node no longer has. */
+  async removeOrphans(): Promise<number> {
+    const records = await this.driver.list();
+    const orphans = records.filter((r) => !this.workers.has(r.podUid));
+    const byPod = new Map<string, ContainerRecord[]>();
+    for (const r of orphans) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
+    for (const [uid, list] of byPod) {
+      for (const r of list) if (r.state === 'running' && r.kind !== 'sandbox') await this.driver.stopContainer(r.id, 2);
+      for (const r of list) await this.driver.removeContainer(r.id);
+      await this.deps.volumes.tearDown(uid);
+    }
+    return byPod.size;
+  }
+
+  /** The container `name` of pod namespace/pod (its previous instance with `previous`). */
+  async locate(
+    namespace: string,
+    podName: string,
+    container: string,
+    opts: { previous: boolean },
+  ): Promise<{ containerId: string; tty: boolean }> {
+    const worker = [...this.workers.values()].find(
+      (w) => w.current.metadata?.namespace === namespace && w.current.metadata?.name === podName,
+    );
+    if (!worker) throw new LocateError(404, `pods "${podName}" not found`);
+    const pod = worker.current;
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container);
+    if (!spec) throw new LocateError(400, `container ${container} is not valid for pod ${podName}`);
+    const view = viewOf(await this.driver.list({ podUid: worker.uid }));
+    const instances = (view.containers.get(container) ?? []).filter((r) => r.state !== 'created');
+    const chosen = opts.previous ? instances[1] : instances[0];
+    if (!chosen) {
+      if (opts.previous) throw new LocateError(400, `previous terminated container "${container}" in pod "${podName}" not found`);
+      const waiting = pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
+      throw new LocateError(400, `container "${container}" in pod "${podName}" is waiting to start: ${waiting}`);
+    }
+    return { containerId: chosen.id, tty: spec.tty ?? false };
+  }
+}
