@@ -14,6 +14,7 @@ import {
   type SandboxSpec,
   type SecuritySettings,
 } from '../runtime/driver.js';
+import { expandVars, literalIfUnknown } from './expansion.js';
 import { specHash } from './pod-plan.js';
 
 export class PodSpecError extends Error {
@@ -148,43 +149,10 @@ export function containerSpec(
     stdinOnce: container.stdinOnce ?? false,
     labels: { [LABEL_SPEC_HASH]: specHash(container) },
   };
-  const vars = new Map(env.map((e) => [e.name, e.value]));
-  if (container.command) out.command = container.command.map((s) => expandVars(s, vars));
-  if (container.args) out.args = container.args.map((s) => expandVars(s, vars));
+  const lookup = literalIfUnknown(new Map(env.map((e) => [e.name, e.value])));
+  if (container.command) out.command = container.command.map((s) => expandVars(s, lookup));
+  if (container.args) out.args = container.args.map((s) => expandVars(s, lookup));
   if (container.workingDir) out.workingDir = container.workingDir;
   if (container.terminationMessagePath) out.terminationMessagePath = container.terminationMessagePath;
-  return out;
-}
-
-/**
- * Kubernetes' `$(VAR)` expansion in command and args: `$(NAME)` becomes the variable's value,
- * `$$` escapes, a reference to an unknown variable stays as written.
- */
-export function expandVars(input: string, vars: ReadonlyMap<string, string>): string {
-  let out = '';
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i];
-    if (ch !== '$' || i + 1 >= input.length) {
-      out += ch;
-      continue;
-    }
-    const next = input[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-    } else if (next === '(') {
-      const end = input.indexOf(')', i + 2);
-      if (end < 0) {
-        out += input.slice(i);
-        break;
-      }
-      const name = input.slice(i + 2, end);
-      const value = vars.get(name);
-      out += value ?? `$(${name})`;
-      i = end;
-    } else {
-      out += ch;
-    }
-  }
   return out;
 }

@@ -18,6 +18,7 @@ import {
   type SandboxRecord,
 } from '../runtime/driver.js';
 import type { Clock } from '../util/clock.js';
+import { ContainerConfigError } from './config-error.js';
 import { checkRunAsNonRoot, containerSpec, PodSpecError, sandboxSpec } from './container-spec.js';
 import { podRef, type Recorder } from './events.js';
 import { runHook } from './hooks.js';
@@ -33,17 +34,12 @@ export interface PodVolumes {
   tearDown(podUid: string): Promise<void>;
 }
 
-/** Resolves a container's environment; throws `ConfigError` when a source is missing. */
+/** Resolves a container's environment; throws `ContainerConfigError` when a source is missing. */
 export type EnvResolver = (
   pod: Pod,
   container: Container,
   ctx: { podIP?: string; hostIP: string },
 ) => Promise<Array<{ name: string; value: string }>>;
-
-/** Thrown by env/volume resolution for a problem the user must fix (CreateContainerConfigError). */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export interface ProbeRunner extends ProbeState {
   stop(): void;
@@ -318,14 +314,7 @@ export class PodWorker {
       env = await this.deps.env(this.pod, c, { podIP: sandbox.ip, hostIP: this.deps.hostIP });
       mounts = await this.deps.volumes.mountsFor(this.pod, c, env);
     } catch (err) {
-      if (
-        !(
-          err instanceof ConfigError ||
-          err instanceof PodSpecError ||
-          (err as Error).name === 'ContainerConfigError'
-        )
-      )
-        throw err;
+      if (!(err instanceof ContainerConfigError || err instanceof PodSpecError)) throw err;
       this.errors.set(c.name, { reason: 'CreateContainerConfigError', message: (err as Error).message });
       events.event(ref, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       return false;
