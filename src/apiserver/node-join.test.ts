@@ -21,6 +21,16 @@ import {
 } from './pki/certs.js';
 import { ApiServer } from './server.js';
 
+/** The join answer, or a Status. */
+interface JoinReply {
+  caPem: string;
+  clientCertPem: string;
+  servingCertPem: string;
+  reason: string;
+  message: string;
+  details: { causes: { field: string; message: string }[] };
+}
+
 const publicPem = (keyPem: string) =>
   createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }) as string;
 
@@ -77,7 +87,7 @@ describe('node join endpoints', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: JSON.parse(text) as Record<string, any> };
+    return { status: res.status, body: JSON.parse(text) as JoinReply };
   }
 
   it('serves the CA certificate without credentials', async () => {
@@ -147,7 +157,7 @@ describe('node join endpoints', () => {
       const { status, body } = await join({ ...goodBody(), ...patch });
       assert.equal(status, 422, name);
       assert.equal(body.reason, 'Invalid', name);
-      const cause = body.details.causes.find((c: { field: string }) => c.field === fieldPath);
+      const cause = body.details.causes.find((c) => c.field === fieldPath);
       assert.ok(cause, `${name}: ${JSON.stringify(body.details.causes)}`);
       assert.match(cause.message, message, name);
     }
