@@ -18,6 +18,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   user: UserInfo;
+  /** Reads the request body (size-capped); for path handlers that accept one. */
+  readBody?: () => Promise<Buffer>;
 }
 
 export interface ApiResponse {

@@ -18,6 +18,7 @@ import {
 } from './authn/index.js';
 import { discoveryResponse } from './discovery.js';
 import { defaultMachinery, printTable } from './machinery-impl.js';
+import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
 import { openapiResponse, warmOpenAPI } from './openapi.js';
 import { ensureServerIdentity, type ServerIdentity } from './pki/index.js';
 import { ApiServer } from './server.js';
@@ -77,7 +78,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       machinery: defaultMachinery,
       printTable,
       authenticate: (req) => authn.authenticate(req, req.socket as TLSSocket),
-      pathHandlers: [discoveryResponse, openapiResponse],
+      pathHandlers: [discoveryResponse, openapiResponse, nodeJoinHandler({ ca: identity.ca, log })],
+      publicPathHandlers: [caCertificateHandler(identity.caPem)],
       onError: (err, req) =>
         log(`error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`),
     });

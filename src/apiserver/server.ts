@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, errors } from '../api/errors.js';
 import type { Store } from '../store/store.js';
+import { readBody } from './body.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
 import type { Machinery } from './registry/machinery.js';
 import { ResourceStorage } from './registry/resource-storage.js';
@@ -16,6 +17,11 @@ import { WatchServer, type WatchSettings } from './watch.js';
 /** Serves a non-resource path (discovery, OpenAPI), or returns undefined to pass. */
 export type PathHandler = (req: ApiRequest) => ApiResponse | undefined | Promise<ApiResponse | undefined>;
 
+/** Serves a path anyone may read, with or without credentials, or returns undefined to pass. */
+export type PublicPathHandler = (
+  req: Omit<ApiRequest, 'user'>,
+) => ApiResponse | undefined | Promise<ApiResponse | undefined>;
+
 export interface ApiServerOptions {
   store: Store;
   machinery: Machinery;
@@ -23,6 +29,8 @@ export interface ApiServerOptions {
   /** Who is calling; undefined answers 401. */
   authenticate: (req: IncomingMessage) => UserInfo | undefined | Promise<UserInfo | undefined>;
   pathHandlers?: PathHandler[];
+  /** Tried before authentication: what a client needs before it has a credential (the CA). */
+  publicPathHandlers?: PublicPathHandler[];
   watch?: WatchSettings;
   now?: () => Date;
   /** Called for failures that are the server's fault (5xx). */
@@ -55,6 +63,15 @@ export class ApiServer {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname;
+    for (const handler of this.options.publicPathHandlers ?? []) {
+      const answer = await handler({
+        method: req.method ?? 'GET',
+        path,
+        query: url.searchParams,
+        headers: req.headers,
+      });
+      if (answer) return sendResponse(res, answer);
+    }
     const user = await this.options.authenticate(req);
     if (!user) {
       // Health probes answer without credentials, as Kubernetes' do for anonymous checks.
@@ -78,6 +95,7 @@ export class ApiServer {
       query: url.searchParams,
       headers: req.headers,
       user,
+      readBody: () => readBody(req),
     };
     for (const handler of this.options.pathHandlers ?? []) {
       const answer = await handler(apiReq);

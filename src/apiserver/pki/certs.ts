@@ -178,20 +178,29 @@ async function issue(
 
 /**
  * A serving certificate for `sans`, signed by `ca`. `keyPem` reuses an existing private key (so a
- * re-issue for new names changes only the certificate); without it a new key is made.
+ * re-issue for new names changes only the certificate); `publicKeyPem` certifies a key whose
+ * private half stays with the requester (a joining agent), and the result has `keyPem: ''`;
+ * with neither a new key is made.
  */
 export async function issueServingCertificate(
   ca: CertificateAuthority,
-  opts: { sans: SubjectAltNames; commonName?: string; keyPem?: string; days?: number; now?: Date },
+  opts: {
+    sans: SubjectAltNames;
+    commonName?: string;
+    keyPem?: string;
+    publicKeyPem?: string;
+    days?: number;
+    now?: Date;
+  },
 ): Promise<IssuedCertificate> {
-  const keyPem = opts.keyPem ?? generateKeyPem();
+  const keyPem = opts.publicKeyPem ? '' : (opts.keyPem ?? generateKeyPem());
   const names: x509.JsonGeneralName[] = [
     ...opts.sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...opts.sans.ips.map((value) => ({ type: 'ip' as const, value })),
   ];
   const certPem = await issue(ca, {
     subject: [{ CN: [opts.commonName ?? 'shoal-apiserver'] }],
-    publicKeyPem: keyPem,
+    publicKeyPem: opts.publicKeyPem ?? keyPem,
     days: opts.days ?? LEAF_DAYS,
     now: opts.now ?? new Date(),
     extensions: [
@@ -234,8 +243,8 @@ export async function issueClientCertificate(
 
 // ---- inspecting certificates ------------------------------------------------------------------
 
-/** Whether `certPem` was signed by `ca` (and names it as issuer). */
-export function isIssuedBy(certPem: string, ca: CertificateAuthority): boolean {
+/** Whether `certPem` was signed by `ca` (and names it as issuer); only the CA's certificate is needed. */
+export function isIssuedBy(certPem: string, ca: Pick<CertificateAuthority, 'certPem'>): boolean {
   try {
     const cert = new NodeX509Certificate(certPem);
     const issuer = new NodeX509Certificate(ca.certPem);

@@ -1,0 +1,258 @@
+/**
+ * Keeps the agent's Node object true, as the kubelet's node status manager does:
+ *
+ * 1. Register: create the Node with its labels and status; if one of that name exists, take it
+ *    over (add our labels, keep foreign ones, write our status). Retried with backoff until it works.
+ * 2. Heartbeat: renew the node Lease every `leaseRenewIntervalMs` (see node-lease.ts).
+ * 3. Status: every `statusCheckIntervalMs` (or at once after `setRuntimeHealth`) observe the host
+ *    and the runtime and compute the status (node-status-compute.ts); patch it when anything but
+ *    the heartbeat times changed, and at least every `statusReportIntervalMs` otherwise. Failures
+ *    wait a capped backoff and try again; a Node deleted meanwhile is registered again.
+ *
+ * Status writes are strategic merge patches of the status subresource, so conditions and
+ * addresses merge by type and a condition another component owns is left alone.
+ */
+import type { Node, NodeStatus } from 'kubernetes-types/core/v1.js';
+import { ApiError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { lookupResource } from '../api/resources.js';
+import { Backoff } from '../client/backoff.js';
+import type { RuntimeInfo } from '../runtime/driver.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import type { HostStats } from './host-stats.js';
+import { type NodeApi, NodeLease } from './node-lease.js';
+import { computeNodeStatus, nodeLabels, statusChanged } from './node-status-compute.js';
+
+const NODES = lookupResource('', 'v1', 'nodes')!;
+type NamedNode = Node & KubeObject;
+
+export interface NodeStatusReporterOptions {
+  /** Built from the node's own credentials (see join.ts `nodeClient`). */
+  client: NodeApi;
+  nodeName: string;
+  hostStats: HostStats;
+  runtimeInfo: () => Promise<RuntimeInfo>;
+  /** The agent's HTTPS port (daemonEndpoints.kubeletEndpoint.Port). */
+  port: number;
+  /** The node's IP addresses, reported as InternalIP. */
+  addresses: string[];
+  clock?: Clock;
+  /** Default 8 s. */
+  leaseDurationSeconds?: number;
+  /** Default 2 s. */
+  leaseRenewIntervalMs?: number;
+  /** How often the status is observed and compared (default 10 s, the kubelet's). */
+  statusCheckIntervalMs?: number;
+  /** Longest time without a status write (default 60 s). */
+  statusReportIntervalMs?: number;
+  /** Largest wait after a failure (default 7 s). */
+  maxBackoffMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class NodeStatusReporter {
+  private readonly clock: Clock;
+  private readonly log: (msg: string) => void;
+  private readonly lease: NodeLease;
+  private runtimeHealth: { healthy: boolean; message: string } = { healthy: true, message: '' };
+  private runtime: RuntimeInfo | undefined;
+  private runtimeError: string | undefined;
+  private stopper: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private wakeup = new AbortController();
+  private current: NamedNode | undefined;
+  private posted: NodeStatus | undefined;
+  private postedAt = 0;
+
+  constructor(private readonly options: NodeStatusReporterOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? (() => undefined);
+    this.lease = new NodeLease({
+      client: options.client,
+      nodeName: options.nodeName,
+      nodeUid: () => this.current?.metadata.uid,
+      clock: this.clock,
+      leaseDurationSeconds: options.leaseDurationSeconds ?? 8,
+      renewIntervalMs: options.leaseRenewIntervalMs ?? 2_000,
+      ...(options.maxBackoffMs ? { maxBackoffMs: options.maxBackoffMs } : {}),
+      log: this.log,
+    });
+  }
+
+  /** The Node as the server last returned it, once registered. */
+  get node(): Node | undefined {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.running) throw new Error('the node status reporter is already running');
+    this.stopper = new AbortController();
+    this.running = this.run(this.stopper.signal);
+  }
+
+  /** Stop every loop and wait for them to end; in-flight requests are aborted. */
+  async stop(): Promise<void> {
+    this.stopper?.abort();
+    await this.running;
+    this.running = undefined;
+  }
+
+  /** The runtime's health as the agent sees it; a change is reported at once. */
+  setRuntimeHealth(healthy: boolean, message = ''): void {
+    this.runtimeHealth = { healthy, message };
+    this.wakeup.abort();
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    if (!(await this.registerWithRetry(signal))) return;
+    await Promise.all([this.lease.run(signal), this.statusLoop(signal)]);
+  }
+
+  private async registerWithRetry(signal: AbortSignal): Promise<boolean> {
+    const backoff = this.backoff();
+    while (!signal.aborted) {
+      try {
+        await this.register(signal);
+        return true;
+      } catch (err) {
+        if (signal.aborted) break;
+        const delay = backoff.next();
+        this.log(
+          `registering node ${this.options.nodeName} failed (retrying in ${delay} ms): ${message(err)}`,
+        );
+        if (!(await this.sleep(delay, signal))) break;
+      }
+    }
+    return false;
+  }
+
+  /** Create the Node, or take over the one of that name. */
+  private async register(signal: AbortSignal): Promise<void> {
+    const { client, nodeName } = this.options;
+    await this.observeRuntime();
+    const host = await this.options.hostStats.read();
+    const labels = nodeLabels(nodeName, host.hostname, this.runtime);
+    const status = computeNodeStatus(this.statusInput(host), undefined, new Date(this.clock.now()));
+    try {
+      this.current = await client.create<NamedNode>(
+        NODES,
+        undefined,
+        { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels }, spec: {}, status },
+        { signal },
+      );
+      this.posted = status;
+      this.postedAt = this.clock.now();
+      this.log(`registered node ${nodeName}`);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+    // Someone (this agent before a restart, or an admin) made it: add our labels, keep theirs.
+    let existing = await client.get<NamedNode>(NODES, undefined, nodeName, { signal });
+    const have = existing.metadata.labels ?? {};
+    if (Object.entries(labels).some(([k, v]) => have[k] !== v)) {
+      existing = await client.update<NamedNode>(
+        NODES,
+        undefined,
+        { ...existing, metadata: { ...existing.metadata, labels: { ...have, ...labels } } },
+        { signal },
+      );
+    }
+    this.current = existing;
+    await this.writeStatus(
+      computeNodeStatus(this.statusInput(host), existing.status, new Date(this.clock.now())),
+      signal,
+    );
+    this.log(`took over the existing node ${nodeName}`);
+  }
+
+  private async statusLoop(signal: AbortSignal): Promise<void> {
+    const backoff = this.backoff();
+    const check = this.options.statusCheckIntervalMs ?? 10_000;
+    const report = this.options.statusReportIntervalMs ?? 60_000;
+    while (!signal.aborted) {
+      let delay = check;
+      try {
+        await this.observeRuntime();
+        const host = await this.options.hostStats.read();
+        const status = computeNodeStatus(this.statusInput(host), this.posted, new Date(this.clock.now()));
+        if (statusChanged(this.posted, status) || this.clock.now() - this.postedAt >= report) {
+          await this.writeStatus(status, signal);
+        }
+        backoff.reset();
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof ApiError && err.reason === 'NotFound') {
+          this.log(`node ${this.options.nodeName} was deleted: registering it again`);
+          this.posted = undefined;
+          if (!(await this.registerWithRetry(signal))) break;
+          continue;
+        }
+        delay = backoff.next();
+        this.log(`updating the node status failed (retrying in ${delay} ms): ${message(err)}`);
+      }
+      if (!(await this.sleep(delay, signal, true))) break;
+    }
+  }
+
+  private async writeStatus(status: NodeStatus, signal: AbortSignal): Promise<void> {
+    this.current = await this.options.client.patch<NamedNode>(
+      NODES,
+      undefined,
+      this.options.nodeName,
+      'strategic',
+      { status },
+      { subresource: 'status', signal },
+    );
+    this.posted = status;
+    this.postedAt = this.clock.now();
+  }
+
+  /** Ask the runtime; keep its last good answer, and remember why it failed. */
+  private async observeRuntime(): Promise<void> {
+    try {
+      this.runtime = await this.options.runtimeInfo();
+      this.runtimeError = undefined;
+    } catch (err) {
+      this.runtimeError = `cannot get the runtime's info: ${message(err)}`;
+    }
+  }
+
+  private statusInput(host: Awaited<ReturnType<HostStats['read']>>) {
+    const reported = this.runtimeHealth.healthy
+      ? undefined
+      : this.runtimeHealth.message || 'the agent reported the runtime unhealthy';
+    return {
+      host,
+      runtime: this.runtime,
+      runtimeProblem: reported ?? this.runtimeError,
+      port: this.options.port,
+      internalIps: this.options.addresses,
+    };
+  }
+
+  /** Sleep; `wakeable` sleeps end early on setRuntimeHealth. False when stopped. */
+  private async sleep(ms: number, signal: AbortSignal, wakeable = false): Promise<boolean> {
+    if (wakeable && this.wakeup.signal.aborted) {
+      // A health change arrived while the loop was busy: look again at once.
+      this.wakeup = new AbortController();
+      return !signal.aborted;
+    }
+    const wake = this.wakeup.signal;
+    try {
+      await this.clock.sleep(ms, wakeable ? AbortSignal.any([signal, wake]) : signal);
+    } catch {
+      // woken early, or stopped
+    }
+    if (wakeable && wake.aborted) this.wakeup = new AbortController();
+    return !signal.aborted;
+  }
+
+  private backoff(): Backoff {
+    return new Backoff({ initialMs: 200, maxMs: this.options.maxBackoffMs ?? 7_000 });
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
