@@ -84,6 +84,21 @@ export class PodManager {
     for (const w of this.workers.values()) w.shutdown();
   }
 
+  /** Ask one pod's worker to look again. */
+  resync(uid: string): void {
+    this.workers.get(uid)?.requestSync();
+  }
+
+  /** Pods that use ConfigMap or Secret namespace/name (in a volume, env or envFrom). */
+  podsUsing(kind: 'configMap' | 'secret', namespace: string, name: string): Pod[] {
+    const out: Pod[] = [];
+    for (const w of this.workers.values()) {
+      const pod = w.current;
+      if (pod.metadata?.namespace === namespace && referencedNames(pod, kind).has(name)) out.push(pod);
+    }
+    return out;
+  }
+
   /** Ask every worker to look again (after the runtime came back, say). */
   resyncAll(): void {
     for (const w of this.workers.values()) w.requestSync();
@@ -166,4 +181,31 @@ export class PodManager {
     }
     return { containerId: chosen.id, tty: spec.tty ?? false };
   }
+}
+
+/** Names of the ConfigMaps or Secrets a pod refers to anywhere in its spec. */
+export function referencedNames(pod: Pod, kind: 'configMap' | 'secret'): Set<string> {
+  const names = new Set<string>();
+  const spec = pod.spec;
+  if (!spec) return names;
+  for (const v of spec.volumes ?? []) {
+    if (kind === 'configMap' && v.configMap?.name) names.add(v.configMap.name);
+    if (kind === 'secret' && v.secret?.secretName) names.add(v.secret.secretName);
+    for (const s of v.projected?.sources ?? []) {
+      if (kind === 'configMap' && s.configMap?.name) names.add(s.configMap.name);
+      if (kind === 'secret' && s.secret?.name) names.add(s.secret.name);
+    }
+  }
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const e of c.env ?? []) {
+      const ref = kind === 'configMap' ? e.valueFrom?.configMapKeyRef : e.valueFrom?.secretKeyRef;
+      if (ref?.name) names.add(ref.name);
+    }
+    for (const f of c.envFrom ?? []) {
+      const ref = kind === 'configMap' ? f.configMapRef : f.secretRef;
+      if (ref?.name) names.add(ref.name);
+    }
+  }
+  if (kind === 'secret') for (const s of spec.imagePullSecrets ?? []) if (s.name) names.add(s.name);
+  return names;
 }

@@ -3,6 +3,7 @@
  * Each verb lives in commands/<verb>.ts and registers itself here.
  */
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
@@ -17,6 +18,7 @@ const program = new Command()
 
 registerServer(program);
 registerUp(program);
+registerAgent(program);
 registerApply(program);
 registerGet(program);
 registerDescribe(program);

@@ -4,7 +4,7 @@
  * they are built). Runs in the foreground until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
-import { startApiServer } from '../../apiserver/serve.js';
+import { type RunningApiServer, startApiServer } from '../../apiserver/serve.js';
 import { Client } from '../../client/rest.js';
 import { NamespaceController } from '../../controllers/namespace/controller.js';
 import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
@@ -17,7 +17,10 @@ export function registerServer(program: Command): void {
   });
 }
 
-export async function runServer(flags: ServerFlags, what: string): Promise<void> {
+/** Something `shoal up` runs beside the control plane (the local agent); returns its stop. */
+export type Companion = (server: RunningApiServer, log: (line: string) => void) => Promise<() => Promise<void>>;
+
+export async function runServer(flags: ServerFlags, what: string, companion?: Companion): Promise<void> {
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);
   const server = await startApiServer(serverConfig(flags, log));
   log(`API server listening on ${server.url} (${server.store.backend} store)`);
@@ -29,6 +32,7 @@ export async function runServer(flags: ServerFlags, what: string): Promise<void>
   const client = new Client({ ...server.loopback, userAgent: 'shoal-controller-manager' });
   const stop = new AbortController();
   const parts = [new NamespaceController(client, log).run(stop.signal)];
+  const stopCompanion = companion ? await companion(server, log) : undefined;
   const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
 
   const signal = new Promise<void>((resolve) => {
@@ -37,6 +41,7 @@ export async function runServer(flags: ServerFlags, what: string): Promise<void>
   const reason = await Promise.race([signal.then(() => undefined), failed]);
   if (reason) log(`stopping: ${reason.message}`);
   else log('stopping');
+  await stopCompanion?.();
   stop.abort();
   await Promise.allSettled(parts);
   client.close();

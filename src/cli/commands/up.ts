@@ -1,17 +1,44 @@
 /**
- * `shoal up`: start a local cluster on this machine in the foreground, until Ctrl-C.
- *
- * Today that is the control plane (`shoal server`) with its embedded store; the local agent
- * joins it with the agent issue.
+ * `shoal up`: a whole local cluster on this machine in the foreground, until Ctrl-C: the control
+ * plane (`shoal server`, embedded store) and one agent that joins it with the cluster's own token
+ * and runs pods on the local Docker Engine.
  */
-import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { defaultNodeIP, startAgent } from '../../agent/agent.js';
 import { runServer } from './server.js';
 import { addServerFlags, type ServerFlags } from './server-options.js';
 
+interface UpFlags extends ServerFlags {
+  name: string;
+  runtime: 'docker' | 'simulated';
+  nodeIp?: string;
+  agentListen: string;
+}
+
 export function registerUp(program: Command): void {
-  addServerFlags(
-    program.command('up').description('start a local cluster on this machine (foreground; Ctrl-C stops it)'),
-  ).action(async (flags: ServerFlags) => {
-    await runServer(flags, 'up');
-  });
+  addServerFlags(program.command('up').description('start a local cluster on this machine (foreground; Ctrl-C stops it)'))
+    .option('--name <name>', "the local node's name", hostname().toLowerCase())
+    .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['docker', 'simulated']).default('docker'))
+    .option('--node-ip <ip>', "the node's address (default: the host's first non-loopback IPv4)")
+    .option('--agent-listen <host:port>', "the agent's HTTPS endpoint for logs and exec", '0.0.0.0:10250')
+    .action(async (flags: UpFlags) => {
+      await runServer(flags, 'up', async (server, log) => {
+        const i = flags.agentListen.lastIndexOf(':');
+        const agent = await startAgent({
+          server: server.url,
+          tokenFile: server.identity.nodeTokenPath,
+          nodeName: flags.name,
+          dataDir: path.join(path.resolve(flags.dataDir), 'agent'),
+          runtime: flags.runtime,
+          nodeIP: flags.nodeIp ?? defaultNodeIP(),
+          listenHost: flags.agentListen.slice(0, i),
+          listenPort: Number(flags.agentListen.slice(i + 1)),
+          log: (line) => log(`agent: ${line}`),
+        });
+        log(`node ${agent.nodeName} joined; try: kubectl get nodes`);
+        return () => agent.close();
+      });
+    });
 }

@@ -1,0 +1,271 @@
+/**
+ * The node agent, assembled: join the cluster, register the Node and keep its Lease, watch the
+ * pods bound here and run them on the runtime driver, serve logs and exec to the API server.
+ * This file only wires parts together; each part lives (and is tested) in its own module.
+ */
+import { mkdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import { ApiError } from '../api/errors.js';
+import { lookupKind } from '../api/resources.js';
+import { Informer } from '../client/informer.js';
+import { DockerDriver } from '../runtime/docker/driver.js';
+import type { RuntimeDriver } from '../runtime/driver.js';
+import { SimulatedDriver } from '../runtime/simulated/driver.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { resolveEnv } from './env.js';
+import { clientSink, EventRecorder, podRef } from './events.js';
+import { ProcHostStats } from './host-stats.js';
+import { joinCluster, nodeClient } from './join.js';
+import { NodeStatusReporter } from './node-status.js';
+import type { ObjectSource } from './object-source.js';
+import { PodManager } from './pod-manager.js';
+import type { EnvResolver, PodVolumes, ProbeFactory, WorkerDeps } from './pod-worker.js';
+import { ContainerProbes } from './prober/index.js';
+import { RestartBackoff } from './restart-backoff.js';
+import { startAgentServer } from './server.js';
+import { clientWriter, StatusManager } from './status-manager.js';
+import { ensureTmpfsRoot, mountTmpfs, VolumeManager } from './volumes/index.js';
+
+export interface AgentConfig {
+  server: string;
+  tokenFile: string;
+  nodeName: string;
+  dataDir: string;
+  runtime: 'docker' | 'simulated';
+  /** The address the API server and other nodes reach this node at (InternalIP, hostIP). */
+  nodeIP: string;
+  listenHost: string;
+  /** 0: any free port (tests run several agents on one machine). */
+  listenPort: number;
+  dockerSocket?: string;
+  simulatedStartDelayMs?: number;
+  log: (line: string) => void;
+  clock?: Clock;
+}
+
+export interface RunningAgent {
+  nodeName: string;
+  /** The agent's HTTPS port. */
+  port: number;
+  /** Stops the agent; the pods' containers keep running (the next start adopts them). */
+  close(): Promise<void>;
+}
+
+/** The host's first non-internal IPv4 address, else 127.0.0.1. */
+export function defaultNodeIP(): string {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (name.startsWith('docker') || name.startsWith('veth') || name.startsWith('br-')) continue;
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+const RUNTIME_CHECK_MS = 5_000;
+
+export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
+  const { log, nodeName } = config;
+  const clock = config.clock ?? systemClock;
+  const stop = new AbortController();
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const driver: RuntimeDriver =
+    config.runtime === 'simulated'
+      ? new SimulatedDriver({ nodeName, startDelayMs: config.simulatedStartDelayMs ?? 0, clock })
+      : new DockerDriver({ nodeName, socketPath: config.dockerSocket });
+
+  const servingAddresses = [...new Set([config.nodeIP, '127.0.0.1', 'localhost'])];
+  const creds = await joinCluster({
+    server: config.server,
+    tokenFile: config.tokenFile,
+    nodeName,
+    dataDir: config.dataDir,
+    servingAddresses,
+    log,
+  });
+  const client = nodeClient(creds, `shoal-agent/${nodeName}`);
+
+  const configMaps = new Informer(client, lookupKind('v1', 'ConfigMap')!, { onError: quiet(log) });
+  const secrets = new Informer(client, lookupKind('v1', 'Secret')!, { onError: quiet(log) });
+  const sources: ObjectSource = {
+    configMap: async (ns, name) => configMaps.get(name, ns) as unknown as ConfigMap | undefined,
+    secret: async (ns, name) => secrets.get(name, ns) as unknown as Secret | undefined,
+  };
+
+  let reporter: NodeStatusReporter | undefined;
+  const allocatable = () => reporter?.node?.status?.allocatable ?? {};
+
+  let volumes: PodVolumes = { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} };
+  let env: EnvResolver = async () => [];
+  let manager: VolumeManager | undefined;
+  const events = new EventRecorder(clientSink(client), { component: 'kubelet', host: nodeName, clock, onError: quiet(log) });
+  if (!driver.simulated) {
+    const tmpfsRoot = join(config.dataDir, 'tmpfs');
+    await ensureTmpfsRoot(tmpfsRoot, { mount: mountTmpfs });
+    manager = new VolumeManager({ root: join(config.dataDir, 'pods'), tmpfsRoot, sources, nodeName });
+    volumes = volumeAdapter(manager, allocatable);
+    env = async (pod, container, ctx) => {
+      const resolved = await resolveEnv(pod, container, sources, { nodeName, ...ctx, allocatable: allocatable() });
+      for (const s of resolved.skipped) events.event(podRef(pod), 'Warning', s.reason, s.message);
+      return resolved.env;
+    };
+  }
+
+  const probes: ProbeFactory = driver.simulated
+    ? () => ({ ready: true, started: true, stop: () => {} })
+    : (args) => {
+        const p = new ContainerProbes({
+          podIP: args.podIP,
+          container: args.container,
+          exec: (command, timeoutMs) => driver.exec(args.containerId, command, timeoutMs),
+          clock,
+          initial: args.initial,
+          onChange: () => args.onChange(),
+          onUnhealthy: (probe, message) => args.onUnhealthy(probe, message),
+          onKill: (probe, message) => args.onKill(probe, message),
+          onWarning: (_probe, message) => events.event(podRef(args.pod, args.container.name), 'Warning', 'ProbeWarning', message),
+        });
+        p.start();
+        return p;
+      };
+
+  const status = new StatusManager(clientWriter(client), { clock, onError: quiet(log) });
+  const pods = lookupKind('v1', 'Pod')!;
+  const deps: WorkerDeps = {
+    driver,
+    nodeName,
+    hostIP: config.nodeIP,
+    clock,
+    volumes,
+    env,
+    probes,
+    events,
+    status,
+    backoff: new RestartBackoff(),
+    imageBackoff: new RestartBackoff(),
+    confirmDeleted: async (ref) => {
+      try {
+        await client.delete(pods, ref.namespace, ref.name, { gracePeriodSeconds: 0, preconditions: { uid: ref.uid } });
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    },
+    log,
+  };
+  const podManager = new PodManager(deps);
+
+  const server = await startAgentServer({
+    host: config.listenHost,
+    port: config.listenPort,
+    tlsKeyPem: creds.servingKeyPem,
+    tlsCertPem: creds.servingCertPem,
+    caPem: creds.caPem,
+    locator: { resolve: (ns, pod, container, opts) => podManager.locate(ns, pod, container, opts) },
+    driver,
+  });
+  reporter = new NodeStatusReporter({
+    client,
+    nodeName,
+    hostStats: new ProcHostStats({ dataDir: config.dataDir }),
+    runtimeInfo: () => driver.info(),
+    port: server.port,
+    addresses: [config.nodeIP],
+    clock,
+    log,
+  });
+  reporter.start();
+  log(`node ${nodeName}: agent endpoint https://${config.nodeIP}:${server.port}, runtime ${driver.name}`);
+
+  // Pods bound here, and the ConfigMaps/Secrets they may use (changes reach mounted files).
+  const podInformer = new Informer(client, pods, {
+    fieldSelector: `spec.nodeName=${nodeName}`,
+    onError: quiet(log),
+  });
+  const asPod = (o: unknown) => o as Pod;
+  podInformer.onAdd((p) => podManager.upsert(asPod(p)));
+  podInformer.onUpdate((_old, p) => podManager.upsert(asPod(p)));
+  podInformer.onDelete((p) => podManager.remove(asPod(p)));
+  const refreshUsers = (kind: 'configMap' | 'secret') => (obj: { metadata?: { name?: string; namespace?: string } }) => {
+    for (const pod of podManager.podsUsing(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')) {
+      void manager?.refresh(pod, { allocatable: allocatable() }).catch(quiet(log));
+      podManager.resync(pod.metadata?.uid ?? '');
+    }
+  };
+  if (!driver.simulated) {
+    for (const [informer, kind] of [
+      [configMaps, 'configMap'],
+      [secrets, 'secret'],
+    ] as const) {
+      informer.onAdd(refreshUsers(kind));
+      informer.onUpdate((_o, n) => refreshUsers(kind)(n));
+    }
+  }
+  const running: Array<Promise<void>> = [];
+  if (!driver.simulated) {
+    running.push(configMaps.run(stop.signal), secrets.run(stop.signal));
+    await Promise.all([configMaps.waitForSync(stop.signal), secrets.waitForSync(stop.signal)]);
+  }
+  running.push(podInformer.run(stop.signal));
+  podManager.start();
+  void podInformer.waitForSync(stop.signal).then((ok) => {
+    if (ok) podManager.markSynced();
+  });
+  running.push(watchRuntime(driver, reporter, podManager, clock, stop.signal));
+
+  return {
+    nodeName,
+    port: server.port,
+    async close() {
+      stop.abort();
+      podManager.stop();
+      await Promise.allSettled(running);
+      await status.close();
+      await events.drain();
+      await reporter?.stop();
+      await server.close();
+      await driver.close();
+      client.close();
+    },
+  };
+}
+
+/** Checks the runtime now and then: the Node says NotReady while it does not answer. */
+async function watchRuntime(
+  driver: RuntimeDriver,
+  reporter: NodeStatusReporter,
+  pods: PodManager,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<void> {
+  let healthy = true;
+  while (!signal.aborted) {
+    try {
+      await driver.info();
+      if (!healthy) pods.resyncAll();
+      if (!healthy) reporter.setRuntimeHealth(true);
+      healthy = true;
+    } catch (err) {
+      if (healthy) reporter.setRuntimeHealth(false, `container runtime is down: ${(err as Error).message}`);
+      healthy = false;
+    }
+    await clock.sleep(RUNTIME_CHECK_MS, signal).catch(() => {});
+  }
+}
+
+function volumeAdapter(manager: VolumeManager, allocatable: () => Record<string, string>): PodVolumes {
+  const ctx = () => ({ allocatable: allocatable() });
+  return {
+    setUp: async (pod) => {
+      await manager.setUp(pod, ctx());
+    },
+    // Set-up is idempotent: after an agent restart the sandbox exists but the map does not.
+    mountsFor: async (pod, container, env) => manager.mountsFor(pod, container, await manager.setUp(pod, ctx()), env),
+    tearDown: (uid) => manager.tearDown(uid),
+  };
+}
+
+function quiet(log: (line: string) => void): (err: unknown) => void {
+  return (err) => log(`warning: ${(err as Error)?.message ?? String(err)}`);
+}
+
