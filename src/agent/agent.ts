@@ -99,14 +99,23 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let volumes: PodVolumes = { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} };
   let env: EnvResolver = async () => [];
   let manager: VolumeManager | undefined;
-  const events = new EventRecorder(clientSink(client), { component: 'kubelet', host: nodeName, clock, onError: quiet(log) });
+  const events = new EventRecorder(clientSink(client), {
+    component: 'kubelet',
+    host: nodeName,
+    clock,
+    onError: quiet(log),
+  });
   if (!driver.simulated) {
     const tmpfsRoot = join(config.dataDir, 'tmpfs');
     await ensureTmpfsRoot(tmpfsRoot, { mount: mountTmpfs });
     manager = new VolumeManager({ root: join(config.dataDir, 'pods'), tmpfsRoot, sources, nodeName });
     volumes = volumeAdapter(manager, allocatable);
     env = async (pod, container, ctx) => {
-      const resolved = await resolveEnv(pod, container, sources, { nodeName, ...ctx, allocatable: allocatable() });
+      const resolved = await resolveEnv(pod, container, sources, {
+        nodeName,
+        ...ctx,
+        allocatable: allocatable(),
+      });
       for (const s of resolved.skipped) events.event(podRef(pod), 'Warning', s.reason, s.message);
       return resolved.env;
     };
@@ -124,7 +133,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
           onChange: () => args.onChange(),
           onUnhealthy: (probe, message) => args.onUnhealthy(probe, message),
           onKill: (probe, message) => args.onKill(probe, message),
-          onWarning: (_probe, message) => events.event(podRef(args.pod, args.container.name), 'Warning', 'ProbeWarning', message),
+          onWarning: (_probe, message) =>
+            events.event(podRef(args.pod, args.container.name), 'Warning', 'ProbeWarning', message),
         });
         p.start();
         return p;
@@ -146,7 +156,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     imageBackoff: new RestartBackoff(),
     confirmDeleted: async (ref) => {
       try {
-        await client.delete(pods, ref.namespace, ref.name, { gracePeriodSeconds: 0, preconditions: { uid: ref.uid } });
+        await client.delete(pods, ref.namespace, ref.name, {
+          gracePeriodSeconds: 0,
+          preconditions: { uid: ref.uid },
+        });
       } catch (err) {
         if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
       }
@@ -186,12 +199,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   podInformer.onAdd((p) => podManager.upsert(asPod(p)));
   podInformer.onUpdate((_old, p) => podManager.upsert(asPod(p)));
   podInformer.onDelete((p) => podManager.remove(asPod(p)));
-  const refreshUsers = (kind: 'configMap' | 'secret') => (obj: { metadata?: { name?: string; namespace?: string } }) => {
-    for (const pod of podManager.podsUsing(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')) {
-      void manager?.refresh(pod, { allocatable: allocatable() }).catch(quiet(log));
-      podManager.resync(pod.metadata?.uid ?? '');
-    }
-  };
+  const refreshUsers =
+    (kind: 'configMap' | 'secret') => (obj: { metadata?: { name?: string; namespace?: string } }) => {
+      for (const pod of podManager.podsUsing(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')) {
+        void manager?.refresh(pod, { allocatable: allocatable() }).catch(quiet(log));
+        podManager.resync(pod.metadata?.uid ?? '');
+      }
+    };
   if (!driver.simulated) {
     for (const [informer, kind] of [
       [configMaps, 'configMap'],
@@ -260,7 +274,8 @@ function volumeAdapter(manager: VolumeManager, allocatable: () => Record<string,
       await manager.setUp(pod, ctx());
     },
     // Set-up is idempotent: after an agent restart the sandbox exists but the map does not.
-    mountsFor: async (pod, container, env) => manager.mountsFor(pod, container, await manager.setUp(pod, ctx()), env),
+    mountsFor: async (pod, container, env) =>
+      manager.mountsFor(pod, container, await manager.setUp(pod, ctx()), env),
     tearDown: (uid) => manager.tearDown(uid),
   };
 }
@@ -268,4 +283,3 @@ function volumeAdapter(manager: VolumeManager, allocatable: () => Record<string,
 function quiet(log: (line: string) => void): (err: unknown) => void {
   return (err) => log(`warning: ${(err as Error)?.message ?? String(err)}`);
 }
-

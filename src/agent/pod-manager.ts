@@ -10,20 +10,11 @@ import { RuntimeUnavailableError } from '../runtime/driver.js';
 import type { Clock } from '../util/clock.js';
 import { viewOf } from './pod-plan.js';
 import { PodWorker, type WorkerDeps } from './pod-worker.js';
+import { LocateError } from './server.js';
 
 export interface PodManagerOptions {
   /** How often to look for containers of pods that no longer exist (default 10 s). */
   housekeepingMs?: number;
-}
-
-export class LocateError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LocateError';
-  }
 }
 
 export class PodManager {
@@ -115,7 +106,8 @@ export class PodManager {
         }
       } catch (err) {
         if (signal.aborted) return;
-        if (!(err instanceof RuntimeUnavailableError)) this.deps.log(`runtime events: ${(err as Error).message}`);
+        if (!(err instanceof RuntimeUnavailableError))
+          this.deps.log(`runtime events: ${(err as Error).message}`);
       }
       if (signal.aborted) return;
       // The engine went away (restart): wait, then make every pod whole again.
@@ -138,7 +130,8 @@ export class PodManager {
       try {
         await this.removeOrphans();
       } catch (err) {
-        if (!(err instanceof RuntimeUnavailableError)) this.deps.log(`housekeeping: ${(err as Error).message}`);
+        if (!(err instanceof RuntimeUnavailableError))
+          this.deps.log(`housekeeping: ${(err as Error).message}`);
       }
     }
   }
@@ -150,7 +143,8 @@ export class PodManager {
     const byPod = new Map<string, ContainerRecord[]>();
     for (const r of orphans) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
     for (const [uid, list] of byPod) {
-      for (const r of list) if (r.state === 'running' && r.kind !== 'sandbox') await this.driver.stopContainer(r.id, 2);
+      for (const r of list)
+        if (r.state === 'running' && r.kind !== 'sandbox') await this.driver.stopContainer(r.id, 2);
       for (const r of list) await this.driver.removeContainer(r.id);
       await this.deps.volumes.tearDown(uid);
     }
@@ -169,15 +163,26 @@ export class PodManager {
     );
     if (!worker) throw new LocateError(404, `pods "${podName}" not found`);
     const pod = worker.current;
-    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container);
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+      (c) => c.name === container,
+    );
     if (!spec) throw new LocateError(400, `container ${container} is not valid for pod ${podName}`);
     const view = viewOf(await this.driver.list({ podUid: worker.uid }));
     const instances = (view.containers.get(container) ?? []).filter((r) => r.state !== 'created');
     const chosen = opts.previous ? instances[1] : instances[0];
     if (!chosen) {
-      if (opts.previous) throw new LocateError(400, `previous terminated container "${container}" in pod "${podName}" not found`);
-      const waiting = pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
-      throw new LocateError(400, `container "${container}" in pod "${podName}" is waiting to start: ${waiting}`);
+      if (opts.previous)
+        throw new LocateError(
+          400,
+          `previous terminated container "${container}" in pod "${podName}" not found`,
+        );
+      const waiting =
+        pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting?.reason ??
+        'ContainerCreating';
+      throw new LocateError(
+        400,
+        `container "${container}" in pod "${podName}" is waiting to start: ${waiting}`,
+      );
     }
     return { containerId: chosen.id, tty: spec.tty ?? false };
   }

@@ -31,7 +31,9 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\nagent:\n${agent.output().slice(-3000)}`);
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\nagent:\n${agent.output().slice(-3000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -73,7 +75,13 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     agent = shoalAgent(server, NODE);
     await agent.start();
     await eventually('the node to be Ready', async () => {
-      const out = await kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+      const out = await kubectl([
+        'get',
+        'node',
+        NODE,
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ]);
       return out === 'True' ? true : undefined;
     });
   });
@@ -86,10 +94,14 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
   it('runs two containers that share localhost, with a readiness probe, and kubectl exec reaches them', async () => {
     await createPod('duo', {
       containers: [
-        container('web', 'mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www', {
-          ports: [{ containerPort: 8080, name: 'http' }],
-          readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
-        }),
+        container(
+          'web',
+          'mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+          {
+            ports: [{ containerPort: 8080, name: 'http' }],
+            readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+          },
+        ),
         container('client', 'exec sleep 3600'),
       ],
     });
@@ -101,7 +113,17 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     assert.match(pod.status?.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
     assert.equal(pod.status?.hostIP, '127.0.0.1');
     assert.deepEqual(pod.status?.containerStatuses?.map((c) => c.name).sort(), ['client', 'web']);
-    const out = await kubectl(['exec', 'duo', '-c', 'client', '--', 'wget', '-q', '-O-', 'http://127.0.0.1:8080/']);
+    const out = await kubectl([
+      'exec',
+      'duo',
+      '-c',
+      'client',
+      '--',
+      'wget',
+      '-q',
+      '-O-',
+      'http://127.0.0.1:8080/',
+    ]);
     assert.equal(out.trim(), 'hello-from-web');
     const code = await server.kubectl(['exec', 'duo', '-c', 'client', '--', 'sh', '-c', 'exit 3']);
     assert.equal(code.code, 3);
@@ -111,7 +133,11 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     await createPod('sick', {
       containers: [
         container('app', 'touch /tmp/healthy; sleep 2; rm /tmp/healthy; exec sleep 3600', {
-          livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+          livenessProbe: {
+            exec: { command: ['cat', '/tmp/healthy'] },
+            periodSeconds: 1,
+            failureThreshold: 2,
+          },
         }),
       ],
     });
@@ -121,19 +147,36 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     });
     assert.ok(pod.status?.containerStatuses?.[0]?.lastState?.terminated, 'lastState.terminated is set');
     const events = await eventually('the Unhealthy and Killing events', async () => {
-      const out = await kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=sick', '-o', 'json']);
+      const out = await kubectl([
+        'get',
+        'events',
+        '-n',
+        NS,
+        '--field-selector',
+        'involvedObject.name=sick',
+        '-o',
+        'json',
+      ]);
       const items = (JSON.parse(out) as { items: Array<{ reason: string; message: string }> }).items;
       const reasons = new Set(items.map((e) => e.reason));
       return reasons.has('Unhealthy') && reasons.has('Killing') ? items : undefined;
     });
-    assert.ok(events.some((e) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message)));
+    assert.ok(
+      events.some(
+        (e) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message),
+      ),
+    );
     assert.ok(events.some((e) => e.reason === 'Unhealthy' && /^Liveness probe failed/.test(e.message)));
   });
 
   it('shows an out-of-memory kill as OOMKilled', async () => {
     await createPod('hungry', {
       restartPolicy: 'Never',
-      containers: [container('app', 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done', { resources: { limits: { memory: '16Mi' } } })],
+      containers: [
+        container('app', 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done', {
+          resources: { limits: { memory: '16Mi' } },
+        }),
+      ],
     });
     const pod = await eventually('hungry to fail', async () => {
       const p = await getPod('hungry');
@@ -151,7 +194,10 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
       return s?.state?.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
     });
     assert.equal(waiting.restartCount, 1);
-    assert.match(waiting.state?.waiting?.message ?? '', /back-off 10s restarting failed container=app pod=crasher_default/);
+    assert.match(
+      waiting.state?.waiting?.message ?? '',
+      /back-off 10s restarting failed container=app pod=crasher_default/,
+    );
     const firstEnd = Date.parse(waiting.lastState?.terminated?.finishedAt ?? '');
     const restarted = await eventually(
       'the second restart',
@@ -161,13 +207,21 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
       },
       25_000,
     );
-    const secondStart = Date.parse(restarted.lastState?.terminated?.startedAt ?? restarted.state?.running?.startedAt ?? '');
+    const secondStart = Date.parse(
+      restarted.lastState?.terminated?.startedAt ?? restarted.state?.running?.startedAt ?? '',
+    );
     const gap = (secondStart - firstEnd) / 1000;
     assert.ok(gap >= 9 && gap <= 13, `the second restart came ${gap}s after the crash, expected about 10s`);
   });
 
   it('passes ConfigMap and Secret values as env and files, and updates mounted files live', async () => {
-    await kubectl(['create', 'configmap', 'app-config', '--from-literal=mode=blue', '--from-literal=greeting=hi']);
+    await kubectl([
+      'create',
+      'configmap',
+      'app-config',
+      '--from-literal=mode=blue',
+      '--from-literal=greeting=hi',
+    ]);
     await kubectl(['create', 'secret', 'generic', 'app-secret', '--from-literal=password=s3cret']);
     await createPod('configured', {
       containers: [
@@ -188,7 +242,9 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
         { name: 'sec', secret: { secretName: 'app-secret' } },
       ],
     });
-    await eventually('configured to run', async () => ((await getPod('configured')).status?.phase === 'Running' ? true : undefined));
+    await eventually('configured to run', async () =>
+      (await getPod('configured')).status?.phase === 'Running' ? true : undefined,
+    );
     const env = await kubectl(['exec', 'configured', '--', 'sh', '-c', 'echo $MODE $PASSWORD $POD_NAME']);
     assert.equal(env.trim(), 'blue s3cret configured');
     assert.equal((await kubectl(['exec', 'configured', '--', 'cat', '/etc/cfg/mode'])).trim(), 'blue');
@@ -201,7 +257,9 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
   });
 
   it('streams logs: --tail, and -f follows new lines', async () => {
-    await createPod('talker', { containers: [container('app', 'i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.2; done')] });
+    await createPod('talker', {
+      containers: [container('app', 'i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.2; done')],
+    });
     await eventually('talker to have logged', async () => {
       const out = await kubectl(['logs', 'talker', '--tail', '2']);
       return out.trim().split('\n').length === 2 && out.includes('line-') ? out : undefined;
@@ -215,10 +273,17 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     });
     try {
       const before = seen.length;
-      await eventually('followed lines', async () => {
-        const lines = seen.slice(before).split('\n').filter((l) => l.startsWith('line-'));
-        return lines.length >= 8 ? lines : undefined;
-      }, 15_000);
+      await eventually(
+        'followed lines',
+        async () => {
+          const lines = seen
+            .slice(before)
+            .split('\n')
+            .filter((l) => l.startsWith('line-'));
+          return lines.length >= 8 ? lines : undefined;
+        },
+        15_000,
+      );
     } finally {
       follow.kill('SIGKILL');
     }
@@ -226,7 +291,10 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
       .split('\n')
       .filter((l) => l.startsWith('line-'))
       .map((l) => Number(l.slice(5)));
-    assert.ok(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), 'lines arrive in order without gaps');
+    assert.ok(
+      numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1),
+      'lines arrive in order without gaps',
+    );
   });
 
   it('survives kill -9 of the agent: its pods keep running, nothing restarts, readiness stays', async () => {
@@ -257,7 +325,9 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
         ],
         volumes: [{ name: 'out', hostPath: { path: dir, type: 'Directory' } }],
       });
-      await eventually('graceful to run', async () => ((await getPod('graceful')).status?.phase === 'Running' ? true : undefined));
+      await eventually('graceful to run', async () =>
+        (await getPod('graceful')).status?.phase === 'Running' ? true : undefined,
+      );
       await kubectl(['delete', 'pod', 'graceful', '--wait=true', '--timeout=30s']);
       assert.equal(fs.readFileSync(path.join(dir, 'term'), 'utf8').trim(), 'got-TERM');
       const r = await server.kubectl(['get', 'pod', 'graceful']);

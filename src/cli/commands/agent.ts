@@ -21,16 +21,28 @@ interface AgentFlags {
 
 function port(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port number 0-65535');
   return n;
 }
 
 export function addAgentFlags(cmd: Command): Command {
   return cmd
     .option('--name <name>', "this node's name", hostname().toLowerCase())
-    .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['docker', 'simulated']).default('docker'))
-    .option('--node-ip <ip>', "the address other machines reach this node at (default: the host's first non-loopback IPv4)")
-    .option('--listen <host:port>', "the agent's HTTPS endpoint for logs and exec (port 0: any free port)", '0.0.0.0:10250')
+    .addOption(
+      new Option('--runtime <runtime>', 'container runtime')
+        .choices(['docker', 'simulated'])
+        .default('docker'),
+    )
+    .option(
+      '--node-ip <ip>',
+      "the address other machines reach this node at (default: the host's first non-loopback IPv4)",
+    )
+    .option(
+      '--listen <host:port>',
+      "the agent's HTTPS endpoint for logs and exec (port 0: any free port)",
+      '0.0.0.0:10250',
+    )
     .option('--docker-socket <path>', "Docker Engine's socket", '/var/run/docker.sock')
     .option('--simulated-start-delay <ms>', 'simulated runtime: how long a container takes to start', '0');
 }
@@ -39,7 +51,9 @@ export function registerAgent(program: Command): void {
   addAgentFlags(
     program
       .command('agent')
-      .description("join a cluster and run this node's pods (foreground; Ctrl-C stops the agent, not the pods)")
+      .description(
+        "join a cluster and run this node's pods (foreground; Ctrl-C stops the agent, not the pods)",
+      )
       .requiredOption('--server <url>', 'the API server, https://HOST:6443')
       .requiredOption('--token-file <file>', "the cluster's join token (the server's DATA_DIR/node-token)")
       .option('--data-dir <dir>', "the agent's state: credentials, pod volumes", '~/.shoal/agent'),
@@ -55,7 +69,8 @@ export function registerAgent(program: Command): void {
 export function agentConfig(flags: AgentFlags, log: (line: string) => void): AgentConfig {
   const [host = '0.0.0.0', portText = '10250'] = splitHostPort(flags.listen);
   const delay = Number(flags.simulatedStartDelay);
-  if (!Number.isFinite(delay) || delay < 0) throw new InvalidArgumentError('--simulated-start-delay: expected milliseconds ≥ 0');
+  if (!Number.isFinite(delay) || delay < 0)
+    throw new InvalidArgumentError('--simulated-start-delay: expected milliseconds ≥ 0');
   return {
     server: flags.server,
     tokenFile: resolve(expandHome(flags.tokenFile)),

@@ -18,7 +18,10 @@ export function registerServer(program: Command): void {
 }
 
 /** Something `shoal up` runs beside the control plane (the local agent); returns its stop. */
-export type Companion = (server: RunningApiServer, log: (line: string) => void) => Promise<() => Promise<void>>;
+export type Companion = (
+  server: RunningApiServer,
+  log: (line: string) => void,
+) => Promise<() => Promise<void>>;
 
 export async function runServer(flags: ServerFlags, what: string, companion?: Companion): Promise<void> {
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);

@@ -18,9 +18,15 @@ interface UpFlags extends ServerFlags {
 }
 
 export function registerUp(program: Command): void {
-  addServerFlags(program.command('up').description('start a local cluster on this machine (foreground; Ctrl-C stops it)'))
+  addServerFlags(
+    program.command('up').description('start a local cluster on this machine (foreground; Ctrl-C stops it)'),
+  )
     .option('--name <name>', "the local node's name", hostname().toLowerCase())
-    .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['docker', 'simulated']).default('docker'))
+    .addOption(
+      new Option('--runtime <runtime>', 'container runtime')
+        .choices(['docker', 'simulated'])
+        .default('docker'),
+    )
     .option('--node-ip <ip>', "the node's address (default: the host's first non-loopback IPv4)")
     .option('--agent-listen <host:port>', "the agent's HTTPS endpoint for logs and exec", '0.0.0.0:10250')
     .action(async (flags: UpFlags) => {

@@ -285,7 +285,9 @@ export class DockerDriver implements RuntimeDriver {
     // Docker's list has no start/finish times nor the OOM flag; one pod's few objects are worth
     // inspecting, since the pod logic's backoff and status need them. (Gone meanwhile: dropped.)
     const records = filter.podUid
-      ? (await Promise.all(found.map((c) => this.inspect(c.Id)))).filter((r): r is ContainerRecord => r !== undefined)
+      ? (await Promise.all(found.map((c) => this.inspect(c.Id)))).filter(
+          (r): r is ContainerRecord => r !== undefined,
+        )
       : found.map(recordFromList);
     // Docker lists newest first already; a stable sort keeps its order within one second.
     return records.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
