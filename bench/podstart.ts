@@ -1,0 +1,179 @@
+/**
+ * npm run bench:podstart — pod start latency on one node, against plain `docker run` in the same
+ * run.
+ *
+ * Shoal: a real `shoal server` and `shoal agent` (Docker runtime); N pods (default 50) already bound
+ * to the node are created at once through the API; each pod serves HTTP (busybox httpd) and has a
+ * readiness probe on it, so "Ready" means "answers". Latency = create request sent → the watch
+ * shows the pod Running and Ready.
+ * Docker: the same image and command, N concurrent `docker run -d`; latency = command started →
+ * the container answers HTTP on its address (polled every 20 ms).
+ * Then the agent's resident memory with the N pods running.
+ *
+ * Prints one JSON line: pods, shoalP50Ms, shoalP99Ms, dockerP50Ms, dockerP99Ms, ratioP99, agentRssMb.
+ * Flags: --pods N (50).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import { parseArgs, promisify } from 'node:util';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { lookupKind } from '../src/api/resources.js';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { Client } from '../src/client/rest.js';
+import { ensureTestImage, removeNodeContainers, uniqueNodeName } from '../test/support/docker.js';
+import { shoalAgent } from '../test/support/shoal-agent.js';
+import { startShoalServer } from '../test/support/shoal-server.js';
+
+const run = promisify(execFile);
+const { values: flags } = parseArgs({ options: { pods: { type: 'string', default: '50' } } });
+const count = Number(flags.pods);
+const SCRIPT = 'mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+}
+
+function answers(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: ip, port: 8080, path: '/', timeout: 500 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+async function dockerRun(image: string, label: string): Promise<number[]> {
+  const one = async (i: number): Promise<number> => {
+    const start = performance.now();
+    const { stdout } = await run('docker', [
+      'run',
+      '-d',
+      '--label',
+      label,
+      '--name',
+      `${label.split('=')[1]}-${i}`,
+      image,
+      'sh',
+      '-c',
+      SCRIPT,
+    ]);
+    const id = stdout.trim();
+    const { stdout: ip } = await run('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', id]);
+    const deadline = Date.now() + 30_000;
+    while (!(await answers(ip.trim()))) {
+      if (Date.now() > deadline) throw new Error(`docker container ${id} did not answer within 30 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return performance.now() - start;
+  };
+  return Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+}
+
+async function removeLabelled(label: string): Promise<void> {
+  const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=${label}`]);
+  const ids = stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
+}
+
+async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssMb: number }> {
+  const server = await startShoalServer();
+  const node = uniqueNodeName('bench-podstart');
+  const agent = shoalAgent(server, node);
+  try {
+    await agent.start();
+    const client = Client.fromKubeconfig(loadKubeconfig({ path: server.kubeconfig }));
+    const nodes = lookupKind('v1', 'Node')!;
+    const pods = lookupKind('v1', 'Pod')!;
+    for (let i = 0; ; i++) {
+      const n = await client.get(nodes, undefined, node).catch(() => undefined);
+      if (
+        (n?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        )
+      )
+        break;
+      if (i > 300) throw new Error('the node never became Ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const started = new Map<string, number>();
+    const done = new Map<string, number>();
+    const abort = new AbortController();
+    const watching = (async () => {
+      for await (const ev of client.watch<Pod>(pods, 'default', { signal: abort.signal })) {
+        const p = ev.object as Pod;
+        const name = p.metadata?.name ?? '';
+        const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready && p.status?.phase === 'Running' && started.has(name) && !done.has(name)) {
+          done.set(name, performance.now() - started.get(name)!);
+          if (done.size === count) abort.abort();
+        }
+      }
+    })().catch((err) => {
+      if (!abort.signal.aborted) throw err;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const name = `web-${i}`;
+        started.set(name, performance.now());
+        await client.create(pods, 'default', {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default' },
+          spec: {
+            nodeName: node,
+            containers: [
+              {
+                name: 'web',
+                image,
+                imagePullPolicy: 'Never',
+                command: ['sh', '-c', SCRIPT],
+                readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+              },
+            ],
+          },
+        });
+      }),
+    );
+    const timeout = setTimeout(() => abort.abort(), 120_000);
+    await watching;
+    clearTimeout(timeout);
+    if (done.size < count) throw new Error(`only ${done.size}/${count} pods became Ready within 120 s`);
+    // Let the agent settle (status writes, probes) before reading its memory.
+    await new Promise((r) => setTimeout(r, 3000));
+    const status = fs.readFileSync(`/proc/${agent.process!.pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    client.close();
+    return { latencies: [...done.values()], agentRssMb: Math.round(rssKb / 1024) };
+  } finally {
+    await agent.stop();
+    await removeNodeContainers(node);
+    await server.stop();
+  }
+}
+
+const image = await ensureTestImage();
+const label = `shoal.dev/bench=podstart-${process.pid}`;
+let docker: number[];
+try {
+  docker = (await dockerRun(image, label)).sort((a, b) => a - b);
+} finally {
+  await removeLabelled(label);
+}
+const shoal = await shoalRun(image);
+const s = shoal.latencies.sort((a, b) => a - b);
+const r = (n: number) => Math.round(n * 10) / 10;
+console.log(
+  JSON.stringify({
+    pods: count,
+    shoalP50Ms: r(quantile(s, 0.5)),
+    shoalP99Ms: r(quantile(s, 0.99)),
+    dockerP50Ms: r(quantile(docker, 0.5)),
+    dockerP99Ms: r(quantile(docker, 0.99)),
+    ratioP99: Math.round((quantile(s, 0.99) / quantile(docker, 0.99)) * 100) / 100,
+    agentRssMb: shoal.agentRssMb,
+  }),
+);
