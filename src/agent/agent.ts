@@ -68,6 +68,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const { log, nodeName } = config;
   const clock = config.clock ?? systemClock;
   const stop = new AbortController();
+  const startedAt = clock.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   const driver: RuntimeDriver =
@@ -130,6 +131,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
           exec: (command, timeoutMs) => driver.exec(args.containerId, command, timeoutMs),
           clock,
           initial: args.initial,
+          agentStartedAt: startedAt,
           onChange: () => args.onChange(),
           onUnhealthy: (probe, message) => args.onUnhealthy(probe, message),
           onKill: (probe, message) => args.onKill(probe, message),

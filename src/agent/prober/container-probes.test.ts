@@ -23,6 +23,7 @@ type HandlerType = ProbeAction['type'];
 function harness(
   probes: Partial<Pick<Container, 'startupProbe' | 'livenessProbe' | 'readinessProbe'>>,
   random = 0,
+  agentStartedAgoMs?: number,
 ) {
   const clock = new FakeClock();
   const start = clock.now();
@@ -57,6 +58,7 @@ function harness(
     clock,
     handlers,
     random: () => random,
+    ...(agentStartedAgoMs === undefined ? {} : { agentStartedAt: clock.now() - agentStartedAgoMs }),
     onChange: (s) => changes.push(s),
     onUnhealthy: (probe, message) => unhealthy.push(`${probe}: ${message}`),
     onKill: (probe, message) => kills.push(`${probe}: ${message}`),
@@ -153,6 +155,19 @@ describe('ContainerProbes', () => {
     await h.at(40);
     assert.deepEqual(h.calls.tcpSocket, [20, 30, 40], 'ticks at 0 and 10 fall in the delay');
     h.cp.stop();
+  });
+
+  it('probes a container started well after the agent at once, without jitter (as kubelet)', async () => {
+    const fresh = harness({ readinessProbe: { ...READINESS, periodSeconds: 10 } }, 0.5, 5_000);
+    fresh.cp.start();
+    await fresh.at(21);
+    assert.deepEqual(fresh.calls.httpGet, [5, 15], 'within one period of the agent start: jittered');
+    fresh.cp.stop();
+    const later = harness({ readinessProbe: { ...READINESS, periodSeconds: 10 } }, 0.5, 60_000);
+    later.cp.start();
+    await later.at(21);
+    assert.deepEqual(later.calls.httpGet, [0, 10, 20]);
+    later.cp.stop();
   });
 
   it('spreads the first run over one period (jitter) and counts the delay from startedAt', async () => {

@@ -2,8 +2,9 @@
  * The probes of one running container instance, run as kubelet's prober workers do:
  *
  * - One worker per defined probe (startup, liveness, readiness), each ticking every
- *   `periodSeconds`; the first tick waits a random part of a period, so pods started together do
- *   not probe together. Ticks before `initialDelaySeconds` (counted from the container's start)
+ *   `periodSeconds`; the first tick waits a random part of a period, so pods adopted together by
+ *   an agent that just started do not probe together (as kubelet, only within one period of the
+ *   agent's start: a container started later is probed at once). Ticks before `initialDelaySeconds` (counted from the container's start)
  *   do nothing.
  * - While a startup probe is defined and has not succeeded, liveness and readiness do not run.
  *   Once it succeeds it never runs again for this instance, and readiness runs at once.
@@ -54,6 +55,8 @@ export interface ContainerProbesOptions {
    * over, so a restart of the agent does not flip ready pods to not ready.
    */
   initial?: ProbeState;
+  /** When the agent started (clock ms): the first-run jitter applies only within one period of it. Default: always. */
+  agentStartedAt?: number;
   /** Source of the first-run jitter, in [0, 1). Default Math.random. */
   random?: () => number;
   /** Called after start() whenever `ready` or `started` changes. */
@@ -139,7 +142,9 @@ export class ContainerProbes {
   private async loop(w: Worker): Promise<void> {
     const { clock } = this.opts;
     const random = this.opts.random ?? Math.random;
-    let due = clock.now() + random() * w.timing.periodMs;
+    const { agentStartedAt } = this.opts;
+    const recentStart = agentStartedAt === undefined || clock.now() - agentStartedAt < w.timing.periodMs;
+    let due = clock.now() + (recentStart ? random() * w.timing.periodMs : 0);
     while (!this.stopped && !w.done) {
       await this.nap(w, Math.max(0, due - clock.now()));
       if (this.stopped || w.done) return;
