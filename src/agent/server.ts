@@ -144,6 +144,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     const url = new URL(req.url ?? '/', 'https://agent');
     const route = parseRoute(url.pathname);
     if (route.kind === 'containerLogs') throw errors.badRequest('containerLogs is not an upgrade endpoint');
+    const exec = route.kind === 'exec';
+    const streams = parseStreamQuery(url.searchParams, exec);
+    // Locate first: kubectl retries a failed WebSocket upgrade with SPDY, and that retry should
+    // show the same error (pod not found, container waiting) rather than "SPDY not supported".
+    const { containerId, tty: containerTty } = await locate(route, false);
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
       throw errors.badRequest(
         `upgrade to ${JSON.stringify(req.headers.upgrade ?? '')} is not supported: exec and attach are served ` +
@@ -158,9 +163,6 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
           `is supported; use one of ${SUPPORTED_PROTOCOLS.join(', ')}`,
       );
     }
-    const exec = route.kind === 'exec';
-    const streams = parseStreamQuery(url.searchParams, exec);
-    const { containerId, tty: containerTty } = await locate(route, false);
     const attach = opts.driver.attach?.bind(opts.driver);
     if (!exec && !attach) throw errors.notImplemented('attach with this container runtime');
 
