@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { WebSocket } from 'ws';
 import { type AgentServer, LocateError, startAgentServer } from '../../src/agent/server.js';
 import { issueServingCertificate, loadCertificateAuthority } from '../../src/apiserver/pki/index.js';
 import type { ExecSession, ExecStreamOptions, LogOptions } from '../../src/runtime/driver.js';
@@ -26,6 +27,8 @@ const LOG_LINES: Array<[string, string]> = [
 /** Lines a follower gets after the fixed text, one every 100 ms. */
 const FOLLOW_LINES = 50;
 
+/** Follows whose reader went away, as the agent saw it (its signal aborted). */
+let followsStopped = 0;
 let shoal: ShoalServer;
 let agent: AgentServer;
 let root: string;
@@ -36,6 +39,7 @@ function fakeLogs(_id: string, options: LogOptions): Promise<Readable> {
   if (options.tail !== undefined) lines = lines.slice(lines.length - Math.min(options.tail, lines.length));
   const text = lines.map(([ts, line]) => (options.timestamps ? `${ts} ${line}\n` : `${line}\n`)).join('');
   if (!options.follow) return Promise.resolve(Readable.from([Buffer.from(text)]));
+  options.signal?.addEventListener('abort', () => followsStopped++, { once: true });
   async function* follow() {
     yield Buffer.from(text);
     for (let i = 1; i <= FOLLOW_LINES; i++) {
@@ -102,7 +106,12 @@ before(async () => {
         return { containerId: `fake-${container}`, tty: false };
       },
     },
-    driver: { logs: fakeLogs, execStream: fakeExec },
+    driver: {
+      logs: fakeLogs,
+      execStream: fakeExec,
+      // The container's main process, as attach meets it: it greets, then echoes its input.
+      attach: (id, options) => fakeExec(id, { ...options, command: ['sh', '-c', 'echo attached; cat'] }),
+    },
   });
   const objects = [
     {
@@ -195,6 +204,10 @@ describe('kubectl logs', { timeout: 60_000 }, () => {
     child.kill('SIGTERM');
     assert.ok(stillRunning, `kubectl logs -f exited early (${child.exitCode}): ${out}`);
     assert.match(out, /^starting\nlistening on :8080\nready\ntick 1\ntick 2\ntick 3\n/);
+    // kubectl's going away reaches the agent through the API server, which stops following.
+    const until = Date.now() + 10_000;
+    while (followsStopped === 0 && Date.now() < until) await delay(50);
+    assert.equal(followsStopped, 1);
   });
 
   it('answers Kubernetes errors for bad requests', async () => {
@@ -226,6 +239,10 @@ describe('kubectl exec and cp', { timeout: 90_000 }, () => {
     assert.equal(await ok(['exec', '-i', 'web', '--', 'cat'], 'data\nmore\n'), 'data\nmore\n');
   });
 
+  it('attaches to the main process with kubectl attach -i', async () => {
+    assert.equal(await ok(['attach', '-i', 'web'], 'typed\n'), 'attached\ntyped\n');
+  });
+
   it('copies a file into the container and back', async () => {
     const local = path.join(work, 'upload.txt');
     fs.writeFileSync(local, 'payload 1234\n');
@@ -241,6 +258,20 @@ describe('kubectl exec and cp', { timeout: 90_000 }, () => {
     const r = await kubectl(['exec', 'pending', '--', 'true']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /pod pending does not have a host assigned/);
+  });
+
+  it('authenticates upgrade requests like any other', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(
+        `${shoal.url.replace('https', 'wss')}/api/v1/namespaces/default/pods/web/exec?command=true&stdout=1`,
+        ['v5.channel.k8s.io'],
+        { ca: fs.readFileSync(path.join(shoal.dataDir, 'pki', 'ca.crt')) },
+      );
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('an anonymous exec was let in')));
+      ws.on('error', reject);
+    });
+    assert.equal(status, 401);
   });
 
   it('names the node whose agent cannot be reached', async () => {
