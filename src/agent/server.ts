@@ -33,8 +33,6 @@ import {
 
 /** The group whose members may use the agent's API: the API server's agent client and admins. */
 export const AGENT_API_GROUP = 'system:masters';
-/** The user name of the client certificate the API server presents to agents. */
-export const APISERVER_AGENT_CLIENT = 'shoal-apiserver-agent-client';
 
 /** Thrown by a ContainerLocator: an HTTP status code and the message the user sees. */
 export class LocateError extends Error {
