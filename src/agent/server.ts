@@ -33,8 +33,6 @@ import {
 
 /** The group whose members may use the agent's API: the API server's agent client and admins. */
 export const AGENT_API_GROUP = 'system:masters';
-/** The user name of the client certificate the API server presents to agents. */
-export const APISERVER_AGENT_CLIENT = 'shoal-apiserver-agent-client';
 
 /** Thrown by a ContainerLocator: an HTTP status code and the message the user sees. */
 export class LocateError extends Error {
@@ -144,6 +142,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     const url = new URL(req.url ?? '/', 'https://agent');
     const route = parseRoute(url.pathname);
     if (route.kind === 'containerLogs') throw errors.badRequest('containerLogs is not an upgrade endpoint');
+    const exec = route.kind === 'exec';
+    const streams = parseStreamQuery(url.searchParams, exec);
+    // Locate first: kubectl retries a failed WebSocket upgrade with SPDY, and that retry should
+    // show the same error (pod not found, container waiting) rather than "SPDY not supported".
+    const { containerId, tty: containerTty } = await locate(route, false);
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
       throw errors.badRequest(
         `upgrade to ${JSON.stringify(req.headers.upgrade ?? '')} is not supported: exec and attach are served ` +
@@ -158,9 +161,6 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
           `is supported; use one of ${SUPPORTED_PROTOCOLS.join(', ')}`,
       );
     }
-    const exec = route.kind === 'exec';
-    const streams = parseStreamQuery(url.searchParams, exec);
-    const { containerId, tty: containerTty } = await locate(route, false);
     const attach = opts.driver.attach?.bind(opts.driver);
     if (!exec && !attach) throw errors.notImplemented('attach with this container runtime');
 

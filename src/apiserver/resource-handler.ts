@@ -17,6 +17,7 @@ import {
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
+import type { NodeProxy } from './node-proxy.js';
 import { type PatchType, patchTypeFromContentType } from './patch/index.js';
 import type { FieldValidation, ResourceStorage, WriteOptions } from './registry/resource-storage.js';
 import type { ResourceRoute } from './routes.js';
@@ -33,6 +34,8 @@ export interface HandlerDeps {
   watches: WatchServer;
   printTable: TablePrinter;
   now?: () => Date;
+  /** Serves pods/log (and, through ApiServer's upgrade path, exec/attach); absent → 501. */
+  nodeProxy?: NodeProxy;
 }
 
 type Representation = 'json' | 'yaml' | 'table';
@@ -123,6 +126,15 @@ export class ResourceHandler {
     }
     if (subresource === 'eviction' && def.kind === 'Pod' && method === 'POST') {
       return this.evict(req, res, route, query);
+    }
+    if (def.kind === 'Pod' && this.deps.nodeProxy) {
+      if (subresource === 'log') return this.deps.nodeProxy.logs(req, res, route, query);
+      // Upgrade requests come through ApiServer.handleUpgrade; a plain request cannot stream.
+      if (subresource === 'exec' || subresource === 'attach')
+        throw errors.badRequest('Upgrade request required');
+      if (subresource === 'portforward') {
+        throw errors.notImplemented('pods/portforward (kubectl port-forward)');
+      }
     }
     if (def.subresources.includes(subresource as never)) {
       throw errors.notImplemented(`${def.resource}/${subresource}`);

@@ -19,8 +19,14 @@ import {
 import { discoveryResponse } from './discovery.js';
 import { defaultMachinery, printTable } from './machinery-impl.js';
 import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
+import { APISERVER_AGENT_CLIENT } from './node-proxy.js';
 import { openapiResponse, warmOpenAPI } from './openapi.js';
-import { ensureServerIdentity, type ServerIdentity } from './pki/index.js';
+import {
+  ADMIN_GROUP,
+  ensureServerIdentity,
+  issueClientCertificate,
+  type ServerIdentity,
+} from './pki/index.js';
 import { ApiServer } from './server.js';
 
 export interface ApiServerConfig {
@@ -73,6 +79,11 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
         joinTokenAuthenticator(() => identity.joinToken),
       ],
     });
+    // Node agents accept only system:masters; this certificate lives as long as the process.
+    const agentClient = await issueClientCertificate(identity.ca, {
+      commonName: APISERVER_AGENT_CLIENT,
+      organizations: [ADMIN_GROUP],
+    });
     const api = new ApiServer({
       store,
       machinery: defaultMachinery,
@@ -80,6 +91,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       authenticate: (req) => authn.authenticate(req, req.socket as TLSSocket),
       pathHandlers: [discoveryResponse, openapiResponse, nodeJoinHandler({ ca: identity.ca, log })],
       publicPathHandlers: [caCertificateHandler(identity.caPem)],
+      agentClient: { caPem: identity.caPem, ...agentClient },
       onError: (err, req) =>
         log(`error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`),
     });
@@ -89,6 +101,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     const server = https.createServer({ ...identity.tlsOptions, keepAliveTimeout: 120_000 }, api.handle);
     server.headersTimeout = 60_000;
     server.requestTimeout = 0; // watches are long-lived; handlers bound their own time
+    server.on('upgrade', api.handleUpgrade);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -119,6 +132,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
+          api.closeUpgraded();
         });
         await store.close();
       },

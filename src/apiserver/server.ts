@@ -4,10 +4,13 @@
  * server, so tests may also drive it over plain HTTP.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApiError, errors } from '../api/errors.js';
 import type { Store } from '../store/store.js';
+import { writeJsonResponse } from '../util/raw-http.js';
 import { readBody } from './body.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
+import { type AgentClientCredentials, NodeProxy } from './node-proxy.js';
 import type { Machinery } from './registry/machinery.js';
 import { ResourceStorage } from './registry/resource-storage.js';
 import { ResourceHandler, type TablePrinter } from './resource-handler.js';
@@ -33,6 +36,11 @@ export interface ApiServerOptions {
   publicPathHandlers?: PublicPathHandler[];
   watch?: WatchSettings;
   now?: () => Date;
+  /**
+   * The client certificate to reach node agents with; without it pods/log, exec and attach
+   * answer 501.
+   */
+  agentClient?: AgentClientCredentials;
   /** Called for failures that are the server's fault (5xx). */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -42,17 +50,66 @@ const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 export class ApiServer {
   readonly storage: ResourceStorage;
   private readonly resources: ResourceHandler;
+  private readonly nodeProxy: NodeProxy | undefined;
+  /** Connections handed over to a node agent, cut when the server closes. */
+  private readonly upgraded = new Set<Duplex>();
 
   constructor(private readonly options: ApiServerOptions) {
     const now = options.now ?? (() => new Date());
     this.storage = new ResourceStorage(options.store, options.machinery, now);
     const watches = new WatchServer(options.store, this.storage, options.watch);
+    this.nodeProxy = options.agentClient
+      ? new NodeProxy({ storage: this.storage, credentials: options.agentClient })
+      : undefined;
     this.resources = new ResourceHandler({
       storage: this.storage,
       watches,
       printTable: options.printTable,
       now,
+      ...(this.nodeProxy ? { nodeProxy: this.nodeProxy } : {}),
     });
+  }
+
+  /**
+   * The node:http `upgrade` listener: exec and attach (WebSocket). Authentication and routing
+   * are the same as for plain requests; failures are written to the socket as Status responses.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    this.serveUpgrade(req, socket, head).catch((err) => {
+      const apiErr = this.toApiError(err, req);
+      writeJsonResponse(socket, apiErr.code, apiErr.status);
+    });
+  };
+
+  /** Cuts proxied exec/attach sessions (plain requests end with their connections). */
+  closeUpgraded(): void {
+    for (const socket of this.upgraded) socket.destroy();
+  }
+
+  private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const user = await this.options.authenticate(req);
+    if (!user) throw errors.unauthorized();
+    const parsed = parsePath(url.pathname);
+    if (parsed.type === 'unknown') throw errors.pathNotFound(url.pathname);
+    const route = parsed.type === 'resource' ? parsed.route : undefined;
+    const streaming =
+      route?.def.kind === 'Pod' &&
+      route.namespace !== undefined &&
+      route.name !== undefined &&
+      (route.subresource === 'exec' || route.subresource === 'attach' || route.subresource === 'portforward');
+    if (!route || !streaming) {
+      throw errors.badRequest(
+        `upgrade requests are served only for pods/exec and pods/attach, not ${req.method} ${url.pathname}`,
+      );
+    }
+    if (route.subresource === 'portforward' || !this.nodeProxy) {
+      throw errors.notImplemented(`pods/${route.subresource}`);
+    }
+    await this.nodeProxy.upgrade(req, socket, head, route, url.searchParams);
   }
 
   /** The node:http request listener. */
@@ -104,10 +161,15 @@ export class ApiServer {
     throw errors.pathNotFound(path);
   }
 
-  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  private toApiError(err: unknown, req: IncomingMessage): ApiError {
     const apiErr =
       err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err));
     if (apiErr.code >= 500) this.options.onError?.(err, req);
+    return apiErr;
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const apiErr = this.toApiError(err, req);
     if (res.headersSent) {
       res.destroy();
       return;
