@@ -185,6 +185,15 @@ export class PodWorker {
       backoff: this.deps.backoff,
       killRequests: this.killRequests,
     });
+    for (const name of plan.waiting.keys()) {
+      const m = this.pod.metadata ?? {};
+      this.deps.events.event(
+        podRef(this.pod, name),
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${name} in pod ${m.name}_${m.namespace}(${m.uid})`,
+      );
+    }
     const acted = await this.carryOut(plan, view);
     if (acted) {
       records = await driver.list({ podUid: this.uid });
