@@ -3,15 +3,16 @@
  * run.
  *
  * Shoal: a real `shoal server` and `shoal agent` (Docker runtime); N pods (default 50) already bound
- * to the node are created at once through the API; each pod serves HTTP (busybox httpd) and has a
- * readiness probe on it, so "Ready" means "answers". Latency = create request sent → the watch
- * shows the pod Running and Ready.
+ * to the node are created at once through the API; each pod serves HTTP (busybox httpd). Latency =
+ * create request sent → the watch shows the pod Running and Ready. With --probe each pod also has
+ * an HTTP readiness probe (periodSeconds 1), so Ready means "answers", at the cost of the probe
+ * period's granularity (a first probe that comes before httpd listens waits a whole period).
  * Docker: the same image and command, N concurrent `docker run -d`; latency = command started →
  * the container answers HTTP on its address (polled every 20 ms).
  * Then the agent's resident memory with the N pods running.
  *
  * Prints one JSON line: pods, shoalP50Ms, shoalP99Ms, dockerP50Ms, dockerP99Ms, ratioP99, agentRssMb.
- * Flags: --pods N (50).
+ * Flags: --pods N (50), --probe.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +27,9 @@ import { shoalAgent } from '../test/support/shoal-agent.js';
 import { startShoalServer } from '../test/support/shoal-server.js';
 
 const run = promisify(execFile);
-const { values: flags } = parseArgs({ options: { pods: { type: 'string', default: '50' } } });
+const { values: flags } = parseArgs({
+  options: { pods: { type: 'string', default: '50' }, probe: { type: 'boolean', default: false } },
+});
 const count = Number(flags.pods);
 const SCRIPT = 'mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
 
@@ -131,7 +134,9 @@ async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssM
                 image,
                 imagePullPolicy: 'Never',
                 command: ['sh', '-c', SCRIPT],
-                readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+                ...(flags.probe
+                  ? { readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } }
+                  : {}),
               },
             ],
           },
@@ -169,6 +174,7 @@ const r = (n: number) => Math.round(n * 10) / 10;
 console.log(
   JSON.stringify({
     pods: count,
+    readinessProbe: flags.probe,
     shoalP50Ms: r(quantile(s, 0.5)),
     shoalP99Ms: r(quantile(s, 0.99)),
     dockerP50Ms: r(quantile(docker, 0.5)),
