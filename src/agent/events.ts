@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../api/resources.js';
+import { formatTime } from '../api/time.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { rfc3339 } from './pod-status.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -62,7 +62,7 @@ export class EventRecorder implements Recorder {
 
   event(obj: ObjectReference, type: EventType, reason: string, message: string): void {
     const now = this.clock.now();
-    const stamp = rfc3339(new Date(now));
+    const stamp = formatTime(new Date(now));
     const namespace = obj.namespace ?? 'default';
     const key = `${obj.uid}\u0000${obj.fieldPath ?? ''}\u0000${type}\u0000${reason}\u0000${message}`;
     const previous = this.seen.get(key);

@@ -13,6 +13,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
+import { formatMicroTime } from '../api/time.js';
 import { Backoff } from '../client/backoff.js';
 import type { Client } from '../client/rest.js';
 import type { Clock } from '../util/clock.js';
@@ -126,9 +127,4 @@ export class NodeLease {
 
 function isReason(err: unknown, ...reasons: string[]): boolean {
   return err instanceof ApiError && reasons.includes(err.reason);
-}
-
-/** Kubernetes' metav1.MicroTime: RFC 3339 with microseconds. */
-export function formatMicroTime(d: Date): string {
-  return `${d.toISOString().slice(0, 23)}000Z`;
 }

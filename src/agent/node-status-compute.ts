@@ -13,6 +13,7 @@
  * when fewer than 5% of the process ids are left.
  */
 import type { NodeAddress, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
+import { formatTime } from '../api/time.js';
 import type { RuntimeInfo } from '../runtime/driver.js';
 import type { HostSnapshot } from './host-stats.js';
 
@@ -200,9 +201,4 @@ function normalizeOs(os: string): string {
 /** Bytes as a Kubernetes quantity in Ki, as the kubelet writes memory capacity. */
 function kib(bytes: number): string {
   return `${Math.floor(bytes / 1024)}Ki`;
-}
-
-/** Kubernetes' metav1.Time: RFC 3339, seconds precision. */
-export function formatTime(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
 }

@@ -8,14 +8,14 @@ import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import { ApiError, errors } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
+import { formatMicroTime, formatTime } from '../api/time.js';
 import { type RunningApiServer, startApiServer } from '../apiserver/serve.js';
 import { Client } from '../client/rest.js';
 import type { RuntimeInfo } from '../runtime/driver.js';
 import { FakeClock } from '../util/fake-clock.js';
 import type { HostSnapshot, HostStats } from './host-stats.js';
-import { formatMicroTime, NODE_LEASE_NAMESPACE, type NodeApi } from './node-lease.js';
+import { NODE_LEASE_NAMESPACE, type NodeApi } from './node-lease.js';
 import { NodeStatusReporter, type NodeStatusReporterOptions } from './node-status.js';
-import { formatTime } from './node-status-compute.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const LEASES = lookupResource('coordination.k8s.io', 'v1', 'leases')!;

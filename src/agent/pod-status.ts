@@ -10,6 +10,7 @@ import type {
   PodCondition,
   PodStatus,
 } from 'kubernetes-types/core/v1.js';
+import { formatTime } from '../api/time.js';
 import type { ContainerRecord } from '../runtime/driver.js';
 import type { PodPlan, PodRuntimeView } from './pod-plan.js';
 
@@ -33,15 +34,11 @@ export interface StatusInput {
   now: Date;
 }
 
-export function rfc3339(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
-}
-
 export function podStatus(input: StatusInput): PodStatus {
   const { pod, runtime } = input;
   const old = pod.status ?? {};
   const spec = pod.spec ?? { containers: [] };
-  const now = rfc3339(input.now);
+  const now = formatTime(input.now);
   const sandbox = runtime.sandbox;
   const sandboxReady = sandbox?.state === 'running';
 
@@ -144,7 +141,7 @@ function containerStatus(
 
   if (current?.state === 'running') {
     const probe = input.probes(current.id);
-    status.state = { running: { startedAt: rfc3339(current.startedAt ?? current.createdAt) } };
+    status.state = { running: { startedAt: formatTime(current.startedAt ?? current.createdAt) } };
     status.started = init ? false : (probe?.started ?? true);
     status.ready = init ? false : (probe?.ready ?? true);
     if (previous?.state === 'exited') status.lastState = { terminated: terminated(input, previous) };
@@ -180,8 +177,8 @@ function terminated(input: StatusInput, r: ContainerRecord): NonNullable<Contain
   const t: NonNullable<ContainerState['terminated']> = {
     exitCode,
     reason,
-    startedAt: rfc3339(r.startedAt ?? r.createdAt),
-    finishedAt: rfc3339(r.finishedAt ?? input.now),
+    startedAt: formatTime(r.startedAt ?? r.createdAt),
+    finishedAt: formatTime(r.finishedAt ?? input.now),
     containerID: `${input.runtimeName}://${r.id}`,
   };
   if (r.error) t.message = r.error;
