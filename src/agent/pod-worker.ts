@@ -176,8 +176,7 @@ export class PodWorker {
     const { driver, clock } = this.deps;
     if (this.gone || this.pod.metadata?.deletionTimestamp) return this.terminate();
 
-    let records = await driver.list({ podUid: this.uid });
-    let view = viewOf(records);
+    const view = viewOf(await driver.list({ podUid: this.uid }));
     const plan = planPod({
       pod: this.pod,
       runtime: view,
@@ -194,10 +193,10 @@ export class PodWorker {
         `Back-off restarting failed container ${name} in pod ${m.name}_${m.namespace}(${m.uid})`,
       );
     }
-    const acted = await this.carryOut(plan, view);
-    if (acted) {
-      records = await driver.list({ podUid: this.uid });
-      view = viewOf(records);
+    if (await this.carryOut(plan, view)) {
+      // The runtime changed: the next pass lists it afresh, plans again and reports.
+      this.again = true;
+      return;
     }
     this.syncProbes(view);
     const status = podStatus({
@@ -213,7 +212,6 @@ export class PodWorker {
     this.deps.status.set(this.ref(), status);
     // Look again when a backoff ends, and now and then anyway (missed events, image retries).
     this.scheduleWake(Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, clock.now() + MIN_RESYNC_MS));
-    if (acted) this.again = true;
   }
 
   /** Does what the plan says; true if anything changed in the runtime. */
