@@ -62,8 +62,6 @@ export function defaultNodeIP(): string {
   return '127.0.0.1';
 }
 
-const RUNTIME_CHECK_MS = 5_000;
-
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const { log, nodeName } = config;
   const clock = config.clock ?? systemClock;
@@ -179,6 +177,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     locator: { resolve: (ns, pod, container, opts) => podManager.locate(ns, pod, container, opts) },
     driver,
   });
+  // The reporter asks the runtime for its info every status check, so the Node turns NotReady
+  // while the runtime does not answer; the pod manager resyncs every pod once its events resume.
   reporter = new NodeStatusReporter({
     client,
     nodeName,
@@ -227,7 +227,6 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   void podInformer.waitForSync(stop.signal).then((ok) => {
     if (ok) podManager.markSynced();
   });
-  running.push(watchRuntime(driver, reporter, podManager, clock, stop.signal));
 
   return {
     nodeName,
@@ -244,29 +243,6 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       client.close();
     },
   };
-}
-
-/** Checks the runtime now and then: the Node says NotReady while it does not answer. */
-async function watchRuntime(
-  driver: RuntimeDriver,
-  reporter: NodeStatusReporter,
-  pods: PodManager,
-  clock: Clock,
-  signal: AbortSignal,
-): Promise<void> {
-  let healthy = true;
-  while (!signal.aborted) {
-    try {
-      await driver.info();
-      if (!healthy) pods.resyncAll();
-      if (!healthy) reporter.setRuntimeHealth(true);
-      healthy = true;
-    } catch (err) {
-      if (healthy) reporter.setRuntimeHealth(false, `container runtime is down: ${(err as Error).message}`);
-      healthy = false;
-    }
-    await clock.sleep(RUNTIME_CHECK_MS, signal).catch(() => {});
-  }
 }
 
 function volumeAdapter(manager: VolumeManager, allocatable: () => Record<string, string>): PodVolumes {
