@@ -26,7 +26,7 @@ import { ContainerProbes } from './prober/index.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { startAgentServer } from './server.js';
 import { clientWriter, StatusManager } from './status-manager.js';
-import { ensureTmpfsRoot, mountTmpfs, VolumeManager } from './volumes/index.js';
+import { ensureTmpfsRoot, type HostVolume, mountTmpfs, VolumeManager } from './volumes/index.js';
 
 export interface AgentConfig {
   server: string;
@@ -246,15 +246,25 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
 }
 
 function volumeAdapter(manager: VolumeManager, allocatable: () => Record<string, string>): PodVolumes {
-  const ctx = () => ({ allocatable: allocatable() });
+  // The host paths of each pod's volumes, from its set-up, so starting a container does not set
+  // every volume up again. After an agent restart the sandbox exists but this map does not: the
+  // first container start sets up once (set-up is idempotent).
+  const byPod = new Map<string, Map<string, HostVolume>>();
+  const setUp = async (pod: Pod) => {
+    const volumes = await manager.setUp(pod, { allocatable: allocatable() });
+    byPod.set(pod.metadata?.uid ?? '', volumes);
+    return volumes;
+  };
   return {
     setUp: async (pod) => {
-      await manager.setUp(pod, ctx());
+      await setUp(pod);
     },
-    // Set-up is idempotent: after an agent restart the sandbox exists but the map does not.
     mountsFor: async (pod, container, env) =>
-      manager.mountsFor(pod, container, await manager.setUp(pod, ctx()), env),
-    tearDown: (uid) => manager.tearDown(uid),
+      manager.mountsFor(pod, container, byPod.get(pod.metadata?.uid ?? '') ?? (await setUp(pod)), env),
+    tearDown: async (uid) => {
+      byPod.delete(uid);
+      await manager.tearDown(uid);
+    },
   };
 }
 
