@@ -169,6 +169,13 @@ describe('planPod', () => {
     assert.equal(out.terminal, 'Succeeded');
   });
 
+  it('hashes the whole container spec, nested fields included, whatever the key order', () => {
+    const base: Container = { name: 'app', image: 'img:1', env: [{ name: 'A', value: '1' }] };
+    assert.equal(specHash(base), specHash({ env: [{ value: '1', name: 'A' }], image: 'img:1', name: 'app' }));
+    assert.notEqual(specHash(base), specHash({ ...base, env: [{ name: 'A', value: '2' }] }));
+    assert.notEqual(specHash(base), specHash({ ...base, resources: { limits: { memory: '16Mi' } } }));
+  });
+
   it('keeps the newest two instances of each container', () => {
     const records = [0, 1, 2, 3].map((a) =>
       rec('app', 'container', a === 3 ? 'running' : 'exited', a, NOW - 50_000 + a * 1000, { exitCode: 1 }),

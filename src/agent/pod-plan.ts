@@ -16,7 +16,9 @@
  * - With restartPolicy Never/OnFailure, once every container has finished for good, the pod is
  *   terminal and its sandbox is stopped.
  */
+import { createHash } from 'node:crypto';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import { canonicalJson } from '../apiserver/patch/json-value.js';
 import type { ContainerRecord, SandboxRecord } from '../runtime/driver.js';
 import { LABEL_SPEC_HASH } from '../runtime/driver.js';
 import type { RestartBackoff } from './restart-backoff.js';
@@ -99,16 +101,11 @@ function newestFirst(a: ContainerRecord, b: ContainerRecord): number {
 
 /**
  * A stable fingerprint of what in a container's spec needs a new container when it changes (the
- * whole container spec; Kubernetes lets only the image change on a live pod).
+ * whole container spec, nested fields included; Kubernetes lets only the image change on a live
+ * pod). Keys are sorted at every level, so the same spec always hashes the same.
  */
 export function specHash(container: Container): string {
-  let h = 0x811c9dc5;
-  const text = JSON.stringify(container, Object.keys(container).sort());
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
+  return createHash('sha256').update(canonicalJson(container)).digest('hex').slice(0, 16);
 }
 
 export function backoffKey(pod: Pod, name: string): string {
