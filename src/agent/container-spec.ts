@@ -21,7 +21,7 @@ export class PodSpecError extends Error {
   override name = 'PodSpecError';
 }
 
-export function sandboxSpec(pod: Pod, options: { dns?: SandboxSpec['dns'] } = {}): SandboxSpec {
+export function sandboxSpec(pod: Pod): SandboxSpec {
   const meta = pod.metadata ?? {};
   const spec = pod.spec ?? { containers: [] };
   const ports: PortMapping[] = [];
@@ -49,19 +49,13 @@ export function sandboxSpec(pod: Pod, options: { dns?: SandboxSpec['dns'] } = {}
   };
   const hosts = (spec.hostAliases ?? []).map((a) => `${a.ip} ${(a.hostnames ?? []).join(' ')}`.trim());
   if (hosts.length > 0) out.extraHosts = hosts;
+  // The pod's own dnsConfig on top of the runtime's resolver (cluster DNS comes with networking).
   const dns = spec.dnsConfig;
-  if (options.dns || dns) {
-    const base =
-      spec.dnsPolicy === 'None'
-        ? { nameservers: [], searches: [], options: [] }
-        : (options.dns ?? { nameservers: [], searches: [], options: [] });
+  if (dns) {
     out.dns = {
-      nameservers: [...base.nameservers, ...(dns?.nameservers ?? [])],
-      searches: [...base.searches, ...(dns?.searches ?? [])],
-      options: [
-        ...base.options,
-        ...(dns?.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : (o.name ?? ''))),
-      ],
+      nameservers: [...(dns.nameservers ?? [])],
+      searches: [...(dns.searches ?? [])],
+      options: (dns.options ?? []).map((o) => (o.value ? `${o.name}:${o.value}` : (o.name ?? ''))),
     };
   }
   return out;
@@ -101,25 +95,16 @@ export function securitySettings(
 }
 
 /**
- * `runAsNonRoot` can only be checked against the user the container will really run as. With no
- * numeric user in the spec we cannot know the image's user without inspecting it; Kubernetes then
- * refuses non-numeric image users. Here: a spec'd uid 0 is refused; an unset one is refused too
- * unless the image user is known to be non-root (`imageUser`).
+ * `runAsNonRoot` can only be checked against the user the container will really run as. The
+ * runtime driver does not report the image's user, so without a uid in the spec the container
+ * counts as root and is refused (Kubernetes accepts it when the image's USER is a non-zero uid).
  */
-export function checkRunAsNonRoot(pod: Pod, container: Container, imageUser?: string): void {
+export function checkRunAsNonRoot(pod: Pod, container: Container): void {
   const nonRoot = container.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
   if (!nonRoot) return;
   const uid = container.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
-  if (uid === 0) throw new PodSpecError('container has runAsNonRoot and image will run as root');
-  if (uid !== undefined) return;
-  const user = (imageUser ?? '').split(':')[0] ?? '';
-  if (user === '' || user === '0' || user === 'root') {
+  if (uid === undefined || uid === 0) {
     throw new PodSpecError('container has runAsNonRoot and image will run as root');
-  }
-  if (!/^\d+$/.test(user)) {
-    throw new PodSpecError(
-      `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root`,
-    );
   }
 }
 
