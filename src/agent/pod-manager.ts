@@ -139,9 +139,13 @@ export class PodManager {
   /** Stops and removes runtime objects of pods this node no longer has. */
   async removeOrphans(): Promise<number> {
     const records = await this.driver.list();
-    const orphans = records.filter((r) => !this.workers.has(r.podUid));
     const byPod = new Map<string, ContainerRecord[]>();
-    for (const r of orphans) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
+    for (const r of records) {
+      if (this.workers.has(r.podUid)) continue;
+      const list = byPod.get(r.podUid);
+      if (list) list.push(r);
+      else byPod.set(r.podUid, [r]);
+    }
     for (const [uid, list] of byPod) {
       for (const r of list)
         if (r.state === 'running' && r.kind !== 'sandbox') await this.driver.stopContainer(r.id, 2);

@@ -103,7 +103,7 @@ export class PodWorker {
     this.finished = new Promise((resolve) => {
       this.done = resolve;
     });
-    for (const s of [...(pod.status?.containerStatuses ?? [])]) {
+    for (const s of pod.status?.containerStatuses ?? []) {
       const id = s.containerID?.split('://')[1];
       if (id) this.adopted.set(id, { ready: s.ready, started: s.started ?? false });
     }
@@ -115,6 +115,11 @@ export class PodWorker {
 
   get current(): Pod {
     return this.pod;
+  }
+
+  /** The pod's terminationGracePeriodSeconds (Kubernetes' default 30). */
+  private get graceSeconds(): number {
+    return this.pod.spec?.terminationGracePeriodSeconds ?? 30;
   }
 
   update(pod: Pod): void {
@@ -223,9 +228,8 @@ export class PodWorker {
       acted = true;
     }
     for (const k of plan.kill) {
-      const grace = this.pod.spec?.terminationGracePeriodSeconds ?? 30;
       this.deps.events.event(podRef(this.pod, k.record.name), 'Normal', 'Killing', k.message);
-      await this.stopContainer(k.record, grace);
+      await this.stopContainer(k.record, this.graceSeconds);
       this.killRequests.delete(k.record.id);
       acted = true;
     }
@@ -362,12 +366,12 @@ export class PodWorker {
         containerId: id,
         container: c,
         podIP: sandbox.ip,
-        timeoutMs: (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000,
+        timeoutMs: this.graceSeconds * 1000,
         clock,
       });
       if (failure) {
         events.event(ref, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${failure}`);
-        await driver.stopContainer(id, this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+        await driver.stopContainer(id, this.graceSeconds);
       }
     }
     return true;
@@ -412,8 +416,8 @@ export class PodWorker {
     const { driver, events } = this.deps;
     const records = await driver.list({ podUid: this.uid });
     const grace = this.gone
-      ? Math.min(this.pod.spec?.terminationGracePeriodSeconds ?? 30, 2)
-      : (this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+      ? Math.min(this.graceSeconds, 2)
+      : (this.pod.metadata?.deletionGracePeriodSeconds ?? this.graceSeconds);
     const running = records.filter((r) => r.kind !== 'sandbox' && r.state === 'running');
     await Promise.all(
       running.map(async (r) => {
