@@ -12,7 +12,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { dialErrorText, joinHostPort } from './go-text.js';
+import { dialErrorText, joinHostPort } from '../go-text.js';
 import type { ProbeOutcome } from './outcome.js';
 import { type HttpGetAction, ProbeConfigError } from './spec.js';
 
