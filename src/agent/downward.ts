@@ -6,6 +6,7 @@
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector } from 'kubernetes-types/core/v1.js';
 import { quantityError, quantityMilliValue, quantityValue } from '../api/quantity.js';
 import { isQualifiedName } from '../api/validation/names.js';
+import { goQuote } from './go-text.js';
 
 /** What the node can give pods: the value a `limits.*` reference falls back to when unset. */
 export interface Allocatable {
@@ -180,29 +181,4 @@ export function formatMap(map: Record<string, string> | undefined): string {
     .sort()
     .map((k) => `${k}=${goQuote(map![k]!)}\n`)
     .join('');
-}
-
-const GO_ESCAPES: Record<string, string> = {
-  '\x07': '\\a',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\v': '\\v',
-  '"': '\\"',
-  '\\': '\\\\',
-};
-
-/** Go's strconv.Quote for the characters that occur in labels and annotations. */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (GO_ESCAPES[ch]) out += GO_ESCAPES[ch];
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
 }

@@ -21,7 +21,7 @@
  */
 import type { Container, Probe } from 'kubernetes-types/core/v1.js';
 import type { Clock } from '../../util/clock.js';
-import { goDuration } from './go-text.js';
+import { goDuration } from '../go-text.js';
 import { defaultProbeHandlers } from './handlers.js';
 import type { ExecFn, ProbeHandlers, ProbeOutcome } from './outcome.js';
 import {

@@ -1,5 +1,5 @@
 /** exec probes: a command run in the container; exit status 0 is success. */
-import { goQuote } from './go-text.js';
+import { goQuote } from '../go-text.js';
 import type { ExecFn, ProbeOutcome } from './outcome.js';
 import type { ExecAction } from './spec.js';
 

@@ -11,7 +11,7 @@
 import { STATUS_CODES } from 'node:http';
 import http2 from 'node:http2';
 import protobuf from 'protobufjs/minimal.js';
-import { dialErrorText, goDuration, goQuote, joinHostPort } from './go-text.js';
+import { dialErrorText, goDuration, goQuote, joinHostPort } from '../go-text.js';
 import { PROBE_USER_AGENT } from './http.js';
 import type { ProbeOutcome } from './outcome.js';
 import type { GrpcAction } from './spec.js';

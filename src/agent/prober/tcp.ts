@@ -1,6 +1,6 @@
 /** tcpSocket probes: success when a TCP connection opens within the timeout. */
 import { connect } from 'node:net';
-import { dialErrorText, dialTimeoutText } from './go-text.js';
+import { dialErrorText, dialTimeoutText } from '../go-text.js';
 import type { ProbeOutcome } from './outcome.js';
 import type { TcpSocketAction } from './spec.js';
 

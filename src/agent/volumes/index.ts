@@ -4,7 +4,6 @@
  * files current with atomic swaps, turns `volumeMounts` into runtime mounts, and removes it all
  * when the pod is gone. Secrets only ever live on a tmpfs: see tmpfs.ts for how that is ensured.
  */
-export { type FileProjection, type Payload, writeAtomically } from './atomic-writer.js';
 export {
   type HostVolume,
   type RefreshResult,
@@ -15,11 +14,4 @@ export {
   type VolumePlugin,
   VolumeSetUpError,
 } from './manager.js';
-export {
-  assertTmpfs,
-  type EnsureTmpfsOptions,
-  ensureTmpfsRoot,
-  isTmpfs,
-  mountTmpfs,
-  TMPFS_MAGIC,
-} from './tmpfs.js';
+export { type EnsureTmpfsOptions, ensureTmpfsRoot, isTmpfs, mountTmpfs, TMPFS_MAGIC } from './tmpfs.js';

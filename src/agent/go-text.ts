@@ -1,6 +1,7 @@
 /**
- * Probe failure texts as kubelet (Go's net and net/http) writes them, so Events read the same as
- * on a Kubernetes node: `dial tcp 10.0.0.5:8080: connect: connection refused`.
+ * Texts as the kubelet (Go's strconv, net and net/http) writes them, so Events, probe messages and
+ * downwardAPI files read the same as on a Kubernetes node: `dial tcp 10.0.0.5:8080: connect:
+ * connection refused`, `app="web"`.
  */
 import { isIP } from 'node:net';
 
@@ -9,9 +10,29 @@ export function joinHostPort(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Go's `%q` of a string, close enough: JSON string syntax. */
+const GO_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '"': '\\"',
+  '\\': '\\\\',
+};
+
+/** Go's strconv.Quote (`%q` of a string) for the characters that occur in names, labels and commands. */
 export function goQuote(s: string): string {
-  return JSON.stringify(s);
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (GO_ESCAPES[ch]) out += GO_ESCAPES[ch];
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
 }
 
 /** Go's time.Duration String() for whole seconds or milliseconds. */
