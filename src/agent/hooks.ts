@@ -2,11 +2,10 @@
  * Lifecycle hooks (postStart, preStop): exec in the container, an HTTP GET to the pod, or a sleep.
  * Returns undefined on success, else the failure as Kubernetes words it in the event.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { Container, LifecycleHandler } from 'kubernetes-types/core/v1.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
 import type { Clock } from '../util/clock.js';
+import { httpProbe, resolvePort } from './prober/index.js';
 
 export interface HookContext {
   driver: Pick<RuntimeDriver, 'exec'>;
@@ -28,50 +27,30 @@ export async function runHook(handler: LifecycleHandler, ctx: HookContext): Prom
     return undefined;
   }
   if (handler.httpGet) {
+    // The same GET as an httpGet probe: status 200-399 is success.
     const g = handler.httpGet;
-    const port = resolvePort(ctx.container, g.port);
-    if (port === undefined) return `unable to resolve port ${String(g.port)}`;
-    const host = g.host ?? ctx.podIP ?? '127.0.0.1';
-    const scheme = (g.scheme ?? 'HTTP').toLowerCase();
-    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${g.path ?? '/'}`;
-    return httpHook(url, g.httpHeaders ?? [], ctx.timeoutMs);
+    let port: number;
+    try {
+      port = resolvePort(g.port, ctx.container, 'lifecycle hook');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    const { result, output } = await httpProbe(
+      {
+        type: 'httpGet',
+        scheme: g.scheme === 'HTTPS' ? 'https' : 'http',
+        host: g.host ?? ctx.podIP ?? '127.0.0.1',
+        port,
+        path: g.path?.startsWith('/') ? g.path : `/${g.path ?? ''}`,
+        headers: g.httpHeaders ?? [],
+      },
+      ctx.timeoutMs,
+    );
+    return result === 'failure' ? `HTTP lifecycle hook failed: ${output}` : undefined;
   }
   if (handler.sleep) {
     await ctx.clock.sleep(Math.min(handler.sleep.seconds * 1000, ctx.timeoutMs));
     return undefined;
   }
   return 'the hook has no handler (exec, httpGet or sleep)';
-}
-
-export function resolvePort(container: Container, port: number | string): number | undefined {
-  if (typeof port === 'number') return port;
-  if (/^\d+$/.test(port)) return Number(port);
-  return container.ports?.find((p) => p.name === port)?.containerPort;
-}
-
-function httpHook(
-  url: string,
-  headers: Array<{ name: string; value: string }>,
-  timeoutMs: number,
-): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const mod = url.startsWith('https') ? https : http;
-    const req = mod.get(
-      url,
-      {
-        headers: Object.fromEntries(headers.map((h) => [h.name, h.value])),
-        timeout: timeoutMs,
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        res.resume();
-        const code = res.statusCode ?? 0;
-        resolve(
-          code >= 200 && code < 400 ? undefined : `HTTP lifecycle hook (${url}) failed with status ${code}`,
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (err) => resolve(`HTTP lifecycle hook (${url}) failed: ${err.message}`));
-  });
 }

@@ -392,7 +392,7 @@ export class PodWorker {
         driver,
         containerId: r.id,
         container: c,
-        podIP: undefined,
+        podIP: this.pod.spec?.hostNetwork ? this.deps.hostIP : this.pod.status?.podIP,
         timeoutMs: graceSeconds * 1000,
         clock,
       });
