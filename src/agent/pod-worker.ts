@@ -8,6 +8,7 @@
  * then the final delete that lets the API server forget the pod.
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
+import { defaultPullPolicy } from '../api/defaults/pod.js';
 import {
   type ContainerRecord,
   ImageError,
@@ -26,6 +27,7 @@ import { backoffKey, type KillRequest, type PodPlan, planPod, viewOf } from './p
 import { type ProbeState, podStatus } from './pod-status.js';
 import type { RestartBackoff } from './restart-backoff.js';
 import type { PodRef, StatusManager } from './status-manager.js';
+import { VolumeSetUpError } from './volumes/index.js';
 
 /** Pod volumes as the worker needs them (implemented by volumes/). */
 export interface PodVolumes {
@@ -248,8 +250,11 @@ export class PodWorker {
       try {
         await this.deps.volumes.setUp(this.pod);
       } catch (err) {
-        const message = `MountVolume.SetUp failed: ${(err as Error).message}`;
-        this.deps.events.event(podRef(this.pod), 'Warning', 'FailedMount', message);
+        // One event per volume, as kubelet; each message already says `MountVolume.SetUp failed ...`.
+        const failures =
+          err instanceof VolumeSetUpError ? err.failures.map((f) => f.message) : [(err as Error).message];
+        for (const message of failures)
+          this.deps.events.event(podRef(this.pod), 'Warning', 'FailedMount', message);
         return acted;
       }
       await driver.runSandbox(sandboxSpec(this.pod));
@@ -306,7 +311,11 @@ export class PodWorker {
       }
     }
     try {
-      await driver.ensureImage(image, pullPolicy(c));
+      // The API server defaults imagePullPolicy; objects stored before that get the same rule here.
+      await driver.ensureImage(
+        image,
+        (c.imagePullPolicy as PullPolicy | undefined) ?? defaultPullPolicy(image),
+      );
     } catch (err) {
       if (!(err instanceof ImageError)) throw err;
       this.errors.set(c.name, { reason: err.reason, message: err.message, at: clock.now() });
@@ -495,11 +504,4 @@ export class PodWorker {
       () => {},
     );
   }
-}
-
-export function pullPolicy(c: Container): PullPolicy {
-  if (c.imagePullPolicy) return c.imagePullPolicy as PullPolicy;
-  const image = c.image ?? '';
-  const tag = image.includes('@') ? 'digest' : (image.split('/').pop()?.split(':')[1] ?? 'latest');
-  return tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
