@@ -14,7 +14,7 @@ import {
   type Requirement,
   SelectorError,
 } from '../api/labels.js';
-import type { KubeList, KubeObject } from '../api/object.js';
+import { isPlainObject, type KubeList, type KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
 import type { NodeProxy } from './node-proxy.js';
@@ -440,7 +440,7 @@ export class ResourceHandler {
     warnings: string[] = [],
   ): void {
     let payload: unknown = body;
-    if (repr === 'table' && def && isObject(body))
+    if (repr === 'table' && def && isPlainObject(body))
       payload = this.table(def, [body as KubeObject], new URLSearchParams());
     const headers: Record<string, string | string[]> = {};
     if (warnings.length > 0) headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
@@ -454,10 +454,6 @@ export class ResourceHandler {
     res.writeHead(status, headers);
     res.end(JSON.stringify(payload));
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isTrue(v: string | null): boolean {
@@ -505,7 +501,7 @@ async function deleteOptions(req: IncomingMessage, query: URLSearchParams) {
   const raw = await readBody(req);
   if (raw.length > 0) {
     const decoded = decodeBody(raw, req.headers['content-type'] || 'application/json').value;
-    if (isObject(decoded)) body = decoded;
+    if (isPlainObject(decoded)) body = decoded;
   }
   const grace = query.get('gracePeriodSeconds') ?? (body.gracePeriodSeconds as number | undefined);
   const policy = query.get('propagationPolicy') ?? (body.propagationPolicy as string | undefined);

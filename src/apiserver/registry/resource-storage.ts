@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { errors, type FieldError, fromStoreError, type Target } from '../../api/errors.js';
 import { type FieldRequirement, fieldsMatch } from '../../api/fields.js';
 import { matches, type Requirement } from '../../api/labels.js';
-import type { KubeList, KubeObject } from '../../api/object.js';
+import { isPlainObject, type KubeList, type KubeObject } from '../../api/object.js';
 import { apiVersionOf, lookupResource, type ResourceDef } from '../../api/resources.js';
 import { encodeContinue } from '../../store/keys.js';
 import { isStoreError, type KeyValue, type Store, type TxnOp } from '../../store/store.js';
@@ -326,7 +326,7 @@ export class ResourceStorage {
     options: WriteOptions,
     warnings: string[],
   ): KubeObject {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isPlainObject(body)) {
       throw errors.badRequest(`the request body must be a ${def.kind} object`);
     }
     const obj = structuredClone(body) as KubeObject;
@@ -343,7 +343,7 @@ export class ResourceStorage {
     }
     obj.apiVersion = apiVersion;
     obj.kind = def.kind;
-    if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) {
+    if (!isPlainObject(obj.metadata)) {
       if (obj.metadata !== undefined) throw errors.badRequest('metadata must be an object');
       obj.metadata = {};
     }
