@@ -18,7 +18,7 @@ import { isPlainObject, type KubeList, type KubeObject } from '../api/object.js'
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
 import type { NodeProxy } from './node-proxy.js';
-import { type PatchType, patchTypeFromContentType } from './patch/index.js';
+import { managerOrUserAgent, type PatchType, patchTypeFromContentType } from './patch/index.js';
 import type { FieldValidation, ResourceStorage, WriteOptions } from './registry/resource-storage.js';
 import type { ResourceRoute } from './routes.js';
 import type { WatchServer } from './watch.js';
@@ -481,19 +481,15 @@ function writeOptions(req: IncomingMessage, query: URLSearchParams): WriteOption
   if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
     throw errors.badRequest(`fieldValidation must be one of Ignore, Warn, Strict; got ${fv}`);
   }
-  const manager = query.get('fieldManager') || defaultManager(req.headers['user-agent']);
+  // Kubernetes names the manager of a request without fieldManager after the client's user agent.
+  const manager =
+    managerOrUserAgent(query.get('fieldManager') || undefined, req.headers['user-agent']) || 'unknown';
   if (manager.length > 128) throw errors.badRequest('fieldManager must be at most 128 characters');
   return {
     dryRun: dryRun.length > 0,
     fieldManager: manager,
     fieldValidation: (fv as FieldValidation | null) ?? 'Warn',
   };
-}
-
-/** Kubernetes names the manager of a request without fieldManager after the client's user agent. */
-function defaultManager(userAgent: string | undefined): string {
-  if (!userAgent) return 'unknown';
-  return userAgent.split('/')[0]!.slice(0, 128) || 'unknown';
 }
 
 async function deleteOptions(req: IncomingMessage, query: URLSearchParams) {
