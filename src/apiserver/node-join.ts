@@ -13,6 +13,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors, type FieldError, field } from '../api/errors.js';
+import { isPlainObject } from '../api/object.js';
 import { isDNS1123Subdomain } from '../api/validation/names.js';
 import type { ApiRequest, ApiResponse } from './http-types.js';
 import {
@@ -112,12 +113,12 @@ async function readJson(req: ApiRequest): Promise<unknown> {
 
 /** Check a join request's fields; throws a 400 (not an object) or 422 naming each bad field. */
 export function parseJoinRequest(body: unknown): JoinRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isPlainObject(body)) {
     throw errors.badRequest(
       'the join request body must be a JSON object {nodeName, clientPublicKeyPem, servingPublicKeyPem, servingAddresses}',
     );
   }
-  const b = body as Record<string, unknown>;
+  const b = body;
   const errs: FieldError[] = [];
 
   if (typeof b.nodeName !== 'string' || b.nodeName === '') errs.push(field.required('nodeName'));

@@ -14,11 +14,11 @@ import {
   type Requirement,
   SelectorError,
 } from '../api/labels.js';
-import type { KubeList, KubeObject } from '../api/object.js';
+import { isPlainObject, type KubeList, type KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
 import type { NodeProxy } from './node-proxy.js';
-import { type PatchType, patchTypeFromContentType } from './patch/index.js';
+import { managerOrUserAgent, type PatchType, patchTypeFromContentType } from './patch/index.js';
 import type { FieldValidation, ResourceStorage, WriteOptions } from './registry/resource-storage.js';
 import type { ResourceRoute } from './routes.js';
 import type { WatchServer } from './watch.js';
@@ -440,7 +440,7 @@ export class ResourceHandler {
     warnings: string[] = [],
   ): void {
     let payload: unknown = body;
-    if (repr === 'table' && def && isObject(body))
+    if (repr === 'table' && def && isPlainObject(body))
       payload = this.table(def, [body as KubeObject], new URLSearchParams());
     const headers: Record<string, string | string[]> = {};
     if (warnings.length > 0) headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
@@ -454,10 +454,6 @@ export class ResourceHandler {
     res.writeHead(status, headers);
     res.end(JSON.stringify(payload));
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isTrue(v: string | null): boolean {
@@ -485,7 +481,9 @@ function writeOptions(req: IncomingMessage, query: URLSearchParams): WriteOption
   if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
     throw errors.badRequest(`fieldValidation must be one of Ignore, Warn, Strict; got ${fv}`);
   }
-  const manager = query.get('fieldManager') || defaultManager(req.headers['user-agent']);
+  // Kubernetes names the manager of a request without fieldManager after the client's user agent.
+  const manager =
+    managerOrUserAgent(query.get('fieldManager') || undefined, req.headers['user-agent']) || 'unknown';
   if (manager.length > 128) throw errors.badRequest('fieldManager must be at most 128 characters');
   return {
     dryRun: dryRun.length > 0,
@@ -494,18 +492,12 @@ function writeOptions(req: IncomingMessage, query: URLSearchParams): WriteOption
   };
 }
 
-/** Kubernetes names the manager of a request without fieldManager after the client's user agent. */
-function defaultManager(userAgent: string | undefined): string {
-  if (!userAgent) return 'unknown';
-  return userAgent.split('/')[0]!.slice(0, 128) || 'unknown';
-}
-
 async function deleteOptions(req: IncomingMessage, query: URLSearchParams) {
   let body: Record<string, unknown> = {};
   const raw = await readBody(req);
   if (raw.length > 0) {
     const decoded = decodeBody(raw, req.headers['content-type'] || 'application/json').value;
-    if (isObject(decoded)) body = decoded;
+    if (isPlainObject(decoded)) body = decoded;
   }
   const grace = query.get('gracePeriodSeconds') ?? (body.gracePeriodSeconds as number | undefined);
   const policy = query.get('propagationPolicy') ?? (body.propagationPolicy as string | undefined);

@@ -26,6 +26,7 @@ import {
   ensureServerIdentity,
   issueClientCertificate,
   type ServerIdentity,
+  serverUrl,
 } from './pki/index.js';
 import { ApiServer } from './server.js';
 
@@ -110,8 +111,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       });
     });
     const port = (server.address() as AddressInfo).port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `https://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+    const url = serverUrl(config.host, port);
 
     const stop = new AbortController();
     const compactor = new Compactor(store, {

@@ -39,6 +39,18 @@ const conditions = mergeBy('type');
 const CORE = 'io.k8s.api.core.v1';
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
+/** Container and EphemeralContainer: the same fields, merged the same way. */
+const CONTAINER_FIELDS: Record<string, FieldPatchMeta> = {
+  command: atomic,
+  args: atomic,
+  ports: mergeBy('containerPort', 'protocol'),
+  envFrom: atomic,
+  env: mergeBy('name'),
+  resizePolicy: atomic,
+  volumeMounts: mergeBy('mountPath'),
+  volumeDevices: mergeBy('devicePath'),
+};
+
 /** Definition name → field → patch metadata. */
 export const FIELD_PATCH_METADATA: Readonly<Record<string, Readonly<Record<string, FieldPatchMeta>>>> = {
   // Object metadata: owners keyed by uid, finalizers a merged set.
@@ -83,26 +95,8 @@ export const FIELD_PATCH_METADATA: Readonly<Record<string, Readonly<Record<strin
 
   // Containers (and ephemeral containers, which share the fields): ports by containerPort+protocol,
   // env by name, mounts by path.
-  [`${CORE}.Container`]: {
-    command: atomic,
-    args: atomic,
-    ports: mergeBy('containerPort', 'protocol'),
-    envFrom: atomic,
-    env: mergeBy('name'),
-    resizePolicy: atomic,
-    volumeMounts: mergeBy('mountPath'),
-    volumeDevices: mergeBy('devicePath'),
-  },
-  [`${CORE}.EphemeralContainer`]: {
-    command: atomic,
-    args: atomic,
-    ports: mergeBy('containerPort', 'protocol'),
-    envFrom: atomic,
-    env: mergeBy('name'),
-    resizePolicy: atomic,
-    volumeMounts: mergeBy('mountPath'),
-    volumeDevices: mergeBy('devicePath'),
-  },
+  [`${CORE}.Container`]: CONTAINER_FIELDS,
+  [`${CORE}.EphemeralContainer`]: CONTAINER_FIELDS,
   [`${CORE}.ContainerStatus`]: { volumeMounts: mergeBy('mountPath') },
   [`${CORE}.ResourceRequirements`]: { claims: { listType: 'map', listMapKeys: ['name'] } },
   [`${CORE}.ExecAction`]: { command: atomic },

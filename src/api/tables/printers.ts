@@ -5,6 +5,7 @@
  */
 import { isPlainObject } from '../object.js';
 import { canonicalQuantity } from '../quantity.js';
+import { formatTime } from '../time.js';
 import { formatLabelSelector, selectorString } from '../validation/meta.js';
 import { age, humanDuration, timestampMs } from './duration.js';
 import { summarizePod } from './pod-status.js';
@@ -963,9 +964,7 @@ export const defaultPrinter: Printer = {
   columns: [NAME, col('Created At', 'date', AGE_DESCRIPTION)],
   cells(o) {
     const ms = timestampMs(rec(o.metadata).creationTimestamp);
-    const when =
-      ms === undefined ? '0001-01-01T00:00:00Z' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return [name(o), when];
+    return [name(o), ms === undefined ? '0001-01-01T00:00:00Z' : formatTime(new Date(ms))];
   },
 };
 

@@ -3,6 +3,7 @@
  * requires, and immutability (`immutable: true`, Secret `type`).
  */
 import { type FieldError, field } from '../errors.js';
+import { isPlainObject } from '../object.js';
 import { isConfigMapKey } from './names.js';
 import { validateDNS1123Subdomain } from './pod.js';
 import { arr, child, immutable, index, key, type Obj, rec, semanticEqual, str } from './util.js';
@@ -75,7 +76,7 @@ export function validateSecret(obj: Obj): FieldError[] {
   const jsonError = (k: string): string | undefined => {
     try {
       const v = JSON.parse(decoded(k));
-      return typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'must be a JSON object';
+      return isPlainObject(v) ? undefined : 'must be a JSON object';
     } catch (err) {
       return (err as Error).message;
     }

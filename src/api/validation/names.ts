@@ -164,16 +164,6 @@ export function isValidPercent(value: string): string[] {
   return anchored(PERCENT_FMT).test(value) ? [] : [regexError(PERCENT_ERR, PERCENT_FMT, '1%', '93%')];
 }
 
-const C_IDENTIFIER_FMT = '[A-Za-z_][A-Za-z0-9_]*';
-const C_IDENTIFIER_ERR =
-  "a valid C identifier must start with alphabetic character or '_', followed by a string of alphanumeric characters or '_'";
-
-export function isCIdentifier(value: string): string[] {
-  return anchored(C_IDENTIFIER_FMT).test(value)
-    ? []
-    : [regexError(C_IDENTIFIER_ERR, C_IDENTIFIER_FMT, 'my_name', 'MY_NAME', 'MyName')];
-}
-
 /**
  * Environment variable names under Kubernetes' relaxed rule (RelaxedEnvironmentVariableValidation,
  * on by default since 1.32): any printable ASCII but '='.

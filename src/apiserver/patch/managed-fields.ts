@@ -13,6 +13,7 @@
  */
 import type { KubeObject } from '../../api/object.js';
 import type { SchemaNode } from '../../api/schema/navigator.js';
+import { formatTime } from '../../api/time.js';
 import { FieldSet, type Path } from './fieldset.js';
 import { deepClone, isPlainObject } from './json-value.js';
 import { compareTyped } from './typed.js';
@@ -54,11 +55,6 @@ export function identity(
     e.operation === 'Apply' ? '' : e.apiVersion,
     e.subresource ?? '',
   ]);
-}
-
-/** RFC 3339 in UTC with seconds, as metav1.Time marshals. */
-export function formatTime(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /**

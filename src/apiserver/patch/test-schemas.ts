@@ -182,29 +182,6 @@ export const configMapSchema = S.obj({
   immutable: S.bool(),
 });
 
-export const serviceSchema = S.obj({
-  apiVersion: S.str(),
-  kind: S.str(),
-  metadata: objectMeta,
-  spec: S.obj({
-    type: S.str(),
-    clusterIP: S.str(),
-    selector: S.map(S.str(), { mapType: 'atomic' }),
-    ports: S.keyedList(
-      S.obj({
-        name: S.str(),
-        port: S.int(),
-        targetPort: S.intOrString(),
-        protocol: S.str(),
-        nodePort: S.int(),
-      }),
-      'port',
-      ['port', 'protocol'],
-    ),
-  }),
-  status: S.obj({ loadBalancer: S.obj({}) }),
-});
-
 /** A clock that always says `iso`. */
 export function clock(iso = '2024-05-01T10:00:00.000Z'): () => Date {
   return () => new Date(iso);

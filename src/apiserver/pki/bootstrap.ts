@@ -57,7 +57,7 @@ import {
   parseStoredJoinToken,
   type StoredJoinToken,
 } from './join-token.js';
-import { buildKubeconfig, serverUrl } from './kubeconfig.js';
+import { buildKubeconfig, serverUrl, specificListenHost } from './kubeconfig.js';
 
 /** Leaf certificates are re-issued on start when they have less than this left (k3s: 90 days). */
 export const RENEW_BEFORE_MS = 90 * 86_400_000;
@@ -112,9 +112,8 @@ export function requiredSans(opts: {
   const names = ['127.0.0.1', '::1', 'localhost'];
   const host = (opts.hostname ?? osHostname()).toLowerCase();
   if (isDnsSan(host)) names.push(host);
-  const listen = opts.listenHost.replace(/^\[(.*)\]$/, '$1');
-  const wildcard = listen === '' || listen === '0.0.0.0' || listen === '::' || listen === '0:0:0:0:0:0:0:0';
-  if (!wildcard && (isIP(listen) || isDnsSan(listen))) names.push(listen);
+  const listen = specificListenHost(opts.listenHost);
+  if (listen !== undefined && (isIP(listen) || isDnsSan(listen))) names.push(listen);
   return parseSans([...names, ...(opts.tlsSans ?? [])]);
 }
 

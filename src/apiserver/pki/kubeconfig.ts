@@ -47,7 +47,13 @@ export function buildKubeconfig(p: KubeconfigParams): string {
  * (0.0.0.0, ::, empty) is reached locally through 127.0.0.1; IPv6 literals get brackets.
  */
 export function serverUrl(listenHost: string, listenPort: number): string {
-  let host = listenHost.replace(/^\[(.*)\]$/, '$1');
-  if (host === '' || host === '0.0.0.0' || host === '::' || host === '0:0:0:0:0:0:0:0') host = '127.0.0.1';
+  const host = specificListenHost(listenHost) ?? '127.0.0.1';
   return `https://${isIP(host) === 6 ? `[${host}]` : host}:${listenPort}`;
+}
+
+/** A listen address without IPv6 brackets, or undefined for a wildcard (0.0.0.0, ::, empty). */
+export function specificListenHost(listenHost: string): string | undefined {
+  const host = listenHost.replace(/^\[(.*)\]$/, '$1');
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::' || host === '0:0:0:0:0:0:0:0';
+  return wildcard ? undefined : host;
 }

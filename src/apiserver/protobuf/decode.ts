@@ -22,6 +22,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { ApiError, errors } from '../../api/errors.js';
+import { isPlainObject } from '../../api/object.js';
 import { MESSAGES, ROOTS } from './messages.js';
 import { type Field, fieldOf } from './table.js';
 
@@ -217,7 +218,7 @@ function readMessage(
       const value = readValue(r, wire, f.type, fieldPath, depth, ctx);
       const previous = out[f.name];
       // A singular message given twice is merged, as protobuf decoders do; a scalar's last value wins.
-      out[f.name] = isRecord(previous) && isRecord(value) ? merge(previous, value) : value;
+      out[f.name] = isPlainObject(previous) && isPlainObject(value) ? merge(previous, value) : value;
     }
   }
   for (const f of fields.values()) {
@@ -505,10 +506,6 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Sets an own property, even one named "__proto__" (a map key), as JSON.parse would. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
@@ -524,7 +521,7 @@ function isZero(v: unknown): boolean {
 function merge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
   for (const [key, value] of Object.entries(source)) {
     const current = target[key];
-    if (isRecord(current) && isRecord(value)) merge(current, value);
+    if (isPlainObject(current) && isPlainObject(value)) merge(current, value);
     else if (Array.isArray(current) && Array.isArray(value)) current.push(...value);
     else setOwn(target, key, value);
   }

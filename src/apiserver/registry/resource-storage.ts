@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { errors, type FieldError, fromStoreError, type Target } from '../../api/errors.js';
 import { type FieldRequirement, fieldsMatch } from '../../api/fields.js';
 import { matches, type Requirement } from '../../api/labels.js';
-import type { KubeList, KubeObject } from '../../api/object.js';
+import { isPlainObject, type KubeList, type KubeObject } from '../../api/object.js';
 import { apiVersionOf, lookupResource, type ResourceDef } from '../../api/resources.js';
+import { formatTime } from '../../api/time.js';
 import { encodeContinue } from '../../store/keys.js';
 import { isStoreError, type KeyValue, type Store, type TxnOp } from '../../store/store.js';
 import { collectionPrefix, objectKey } from './keys.js';
@@ -71,10 +72,6 @@ const MAX_RETRIES = 16;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const NAMESPACE_DEF = lookupResource('', 'v1', 'namespaces')!;
 const POD_DEF = lookupResource('', 'v1', 'pods')!;
-
-export function nowTimestamp(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}Z`;
-}
 
 export function decodeObject(kv: KeyValue): KubeObject {
   const obj = JSON.parse(kv.value) as KubeObject;
@@ -276,7 +273,7 @@ export class ResourceStorage {
     if (def.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
     meta.uid = randomUUID();
-    meta.creationTimestamp = nowTimestamp(now);
+    meta.creationTimestamp = formatTime(now);
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
@@ -326,7 +323,7 @@ export class ResourceStorage {
     options: WriteOptions,
     warnings: string[],
   ): KubeObject {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isPlainObject(body)) {
       throw errors.badRequest(`the request body must be a ${def.kind} object`);
     }
     const obj = structuredClone(body) as KubeObject;
@@ -343,7 +340,7 @@ export class ResourceStorage {
     }
     obj.apiVersion = apiVersion;
     obj.kind = def.kind;
-    if (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)) {
+    if (!isPlainObject(obj.metadata)) {
       if (obj.metadata !== undefined) throw errors.badRequest('metadata must be an object');
       obj.metadata = {};
     }
@@ -631,7 +628,7 @@ export class ResourceStorage {
           type: 'PodScheduled',
           status: 'True',
           lastProbeTime: null,
-          lastTransitionTime: nowTimestamp(this.clock()),
+          lastTransitionTime: formatTime(this.clock()),
         } as never);
         return { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
       },
@@ -697,7 +694,7 @@ export class ResourceStorage {
           return { object: current, deleted: true };
         }
         if (previousGrace === undefined || grace < previousGrace) {
-          meta.deletionTimestamp = nowTimestamp(new Date(this.clock().getTime() + grace * 1000));
+          meta.deletionTimestamp = formatTime(new Date(this.clock().getTime() + grace * 1000));
         }
         meta.deletionGracePeriodSeconds = grace;
         if (finalizers.size > 0) meta.finalizers = [...finalizers];
