@@ -14,10 +14,11 @@
  */
 import type { NodeAddress, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '../api/time.js';
+import { KUBERNETES_VERSION } from '../api/version.js';
 import type { RuntimeInfo } from '../runtime/driver.js';
 import type { HostSnapshot } from './host-stats.js';
 
-export const AGENT_VERSION = 'v1.32.0-shoal';
+export const AGENT_VERSION = `v${KUBERNETES_VERSION}-shoal`;
 export const MAX_PODS = 110;
 export const MEMORY_RESERVE_BYTES = 100 * 1024 * 1024;
 export const DISK_RESERVE_FRACTION = 0.1;

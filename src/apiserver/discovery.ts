@@ -13,12 +13,11 @@ import {
   type ResourceDef,
   type Subresource,
 } from '../api/resources.js';
+import { KUBERNETES_MAJOR, KUBERNETES_MINOR, KUBERNETES_VERSION } from '../api/version.js';
 import type { ApiRequest, ApiResponse } from './http-types.js';
 
 /** The Kubernetes release whose API Shoal speaks; kubectl compares its own minor with this. */
-export const KUBERNETES_MAJOR = '1';
-export const KUBERNETES_MINOR = '32';
-export const GIT_VERSION = 'v1.32.0+shoal';
+export const GIT_VERSION = `v${KUBERNETES_VERSION}+shoal`;
 
 interface GroupVersionKind {
   group: string;

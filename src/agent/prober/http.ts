@@ -12,13 +12,13 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { KUBERNETES_MAJOR, KUBERNETES_MINOR } from '../../api/version.js';
 import { dialErrorText, joinHostPort } from '../go-text.js';
-import { AGENT_VERSION } from '../node-status-compute.js';
 import type { ProbeOutcome } from './outcome.js';
 import { type HttpGetAction, ProbeConfigError } from './spec.js';
 
 /** `kube-probe/<major>.<minor>` of the agent's own version, as kubelet builds it. */
-export const PROBE_USER_AGENT = `kube-probe/${/^v(\d+\.\d+)/.exec(AGENT_VERSION)![1]}`;
+export const PROBE_USER_AGENT = `kube-probe/${KUBERNETES_MAJOR}.${KUBERNETES_MINOR}`;
 /** Kubelet reads no more of the body than this; the rest is left unread. */
 export const MAX_BODY_BYTES = 10 * 1024;
 /** Go's http.Client gives up on the 11th request of a redirect chain. */
