@@ -18,6 +18,7 @@ import {
   connect,
   interruptSignal,
   reportError,
+  reportNoResources,
   resolveKind,
   resourceName,
   splitKindAndNames,
@@ -110,7 +111,7 @@ async function get(kindArg: string, nameArgs: string[], flags: GetFlags): Promis
       const table = await fetchTable(target, byName);
       if (flags.watch && names.length === 1 && table.rows.length === 0) throw notFound(def, names[0]!);
       if (table.rows.length > 0) printer.start(table);
-      else if (byName.length === 0) process.stderr.write(`${noResources(target)}\n`);
+      else if (byName.length === 0) reportNoResources(target.namespace);
       if (flags.watch) await watchTable(target, table.metadata?.resourceVersion, printer);
       return;
     }
@@ -170,9 +171,7 @@ async function getKinds(kinds: string[], names: string[], output: string, flags:
     if (output === 'yaml' || output === 'json') process.stdout.write(formatObjects(objects, output, true));
     else if (output !== 'name' && printed === 0) {
       const namespaced = defs.some((d) => d.namespaced) && !flags.allNamespaces;
-      process.stderr.write(
-        namespaced ? `No resources found in ${connection.namespace} namespace.\n` : 'No resources found\n',
-      );
+      reportNoResources(namespaced ? connection.namespace : undefined);
     }
   } finally {
     connection.client.close();
@@ -189,12 +188,6 @@ function notFound(def: ResourceDef, name: string): ApiError {
     reason: 'NotFound',
     code: 404,
   });
-}
-
-function noResources(t: Target): string {
-  return t.def.namespaced && t.namespace
-    ? `No resources found in ${t.namespace} namespace.`
-    : 'No resources found';
 }
 
 /** The table of a collection, or of the named objects (a missing name is reported, the rest shown). */
