@@ -6,7 +6,7 @@
  * `-w` prints the current state, then each change as a new row (or object), until Ctrl-C.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../api/errors.js';
+import { ApiError, errors } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
 import { type Client, TABLE_ACCEPT, type Table } from '../../client/rest.js';
@@ -178,16 +178,9 @@ async function getKinds(kinds: string[], names: string[], output: string, flags:
   }
 }
 
+/** `get -w NAME` of a missing object fails as a GET of it would. */
 function notFound(def: ResourceDef, name: string): ApiError {
-  return new ApiError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `${def.group ? `${def.resource}.${def.group}` : def.resource} "${name}" not found`,
-    reason: 'NotFound',
-    code: 404,
-  });
+  return errors.notFound({ resource: def.resource, group: def.group, name });
 }
 
 /** The table of a collection, or of the named objects (a missing name is reported, the rest shown). */
