@@ -22,9 +22,10 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../src/api/resources.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { Client } from '../src/client/rest.js';
-import { ensureTestImage, removeNodeContainers, uniqueNodeName } from '../test/support/docker.js';
+import { ensureTestImage, uniqueNodeName } from '../test/support/docker.js';
 import { shoalAgent } from '../test/support/shoal-agent.js';
 import { startShoalServer } from '../test/support/shoal-server.js';
+import { round } from './lib/histogram.js';
 
 const run = promisify(execFile);
 const { values: flags } = parseArgs({
@@ -154,8 +155,8 @@ async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssM
     client.close();
     return { latencies: [...done.values()], agentRssMb: Math.round(rssKb / 1024) };
   } finally {
+    // stop() also removes the node's containers.
     await agent.stop();
-    await removeNodeContainers(node);
     await server.stop();
   }
 }
@@ -170,16 +171,15 @@ try {
 }
 const shoal = await shoalRun(image);
 const s = shoal.latencies.sort((a, b) => a - b);
-const r = (n: number) => Math.round(n * 10) / 10;
 console.log(
   JSON.stringify({
     pods: count,
     readinessProbe: flags.probe,
-    shoalP50Ms: r(quantile(s, 0.5)),
-    shoalP99Ms: r(quantile(s, 0.99)),
-    dockerP50Ms: r(quantile(docker, 0.5)),
-    dockerP99Ms: r(quantile(docker, 0.99)),
-    ratioP99: Math.round((quantile(s, 0.99) / quantile(docker, 0.99)) * 100) / 100,
+    shoalP50Ms: round(quantile(s, 0.5), 1),
+    shoalP99Ms: round(quantile(s, 0.99), 1),
+    dockerP50Ms: round(quantile(docker, 0.5), 1),
+    dockerP99Ms: round(quantile(docker, 0.99), 1),
+    ratioP99: round(quantile(s, 0.99) / quantile(docker, 0.99)),
     agentRssMb: shoal.agentRssMb,
   }),
 );

@@ -211,8 +211,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async relist(signal: AbortSignal): Promise<void> {
     const list = await this.client.listAll<T>(this.def, this.options.namespace, {
-      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
-      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+      ...this.selectors(),
       pageSize: this.options.pageSize ?? 500,
       signal,
     });
@@ -227,16 +226,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.fireDelete(old);
       }
     }
-    for (const [key, obj] of fresh) {
-      const old = this.objects.get(key);
-      if (!old) {
-        this.put(key, obj);
-        this.fireAdd(obj);
-      } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
-        this.put(key, obj);
-        this.fireUpdate(old, obj);
-      }
-    }
+    for (const [key, obj] of fresh) this.upsert(key, obj);
     this.resourceVersion = list.metadata.resourceVersion ?? '';
     if (!this.synced) {
       this.synced = true;
@@ -249,8 +239,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
     let count = 0;
     const events = this.client.watch<T>(this.def, this.options.namespace, {
-      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
-      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+      ...this.selectors(),
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds,
@@ -271,15 +260,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       case 'ADDED':
       case 'MODIFIED': {
         const obj = this.prepare(event.object);
-        const key = keyOf(obj);
-        const old = this.objects.get(key);
-        if (!old) {
-          this.put(key, obj);
-          this.fireAdd(obj);
-        } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
-          this.put(key, obj);
-          this.fireUpdate(old, obj);
-        }
+        this.upsert(keyOf(obj), obj);
         break;
       }
       case 'DELETED': {
@@ -295,7 +276,28 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (rv) this.resourceVersion = rv;
   }
 
+  /** The label and field selectors the informer was given, as list/watch options. */
+  private selectors(): { labelSelector?: string; fieldSelector?: string } {
+    const { labelSelector, fieldSelector } = this.options;
+    return {
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector ? { fieldSelector } : {}),
+    };
+  }
+
   // ---- the store -------------------------------------------------------------------------------
+
+  /** Cache `obj` and tell the handlers: an add if it is new, an update if its version moved. */
+  private upsert(key: string, obj: T): void {
+    const old = this.objects.get(key);
+    if (!old) {
+      this.put(key, obj);
+      this.fireAdd(obj);
+    } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+      this.put(key, obj);
+      this.fireUpdate(old, obj);
+    }
+  }
 
   private prepare(item: T): T {
     if (item.apiVersion === undefined || item.kind === undefined) {

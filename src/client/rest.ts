@@ -17,7 +17,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { ApiError, Status, StatusReason } from '../api/errors.js';
 import type { KubeList, KubeObject } from '../api/object.js';
-import { apiVersionOf, type ResourceDef } from '../api/resources.js';
+import type { ResourceDef } from '../api/resources.js';
 import type { ClusterConnection } from './kubeconfig.js';
 import { decodeWatchStream, errorFromStatus, type WatchEvent } from './watch.js';
 
@@ -611,7 +611,7 @@ export class Client {
 class TimeoutError extends Error {}
 
 /** `299 - "text", 299 - "more"` → the texts. */
-export function parseWarnings(header: string): string[] {
+function parseWarnings(header: string): string[] {
   const out: string[] = [];
   const re = /\d{3} \S+ "((?:[^"\\]|\\.)*)"/g;
   for (let m = re.exec(header); m; m = re.exec(header)) {
@@ -653,7 +653,7 @@ const REASONS: Record<number, StatusReason> = {
 };
 
 /** The ApiError for a failed answer: the server's Status when it sent one, else one made from the code. */
-export function failure(code: number, body: Buffer, server: string): ApiError {
+function failure(code: number, body: Buffer, server: string): ApiError {
   const text = body.toString('utf8');
   try {
     const parsed = JSON.parse(text) as Partial<Status>;
@@ -728,9 +728,4 @@ function deleteBody(o: DeleteOptions): Record<string, unknown> {
     ...(o.preconditions ? { preconditions: o.preconditions } : {}),
     ...(o.dryRun ? { dryRun: ['All'] } : {}),
   };
-}
-
-/** `apiVersion` and `kind` for objects of `def` (list items may come without them). */
-export function typeMetaOf(def: ResourceDef): { apiVersion: string; kind: string } {
-  return { apiVersion: apiVersionOf(def), kind: def.kind };
 }

@@ -2,14 +2,13 @@
  * A real `shoal server` process for end-to-end tests: fresh data directory, free loopback port,
  * resolved once the API answers, and a `kubectl` runner bound to its admin kubeconfig.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnShoal } from './shoal-process.js';
 
-const SHOAL_BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
 export const KUBECTL = process.env.SHOAL_KUBECTL ?? '/usr/bin/kubectl';
 
 export interface ShoalServer {
@@ -49,51 +48,27 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
   const port = await freePort();
   // SHOAL_NODE_ARGS passes extra node flags to the server, e.g. "--cpu-prof" for profiling.
   const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, SHOAL_BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const shoal = spawnShoal(
+    ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
+    'shoal server',
+    nodeArgs,
   );
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const cleanup = () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (shoal.child.exitCode === null) shoal.child.kill('SIGKILL');
   };
   process.once('exit', cleanup);
-
-  const deadline = Date.now() + 30_000;
-  while (!output.includes('API server listening on')) {
-    if (child.exitCode !== null) throw new Error(`shoal server exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`shoal server did not start within 30 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await shoal.ready('API server listening on');
   const kubeconfig = path.join(dataDir, 'admin.kubeconfig');
   return {
     url: `https://127.0.0.1:${port}`,
     dataDir,
     kubeconfig,
-    process: child,
-    output: () => output,
+    process: shoal.child,
+    output: shoal.output,
     kubectl: (args, options = {}) => runKubectl(kubeconfig, args, options),
     async stop() {
       process.off('exit', cleanup);
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await shoal.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

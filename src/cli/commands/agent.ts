@@ -67,7 +67,7 @@ export function registerAgent(program: Command): void {
 }
 
 export function agentConfig(flags: AgentFlags, log: (line: string) => void): AgentConfig {
-  const [host = '0.0.0.0', portText = '10250'] = splitHostPort(flags.listen);
+  const listen = parseListen(flags.listen, '--listen');
   const delay = Number(flags.simulatedStartDelay);
   if (!Number.isFinite(delay) || delay < 0)
     throw new InvalidArgumentError('--simulated-start-delay: expected milliseconds ≥ 0');
@@ -78,18 +78,19 @@ export function agentConfig(flags: AgentFlags, log: (line: string) => void): Age
     dataDir: resolve(expandHome(flags.dataDir)),
     runtime: flags.runtime,
     nodeIP: flags.nodeIp ?? defaultNodeIP(),
-    listenHost: host,
-    listenPort: port(portText),
+    listenHost: listen.host,
+    listenPort: listen.port,
     dockerSocket: flags.dockerSocket,
     simulatedStartDelayMs: delay,
     log,
   };
 }
 
-function splitHostPort(text: string): [string, string] {
+/** The agent endpoint's `HOST:PORT` given with `flag` (`[::1]:10250` for IPv6). */
+export function parseListen(text: string, flag: string): { host: string; port: number } {
   const i = text.lastIndexOf(':');
-  if (i < 0) throw new InvalidArgumentError(`--listen: expected HOST:PORT, got ${JSON.stringify(text)}`);
-  return [text.slice(0, i).replace(/^\[|\]$/g, ''), text.slice(i + 1)];
+  if (i < 0) throw new InvalidArgumentError(`${flag}: expected HOST:PORT, got ${JSON.stringify(text)}`);
+  return { host: text.slice(0, i).replace(/^\[|\]$/g, ''), port: port(text.slice(i + 1)) };
 }
 
 function expandHome(p: string): string {

@@ -14,7 +14,6 @@ import {
   CliError,
   type ConnectionFlags,
   connect,
-  describeError,
   reportError,
 } from './common.js';
 import { type Manifest, namespaceFor, readManifests } from './manifests.js';
@@ -152,13 +151,9 @@ function reportApplyError(err: unknown, m: Manifest): void {
     process.exitCode = 1;
     return;
   }
-  if (err instanceof ApiError && err.reason !== 'Invalid') {
-    reportError(err, `error when applying ${what}`);
-    return;
-  }
   if (err instanceof ApiError) {
-    process.stderr.write(`${describeError(err)}\n`);
-    process.exitCode = 1;
+    // An Invalid error names the object itself ("The Deployment "web" is invalid: ...").
+    reportError(err, err.reason === 'Invalid' ? undefined : `error when applying ${what}`);
     return;
   }
   reportError(err, err instanceof CliError ? undefined : `applying ${what}`);

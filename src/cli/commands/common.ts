@@ -90,6 +90,13 @@ export function resourceName(def: ResourceDef): string {
   return def.group ? `${def.singular}.${def.group}` : def.singular;
 }
 
+/** kubectl's note on stderr when a listing is empty (`namespace`: the one listed, if any). */
+export function reportNoResources(namespace: string | undefined): void {
+  process.stderr.write(
+    namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n',
+  );
+}
+
 /** A failure worded for the user; printed as `error: <message>`. */
 export class CliError extends Error {}
 

@@ -20,6 +20,7 @@ import {
   connect,
   interruptSignal,
   reportError,
+  reportNoResources,
   resourceName,
   splitKindAndNames,
 } from './common.js';
@@ -100,11 +101,7 @@ async function del(kindArg: string | undefined, nameArgs: string[], flags: Delet
           namespace,
           flags.selector ? { labelSelector: flags.selector } : {},
         );
-        if (list.items.length === 0) {
-          process.stderr.write(
-            namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n',
-          );
-        }
+        if (list.items.length === 0) reportNoResources(namespace);
         for (const o of list.items)
           victims.push({ def, namespace: o.metadata.namespace ?? namespace, name: o.metadata.name! });
       }

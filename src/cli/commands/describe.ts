@@ -19,6 +19,7 @@ import {
   connect,
   humanDuration,
   reportError,
+  reportNoResources,
   splitKindAndNames,
 } from './common.js';
 import { alignRows } from './printers.js';
@@ -52,11 +53,7 @@ async function describe(kindArg: string, nameArgs: string[], flags: DescribeFlag
     if (names.length === 0) {
       objects = (await client.list(def, namespace, flags.selector ? { labelSelector: flags.selector } : {}))
         .items;
-      if (objects.length === 0) {
-        process.stderr.write(
-          namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n',
-        );
-      }
+      if (objects.length === 0) reportNoResources(namespace);
     }
     for (const name of names) {
       try {

@@ -6,7 +6,7 @@
  * `-w` prints the current state, then each change as a new row (or object), until Ctrl-C.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../api/errors.js';
+import { ApiError, errors } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
 import { type Client, TABLE_ACCEPT, type Table } from '../../client/rest.js';
@@ -18,6 +18,7 @@ import {
   connect,
   interruptSignal,
   reportError,
+  reportNoResources,
   resolveKind,
   resourceName,
   splitKindAndNames,
@@ -110,7 +111,7 @@ async function get(kindArg: string, nameArgs: string[], flags: GetFlags): Promis
       const table = await fetchTable(target, byName);
       if (flags.watch && names.length === 1 && table.rows.length === 0) throw notFound(def, names[0]!);
       if (table.rows.length > 0) printer.start(table);
-      else if (byName.length === 0) process.stderr.write(`${noResources(target)}\n`);
+      else if (byName.length === 0) reportNoResources(target.namespace);
       if (flags.watch) await watchTable(target, table.metadata?.resourceVersion, printer);
       return;
     }
@@ -170,31 +171,16 @@ async function getKinds(kinds: string[], names: string[], output: string, flags:
     if (output === 'yaml' || output === 'json') process.stdout.write(formatObjects(objects, output, true));
     else if (output !== 'name' && printed === 0) {
       const namespaced = defs.some((d) => d.namespaced) && !flags.allNamespaces;
-      process.stderr.write(
-        namespaced ? `No resources found in ${connection.namespace} namespace.\n` : 'No resources found\n',
-      );
+      reportNoResources(namespaced ? connection.namespace : undefined);
     }
   } finally {
     connection.client.close();
   }
 }
 
+/** `get -w NAME` of a missing object fails as a GET of it would. */
 function notFound(def: ResourceDef, name: string): ApiError {
-  return new ApiError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `${def.group ? `${def.resource}.${def.group}` : def.resource} "${name}" not found`,
-    reason: 'NotFound',
-    code: 404,
-  });
-}
-
-function noResources(t: Target): string {
-  return t.def.namespaced && t.namespace
-    ? `No resources found in ${t.namespace} namespace.`
-    : 'No resources found';
+  return errors.notFound({ resource: def.resource, group: def.group, name });
 }
 
 /** The table of a collection, or of the named objects (a missing name is reported, the rest shown). */

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { defaultNodeIP, startAgent } from '../../agent/agent.js';
+import { parseListen } from './agent.js';
 import { runServer } from './server.js';
 import { addServerFlags, type ServerFlags } from './server-options.js';
 
@@ -30,8 +31,8 @@ export function registerUp(program: Command): void {
     .option('--node-ip <ip>', "the node's address (default: the host's first non-loopback IPv4)")
     .option('--agent-listen <host:port>', "the agent's HTTPS endpoint for logs and exec", '0.0.0.0:10250')
     .action(async (flags: UpFlags) => {
+      const listen = parseListen(flags.agentListen, '--agent-listen');
       await runServer(flags, 'up', async (server, log) => {
-        const i = flags.agentListen.lastIndexOf(':');
         const agent = await startAgent({
           server: server.url,
           tokenFile: server.identity.nodeTokenPath,
@@ -39,8 +40,8 @@ export function registerUp(program: Command): void {
           dataDir: path.join(path.resolve(flags.dataDir), 'agent'),
           runtime: flags.runtime,
           nodeIP: flags.nodeIp ?? defaultNodeIP(),
-          listenHost: flags.agentListen.slice(0, i),
-          listenPort: Number(flags.agentListen.slice(i + 1)),
+          listenHost: listen.host,
+          listenPort: listen.port,
           log: (line) => log(`agent: ${line}`),
         });
         log(`node ${agent.nodeName} joined; try: kubectl get nodes`);

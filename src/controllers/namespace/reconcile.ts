@@ -8,7 +8,7 @@ export type NamespacePlan =
   /** Not being deleted, or already gone: nothing to do. */
   | { action: 'none' }
   /** Delete these objects (those not already being deleted); wait for the rest. */
-  | { action: 'delete'; objects: KubeObject[]; waitingFor: number }
+  | { action: 'delete'; objects: KubeObject[] }
   /** Everything is gone: clear spec.finalizers so the namespace itself goes. */
   | { action: 'finalize' };
 
@@ -19,5 +19,5 @@ export function planNamespaceCleanup(
   if (!namespace?.metadata.deletionTimestamp) return { action: 'none' };
   if (contents.length === 0) return { action: 'finalize' };
   const objects = contents.filter((o) => !o.metadata.deletionTimestamp);
-  return { action: 'delete', objects, waitingFor: contents.length };
+  return { action: 'delete', objects };
 }

@@ -194,10 +194,6 @@ export class EtcdStore implements Store {
     this.watchLoop = this.runGlobalWatch(globalWatch, startRevision);
   }
 
-  get keyPrefix(): string {
-    return this.codec.prefix;
-  }
-
   watchStatus(): EtcdWatchStatus {
     return { ...this.status, lastRevision: this.hub.lastRevision };
   }
