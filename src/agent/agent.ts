@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { ApiError } from '../api/errors.js';
+import { hasCode } from '../api/errors.js';
 import { lookupKind } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
 import { DockerDriver } from '../runtime/docker/driver.js';
@@ -161,7 +161,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
           preconditions: { uid: ref.uid },
         });
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+        if (!hasCode(err, 404, 409)) throw err;
       }
     },
     log,

@@ -24,7 +24,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError, hasCode } from '../api/errors.js';
 import { isDNS1123Subdomain } from '../api/validation/names.js';
 import {
   CA_PATH,
@@ -333,7 +333,7 @@ async function fetchPinnedCa(server: string, token: JoinToken, tokenFile: string
 }
 
 function joinRefused(err: unknown, server: string, tokenFile: string): Error {
-  if (err instanceof ApiError && (err.code === 401 || err.code === 403)) {
+  if (hasCode(err, 401, 403)) {
     return new JoinError(
       `the server at ${server} refused the join token in ${tokenFile} (${err.code} ${err.reason}: ${err.message}): ` +
         "the token is wrong or was replaced; copy the current one from the server's DIR/node-token",

@@ -10,7 +10,7 @@
  * of `run`: a heartbeat that gives up is worse than one that keeps trying.
  */
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { ApiError } from '../api/errors.js';
+import { hasReason } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
 import { formatMicroTime } from '../api/time.js';
@@ -86,14 +86,14 @@ export class NodeLease {
         return this.lease;
       } catch (err) {
         this.lease = undefined;
-        if (!isReason(err, 'Conflict', 'NotFound')) throw err;
+        if (!hasReason(err, 'Conflict', 'NotFound')) throw err;
       }
     }
     let current: Lease | undefined;
     try {
       current = await client.get<LeaseObject>(LEASES, NODE_LEASE_NAMESPACE, nodeName, opts);
     } catch (err) {
-      if (!isReason(err, 'NotFound')) throw err;
+      if (!hasReason(err, 'NotFound')) throw err;
     }
     const next = this.desired(current ?? { metadata: { name: nodeName, namespace: NODE_LEASE_NAMESPACE } });
     this.lease = current
@@ -123,8 +123,4 @@ export class NodeLease {
       },
     };
   }
-}
-
-function isReason(err: unknown, ...reasons: string[]): boolean {
-  return err instanceof ApiError && reasons.includes(err.reason);
 }

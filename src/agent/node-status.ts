@@ -13,7 +13,7 @@
  * addresses merge by type and a condition another component owns is left alone.
  */
 import type { Node, NodeStatus } from 'kubernetes-types/core/v1.js';
-import { ApiError } from '../api/errors.js';
+import { hasReason } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
 import { Backoff } from '../client/backoff.js';
@@ -145,7 +145,7 @@ export class NodeStatusReporter {
       this.log(`registered node ${nodeName}`);
       return;
     } catch (err) {
-      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      if (!hasReason(err, 'AlreadyExists')) throw err;
     }
     // Someone (this agent before a restart, or an admin) made it: add our labels, keep theirs.
     let existing = await client.get<NamedNode>(NODES, undefined, nodeName, { signal });
@@ -182,7 +182,7 @@ export class NodeStatusReporter {
         backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
-        if (err instanceof ApiError && err.reason === 'NotFound') {
+        if (hasReason(err, 'NotFound')) {
           this.log(`node ${this.options.nodeName} was deleted: registering it again`);
           this.posted = undefined;
           if (!(await this.registerWithRetry(signal))) break;

@@ -5,7 +5,7 @@
  * burst of container changes costs one request per pod rather than one per change.
  */
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
-import { ApiError } from '../api/errors.js';
+import { hasCode } from '../api/errors.js';
 import { lookupKind } from '../api/resources.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -128,7 +128,7 @@ export class StatusManager {
           await this.writer.patchStatus(item.ref, item.status);
           this.sent.set(item.ref.uid, item.text);
         } catch (err) {
-          if (err instanceof ApiError && (err.code === 404 || err.code === 409)) {
+          if (hasCode(err, 404, 409)) {
             // The pod is gone (or was replaced): nothing to report any more.
             this.sent.delete(item.ref.uid);
             continue;

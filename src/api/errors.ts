@@ -57,6 +57,16 @@ export class ApiError extends Error {
   }
 }
 
+/** Whether `err` is an ApiError answered with one of these HTTP codes (404, 409, ...). */
+export function hasCode(err: unknown, ...codes: number[]): err is ApiError {
+  return err instanceof ApiError && codes.includes(err.code);
+}
+
+/** Whether `err` is an ApiError with one of these reasons (NotFound, AlreadyExists, ...). */
+export function hasReason(err: unknown, ...reasons: StatusReason[]): err is ApiError {
+  return err instanceof ApiError && (reasons as string[]).includes(err.reason);
+}
+
 /** Which object an error is about: `resource` is the plural ("pods"), `kind` the kind ("Pod"). */
 export interface Target {
   group?: string;

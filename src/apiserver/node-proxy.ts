@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiError, errors } from '../api/errors.js';
+import { errors, hasCode } from '../api/errors.js';
 import { lookupResource } from '../api/resources.js';
 import { parseLogQuery, parseStreamQuery } from '../api/stream-options.js';
 import type { ResourceStorage } from './registry/resource-storage.js';
@@ -190,7 +190,7 @@ export class NodeProxy {
     try {
       node = (await this.options.storage.get(nodesDef, undefined, nodeName)) as Node;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) {
+      if (hasCode(err, 404)) {
         throw errors.unavailable(`node "${nodeName}" of pod ${podName} is not registered`);
       }
       throw err;

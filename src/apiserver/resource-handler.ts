@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
-import { ApiError, errors } from '../api/errors.js';
+import { errors, hasCode } from '../api/errors.js';
 import { type FieldRequirement, parseFieldSelector } from '../api/fields.js';
 import {
   formatSelector,
@@ -252,7 +252,7 @@ export class ResourceHandler {
         );
         deleted.push(r.object);
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 404)) throw err;
+        if (!hasCode(err, 404)) throw err;
       }
     }
     const out: KubeList = { ...list, items: deleted };

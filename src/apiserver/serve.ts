@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { ApiError } from '../api/errors.js';
+import { hasReason } from '../api/errors.js';
 import { lookupResource } from '../api/resources.js';
 import { Compactor, openStore, type Store, type StoreConfig } from '../store/index.js';
 import { isStoreError } from '../store/store.js';
@@ -149,8 +149,7 @@ async function ensureSystemNamespaces(api: ApiServer): Promise<void> {
     try {
       await api.storage.create(def, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     } catch (err) {
-      if (!(err instanceof ApiError && err.reason === 'AlreadyExists') && !isStoreError(err, 'AlreadyExists'))
-        throw err;
+      if (!hasReason(err, 'AlreadyExists') && !isStoreError(err, 'AlreadyExists')) throw err;
     }
   }
 }

@@ -11,7 +11,7 @@
  * `Client.watch` (rest.ts) opens the request and hands the response to this decoder.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { ApiError, type Status } from '../api/errors.js';
+import { ApiError, hasCode, type Status } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -31,7 +31,7 @@ export class GoneError extends ApiError {
 }
 
 export function isGone(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 410;
+  return hasCode(err, 410);
 }
 
 /** An ApiError for a Status, as a GoneError when it is a 410. */

@@ -5,7 +5,7 @@
  * as it goes; a failed object is reported and the rest still applied; any failure exits 1.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../api/errors.js';
+import { ApiError, hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Client } from '../../client/rest.js';
 import {
@@ -95,7 +95,7 @@ export async function applyOne(
   try {
     before = await client.get(def, namespace, name);
   } catch (err) {
-    if (!(err instanceof ApiError && err.code === 404)) throw err;
+    if (!hasCode(err, 404)) throw err;
   }
   const result = await client.apply(def, namespace, body, {
     fieldManager: options.fieldManager,

@@ -7,7 +7,7 @@
  * saying what it waits for.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../api/errors.js';
+import { hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceDef } from '../../api/resources.js';
 import type { Client } from '../../client/rest.js';
@@ -118,7 +118,7 @@ async function del(kindArg: string | undefined, nameArgs: string[], flags: Delet
         process.stdout.write(`${resourceName(v.def)} "${v.name}" deleted\n`);
         if (obj?.metadata?.deletionTimestamp) pending.push({ victim: v, obj });
       } catch (err) {
-        if (err instanceof ApiError && err.code === 404 && flags.ignoreNotFound) continue;
+        if (hasCode(err, 404) && flags.ignoreNotFound) continue;
         reportError(err);
       }
     }
@@ -177,7 +177,7 @@ async function waitUntilGone(
         if (uid && now.metadata.uid !== uid) break;
         rv = now.metadata.resourceVersion;
       } catch (e) {
-        if (e instanceof ApiError && e.code === 404) break;
+        if (hasCode(e, 404)) break;
         throw e;
       }
     }

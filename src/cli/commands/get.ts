@@ -6,7 +6,7 @@
  * `-w` prints the current state, then each change as a new row (or object), until Ctrl-C.
  */
 import type { Command } from 'commander';
-import { ApiError, errors } from '../../api/errors.js';
+import { type ApiError, errors, hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
 import { type Client, TABLE_ACCEPT, type Table } from '../../client/rest.js';
@@ -199,7 +199,7 @@ async function fetchTable(t: Target, names: string[]): Promise<Table> {
       if (!merged) merged = one;
       else merged.rows.push(...one.rows);
     } catch (err) {
-      if (!(err instanceof ApiError) || err.code !== 404) throw err;
+      if (!hasCode(err, 404)) throw err;
       reportError(err);
     }
   }
@@ -225,7 +225,7 @@ async function fetchObjects(
     try {
       objects.push(withTypeMeta(t.def, await t.client.get(t.def, t.namespace, name)));
     } catch (err) {
-      if (!(err instanceof ApiError) || err.code !== 404) throw err;
+      if (!hasCode(err, 404)) throw err;
       reportError(err);
     }
   }
