@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
+import { eventually as waitFor } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { KUBECTL, type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
@@ -20,23 +21,14 @@ let image: string;
 const NODE = uniqueNodeName('e2e-agent');
 const NS = 'default';
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}\nagent:\n${agent.output().slice(-3000)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Waits on the real agent: errors count as "not yet", and a timeout shows the agent's output. */
+function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  return waitFor(what, check, {
+    timeoutMs: ms,
+    intervalMs: 250,
+    retryOnError: true,
+    context: () => `agent:\n${agent.output().slice(-3000)}`,
+  });
 }
 
 async function kubectl(args: string[], input?: string): Promise<string> {

@@ -13,19 +13,10 @@ import { JoinError, joinCluster, type NodeCredentials, nodeClient } from '../../
 import { NodeStatusReporter } from '../../src/agent/node-status.js';
 import { certificateSubject, formatJoinToken, parseJoinToken } from '../../src/apiserver/pki/index.js';
 import type { Client } from '../../src/client/rest.js';
+import { eventually } from '../support/eventually.js';
 import { type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
 const NODE = 'e2e-join-node';
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('agent join', () => {
   let server: ShoalServer;
