@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import { canonicalJson } from '../apiserver/patch/json-value.js';
+import { canonicalJson } from '../api/json-value.js';
 import type { ContainerRecord, SandboxRecord } from '../runtime/driver.js';
 import { LABEL_SPEC_HASH } from '../runtime/driver.js';
 import type { RestartBackoff } from './restart-backoff.js';

@@ -17,11 +17,11 @@
  * in step with what was applied.
  */
 import { errors, type FieldError, field, type StatusCause, statusError } from '../../api/errors.js';
+import { canonicalJson, deepEqual, isPlainObject } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import type { SchemaNode } from '../../api/schema/navigator.js';
 import { formatTime } from '../../api/time.js';
 import { type FieldSet, type Path, pathString } from './fieldset.js';
-import { canonicalJson, deepEqual, isPlainObject } from './json-value.js';
 import {
   BEFORE_FIRST_APPLY,
   decodeOrEmpty,

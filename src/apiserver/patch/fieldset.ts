@@ -11,7 +11,7 @@
  * A node is a *member* when its own path is in the set. In FieldsV1 a member without children is
  * `{}` and a member with children carries `".": {}`.
  */
-import { canonicalJson, isPlainObject, put } from './json-value.js';
+import { canonicalJson, isPlainObject, put } from '../../api/json-value.js';
 
 export type PathElement = string;
 export type Path = readonly PathElement[];

@@ -9,7 +9,7 @@
 import type { Operation } from 'fast-json-patch';
 import jsonpatch from 'fast-json-patch';
 import { errors, statusError } from '../../api/errors.js';
-import { deepClone, jsonTypeName } from './json-value.js';
+import { deepClone, jsonTypeName } from '../../api/json-value.js';
 import { parseJson } from './parse.js';
 
 /** Kubernetes' maxJSONPatchOperations. */

@@ -11,11 +11,12 @@
  * metadata (name, uid, resourceVersion, ...) is never owned; at most 10 Update entries are kept,
  * older ones folding into "ancient-changes".
  */
+
+import { deepClone, isPlainObject } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import type { SchemaNode } from '../../api/schema/navigator.js';
 import { formatTime } from '../../api/time.js';
 import { FieldSet, type Path } from './fieldset.js';
-import { deepClone, isPlainObject } from './json-value.js';
 import { compareTyped } from './typed.js';
 
 export type Operation = 'Apply' | 'Update';

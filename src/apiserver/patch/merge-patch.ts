@@ -4,7 +4,7 @@
  * `scale` send. The patch must be an object: a bare value would replace the whole object.
  */
 import { errors } from '../../api/errors.js';
-import { deepClone, isPlainObject, jsonTypeName, put } from './json-value.js';
+import { deepClone, isPlainObject, jsonTypeName, put } from '../../api/json-value.js';
 import { parseJson } from './parse.js';
 
 /** RFC 7386 MergePatch(target, patch), returning a new value. */

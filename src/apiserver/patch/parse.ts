@@ -5,8 +5,8 @@
  */
 import YAML, { Composer, isScalar, Parser } from 'yaml';
 import { errors } from '../../api/errors.js';
+import { jsonProblem, jsonTypeName } from '../../api/json-value.js';
 import { yamlDepthExceeds } from '../yaml-depth.js';
-import { jsonProblem, jsonTypeName } from './json-value.js';
 
 /** Aliases a YAML apply body may use; real manifests use none. */
 export const MAX_YAML_ALIASES = 20;

@@ -4,8 +4,9 @@
  * of values, or granular). A missing schema (undeclared field, preserve-unknown-fields) behaves
  * like structured-merge-diff's "deduced" type: maps are granular, lists are atomic.
  */
+
+import { isPlainObject } from '../../api/json-value.js';
 import type { SchemaNode } from '../../api/schema/navigator.js';
-import { isPlainObject } from './json-value.js';
 
 export type Schema = SchemaNode | undefined;
 

@@ -16,8 +16,8 @@
  * into the result. Malformed patches are 400s (Kubernetes answers some of them with a 500).
  */
 import { errors } from '../../api/errors.js';
+import { deepClone, goFormat, isPlainObject, put } from '../../api/json-value.js';
 import { patchRejected } from './json-patch.js';
-import { deepClone, goFormat, isPlainObject, put } from './json-value.js';
 import { parseJsonObject } from './parse.js';
 import { childSchema, itemSchema, patchMeta, type Schema } from './schema-walk.js';
 

@@ -8,6 +8,7 @@
  * (`k:`) or values (`v:`), and everything else (scalars, atomic lists and maps) is a leaf.
  */
 import { errors } from '../../api/errors.js';
+import { deepClone, deepEqual, isPlainObject, put } from '../../api/json-value.js';
 import {
   FieldSet,
   fieldElement,
@@ -16,7 +17,6 @@ import {
   pathString,
   valueElement,
 } from './fieldset.js';
-import { deepClone, deepEqual, isPlainObject, put } from './json-value.js';
 import { childSchema, isDeclaredField, itemSchema, keyDefault, type Schema, walkOf } from './schema-walk.js';
 
 /** An applied configuration that does not fit its schema (duplicate or missing list keys...). */

@@ -22,7 +22,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { ApiError, errors } from '../../api/errors.js';
-import { isPlainObject } from '../../api/object.js';
+import { isPlainObject, put } from '../../api/json-value.js';
 import { MESSAGES, ROOTS } from './messages.js';
 import { type Field, fieldOf } from './table.js';
 
@@ -200,7 +200,7 @@ function readMessage(
       const map = (out[f.name] ?? {}) as Record<string, unknown>;
       out[f.name] = map;
       const [key, value] = readMapEntry(bytesField(r, wire), f.type, fieldPath, depth, ctx);
-      setOwn(map, key, value);
+      put(map, key, value);
     } else if (f.repeated) {
       const list = (out[f.name] ?? []) as unknown[];
       out[f.name] = list;
@@ -507,12 +507,6 @@ function base64(bytes: Uint8Array): string {
 }
 
 /** Sets an own property, even one named "__proto__" (a map key), as JSON.parse would. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else target[key] = value;
-}
-
 function isZero(v: unknown): boolean {
   return v === '' || v === 0 || v === false;
 }
@@ -523,7 +517,7 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>)
     const current = target[key];
     if (isPlainObject(current) && isPlainObject(value)) merge(current, value);
     else if (Array.isArray(current) && Array.isArray(value)) current.push(...value);
-    else setOwn(target, key, value);
+    else put(target, key, value);
   }
   return target;
 }

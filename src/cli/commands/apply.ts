@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { ApiError, hasCode } from '../../api/errors.js';
+import { deepEqual } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Client } from '../../client/rest.js';
 import {
@@ -117,22 +118,6 @@ export function sameContent(a: KubeObject, b: KubeObject): boolean {
     return { ...o, metadata };
   };
   return deepEqual(strip(a), strip(b));
-}
-
-function deepEqual(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
-  if (Array.isArray(x) !== Array.isArray(y)) return false;
-  if (Array.isArray(x)) {
-    const ya = y as unknown[];
-    return x.length === ya.length && x.every((v, i) => deepEqual(v, ya[i]));
-  }
-  const xk = Object.keys(x).filter((k) => (x as Record<string, unknown>)[k] !== undefined);
-  const yk = Object.keys(y).filter((k) => (y as Record<string, unknown>)[k] !== undefined);
-  return (
-    xk.length === yk.length &&
-    xk.every((k) => deepEqual((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]))
-  );
 }
 
 function reportApplyError(err: unknown, m: Manifest): void {

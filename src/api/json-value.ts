@@ -1,9 +1,10 @@
 /**
- * Plain JSON values as the patch engines see them, and the few operations every engine needs:
+ * Plain JSON values as the patch engines (and the agent, the CLI, the protobuf decoder) see them,
+ * and the few operations they need:
  * deep copy, deep equality, a key setter that cannot reach `__proto__`, a depth guard, and Go's
  * `%v` rendering (Kubernetes' merge errors print values that way, so ours do too).
  */
-import { isPlainObject } from '../../api/object.js';
+import { isPlainObject } from './object.js';
 
 export type JsonObject = { [key: string]: JsonValue };
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
