@@ -117,3 +117,36 @@ export interface ScorePlugin extends Plugin {
 }
 
 export const MAX_NODE_SCORE = 100;
+
+/**
+ * The filter half of the pipeline as one callable, for preemption's what-ifs: run every filter on
+ * a (cloned) node, and keep the preFilter plugins' precomputed state true as pods are removed
+ * from or added back to that node.
+ */
+export interface FilterRunner {
+  /** Every filter plugin in pipeline order on `node`; the first failure is the answer. */
+  runFilters(state: CycleState, pod: PodInfo, node: NodeInfo): Result;
+  /** Calls each preFilter plugin's `extensions.removePod`. */
+  removePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): Result;
+  /** Calls each preFilter plugin's `extensions.addPod`. */
+  addPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): Result;
+}
+
+/** What preemption proposes: make room on `nodeName` by evicting `victims` (lowest priority first). */
+export interface Preemption {
+  nodeName: string;
+  victims: PodInfo[];
+}
+
+/**
+ * Runs when no node fits (Kubernetes' PostFilter): preemption. `rejected` holds every node's
+ * filter status. `message` is appended to the FailedScheduling message, e.g.
+ * "preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.".
+ */
+export type PostFilter = (
+  state: CycleState,
+  pod: PodInfo,
+  snapshot: Snapshot,
+  rejected: ReadonlyMap<string, Status>,
+  runner: FilterRunner,
+) => { preemption?: Preemption; message: string };
