@@ -33,7 +33,20 @@ import {
   type JoinResponse,
   NODE_USER_PREFIX,
   NODES_GROUP,
-} from '../apiserver/node-join.js';
+} from '../apiserver/node-join-protocol.js';
+// Not pki/index.js: the agent must not load the certificate-issuing library (memory).
+import {
+  certificateHash,
+  certificateSans,
+  certificateSubject,
+  expiresWithin,
+  generateKeyPem,
+  isIssuedBy,
+  matchesKey,
+  parseSans,
+  RENEW_BEFORE_MS,
+  sansCover,
+} from '../apiserver/pki/cert-info.js';
 import {
   ensureDir,
   PUBLIC_FILE_MODE,
@@ -43,22 +56,12 @@ import {
   writeIfChanged,
 } from '../apiserver/pki/files.js';
 import {
-  buildKubeconfig,
-  certificateHash,
-  certificateSans,
-  certificateSubject,
-  expiresWithin,
   formatJoinToken,
-  generateKeyPem,
-  isIssuedBy,
   type JoinToken,
   matchesCaPin,
-  matchesKey,
   parseJoinToken,
-  parseSans,
-  RENEW_BEFORE_MS,
-  sansCover,
-} from '../apiserver/pki/index.js';
+} from '../apiserver/pki/join-token.js';
+import { buildKubeconfig } from '../apiserver/pki/kubeconfig.js';
 import { Client } from '../client/rest.js';
 
 export interface JoinOptions {

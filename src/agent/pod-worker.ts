@@ -23,7 +23,14 @@ import { ContainerConfigError } from './config-error.js';
 import { checkRunAsNonRoot, containerSpec, PodSpecError, sandboxSpec } from './container-spec.js';
 import { podRef, type Recorder } from './events.js';
 import { runHook } from './hooks.js';
-import { backoffKey, type KillRequest, type PodPlan, planPod, viewOf } from './pod-plan.js';
+import {
+  backoffKey,
+  type KillRequest,
+  type PodPlan,
+  type PodRuntimeView,
+  planPod,
+  viewOf,
+} from './pod-plan.js';
 import { type ProbeState, podStatus } from './pod-status.js';
 import type { RestartBackoff } from './restart-backoff.js';
 import type { PodRef, StatusManager } from './status-manager.js';
@@ -79,6 +86,11 @@ export interface WorkerDeps {
 }
 
 const MIN_RESYNC_MS = 10_000;
+/** Plans carried out in one pass without listing (sandbox, init container, containers), at most. */
+const MAX_STEPS_PER_PASS = 4;
+
+/** What carrying out a plan did: nothing, something (list again), or only added these objects. */
+type Outcome = 'unchanged' | 'changed' | ContainerRecord[];
 
 export class PodWorker {
   private pod: Pod;
@@ -183,14 +195,28 @@ export class PodWorker {
     const { driver, clock } = this.deps;
     if (this.gone || this.pod.metadata?.deletionTimestamp) return this.terminate();
 
-    const view = viewOf(await driver.list({ podUid: this.uid }));
-    const plan = planPod({
-      pod: this.pod,
-      runtime: view,
-      now: clock.now(),
-      backoff: this.deps.backoff,
-      killRequests: this.killRequests,
-    });
+    let records = await driver.list({ podUid: this.uid });
+    let view: PodRuntimeView;
+    let plan: PodPlan;
+    for (let step = 0; ; step++) {
+      view = viewOf(records);
+      plan = planPod({
+        pod: this.pod,
+        runtime: view,
+        now: clock.now(),
+        backoff: this.deps.backoff,
+        killRequests: this.killRequests,
+      });
+      const outcome = await this.carryOut(plan, view);
+      if (outcome === 'unchanged') break;
+      // On the start path (a new sandbox, new containers) the worker knows exactly what changed and
+      // plans again at once; after anything else the next pass lists the runtime afresh.
+      if (outcome === 'changed' || step >= MAX_STEPS_PER_PASS) {
+        this.again = true;
+        return;
+      }
+      records = [...records, ...outcome];
+    }
     for (const name of plan.waiting.keys()) {
       const m = this.pod.metadata ?? {};
       this.deps.events.event(
@@ -199,11 +225,6 @@ export class PodWorker {
         'BackOff',
         `Back-off restarting failed container ${name} in pod ${m.name}_${m.namespace}(${m.uid})`,
       );
-    }
-    if (await this.carryOut(plan, view)) {
-      // The runtime changed: the next pass lists it afresh, plans again and reports.
-      this.again = true;
-      return;
     }
     this.syncProbes(view);
     const status = podStatus({
@@ -221,8 +242,12 @@ export class PodWorker {
     this.scheduleWake(Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, clock.now() + MIN_RESYNC_MS));
   }
 
-  /** Does what the plan says; true if anything changed in the runtime. */
-  private async carryOut(plan: PodPlan, view: ReturnType<typeof viewOf>): Promise<boolean> {
+  /**
+   * Does what the plan says. 'unchanged': nothing changed in the runtime. 'changed': something did,
+   * list again. Records: only these objects were added (a new sandbox or newly started containers)
+   * and the rest is as it was, so the caller can plan again without listing.
+   */
+  private async carryOut(plan: PodPlan, view: PodRuntimeView): Promise<Outcome> {
     const { driver } = this.deps;
     let acted = false;
     for (const r of plan.remove) {
@@ -236,6 +261,7 @@ export class PodWorker {
       acted = true;
     }
     if (plan.createSandbox) {
+      const fresh = !acted && !view.sandbox && view.oldSandboxes.length === 0;
       for (const old of [view.sandbox, ...view.oldSandboxes]) {
         if (old) await driver.removeContainer(old.id);
       }
@@ -255,10 +281,10 @@ export class PodWorker {
           err instanceof VolumeSetUpError ? err.failures.map((f) => f.message) : [(err as Error).message];
         for (const message of failures)
           this.deps.events.event(podRef(this.pod), 'Warning', 'FailedMount', message);
-        return acted;
+        return acted ? 'changed' : 'unchanged';
       }
-      await driver.runSandbox(sandboxSpec(this.pod));
-      return true;
+      const sandbox = await driver.runSandbox(sandboxSpec(this.pod));
+      return fresh ? [sandbox] : 'changed';
     }
     for (const old of view.oldSandboxes) {
       await driver.removeContainer(old.id);
@@ -269,26 +295,35 @@ export class PodWorker {
       acted = true;
     }
     const sandbox = view.sandbox;
-    if (sandbox?.state !== 'running') return acted;
+    if (sandbox?.state !== 'running') return acted ? 'changed' : 'unchanged';
     const spec = this.pod.spec ?? { containers: [] };
+    const toStart: Array<[Container, 'init' | 'container']> = [];
     if (plan.startInit) {
-      const c = (spec.initContainers ?? []).find((x) => x.name === plan.startInit)!;
-      if (await this.start(c, 'init', sandbox, view.containers.get(c.name)?.[0])) acted = true;
+      toStart.push([(spec.initContainers ?? []).find((x) => x.name === plan.startInit)!, 'init']);
     }
-    for (const name of plan.start) {
-      const c = spec.containers.find((x) => x.name === name)!;
-      if (await this.start(c, 'container', sandbox, view.containers.get(name)?.[0])) acted = true;
+    for (const name of plan.start) toStart.push([spec.containers.find((x) => x.name === name)!, 'container']);
+    const started: string[] = [];
+    for (const [c, kind] of toStart) {
+      const result = await this.start(c, kind, sandbox, view.containers.get(c.name)?.[0]);
+      if (result === 'changed') acted = true;
+      else if (result) started.push(result);
     }
-    return acted;
+    if (acted) return 'changed';
+    if (started.length === 0) return 'unchanged';
+    const added = await Promise.all(started.map((id) => driver.inspect(id)));
+    return added.every((r) => r !== undefined) ? added : 'changed';
   }
 
-  /** Pull, create and start one container; false when it could not (the reason is in `errors`). */
+  /**
+   * Pull, create and start one container. The new container's id; undefined when none was made
+   * (the reason is in `errors`); 'changed' when an earlier never-started instance was removed too.
+   */
   private async start(
     c: Container,
     kind: 'container' | 'init',
     sandbox: SandboxRecord,
     previous: ContainerRecord | undefined,
-  ): Promise<boolean> {
+  ): Promise<string | 'changed' | undefined> {
     const { driver, clock, events } = this.deps;
     const ref = podRef(this.pod, c.name);
     const image = c.image ?? '';
@@ -307,12 +342,14 @@ export class PodWorker {
           at: failedAt,
         });
         this.scheduleWake(until);
-        return false;
+        return undefined;
       }
     }
+    const pullStarted = clock.now();
+    let pulled: 'present' | 'pulled';
     try {
       // The API server defaults imagePullPolicy; objects stored before that get the same rule here.
-      await driver.ensureImage(
+      pulled = await driver.ensureImage(
         image,
         (c.imagePullPolicy as PullPolicy | undefined) ?? defaultPullPolicy(image),
       );
@@ -325,7 +362,7 @@ export class PodWorker {
       } else {
         events.event(ref, 'Warning', 'ErrImageNeverPull', err.message);
       }
-      return false;
+      return undefined;
     }
     let env: Array<{ name: string; value: string }>;
     let mounts: Mount[];
@@ -337,12 +374,20 @@ export class PodWorker {
       if (!(err instanceof ContainerConfigError || err instanceof PodSpecError)) throw err;
       this.errors.set(c.name, { reason: 'CreateContainerConfigError', message: (err as Error).message });
       events.event(ref, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
-      return false;
+      return undefined;
     }
     const attempt = previous ? previous.attempt + (previous.state === 'created' ? 0 : 1) : 0;
     if (previous && previous.state === 'exited') this.deps.backoff.restarted(backoffKey(this.pod, c.name));
-    if (previous?.state === 'created') await driver.removeContainer(previous.id);
-    events.event(ref, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    const replaced = previous?.state === 'created';
+    if (replaced) await driver.removeContainer(previous.id);
+    events.event(
+      ref,
+      'Normal',
+      'Pulled',
+      pulled === 'pulled'
+        ? `Successfully pulled image "${image}" in ${((clock.now() - pullStarted) / 1000).toFixed(3)}s`
+        : `Container image "${image}" already present on machine`,
+    );
     const spec = containerSpec(this.pod, c, kind, attempt, env, mounts);
     let id: string;
     try {
@@ -351,7 +396,7 @@ export class PodWorker {
       if (err instanceof RuntimeUnavailableError) throw err;
       this.errors.set(c.name, { reason: 'CreateContainerError', message: (err as Error).message });
       events.event(ref, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
-      return false;
+      return replaced ? 'changed' : undefined;
     }
     events.event(ref, 'Normal', 'Created', `Created container ${c.name}`);
     this.errors.delete(c.name);
@@ -365,7 +410,7 @@ export class PodWorker {
         'Failed',
         `Error: failed to start container "${c.name}": ${(err as Error).message}`,
       );
-      return true;
+      return replaced ? 'changed' : id;
     }
     events.event(ref, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
@@ -383,7 +428,7 @@ export class PodWorker {
         await driver.stopContainer(id, this.graceSeconds);
       }
     }
-    return true;
+    return replaced ? 'changed' : id;
   }
 
   /** preStop (within the grace period), then SIGTERM and SIGKILL after what is left of it. */
@@ -451,7 +496,7 @@ export class PodWorker {
     this.done?.();
   }
 
-  private syncProbes(view: ReturnType<typeof viewOf>): void {
+  private syncProbes(view: PodRuntimeView): void {
     const running = new Set<string>();
     const containers = this.pod.spec?.containers ?? [];
     for (const c of containers) {

@@ -11,14 +11,13 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { CA_PATH, caCertificateHandler, JOIN_PATH, nodeJoinHandler } from './node-join.js';
 import {
-  type CertificateAuthority,
   certificateSans,
   certificateSubject,
-  createCertificateAuthority,
   generateKeyPem,
   isIssuedBy,
   matchesKey,
-} from './pki/certs.js';
+} from './pki/cert-info.js';
+import { type CertificateAuthority, createCertificateAuthority } from './pki/certs.js';
 import { ApiServer } from './server.js';
 
 /** The join answer, or a Status. */

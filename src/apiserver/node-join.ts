@@ -17,37 +17,33 @@ import { isPlainObject } from '../api/object.js';
 import { isDNS1123Subdomain } from '../api/validation/names.js';
 import type { ApiRequest, ApiResponse } from './http-types.js';
 import {
-  type CertificateAuthority,
-  issueClientCertificate,
-  issueServingCertificate,
-  parseSans,
-} from './pki/certs.js';
+  BOOTSTRAPPERS_GROUP,
+  CA_PATH,
+  JOIN_PATH,
+  type JoinRequest,
+  type JoinResponse,
+  NODE_USER_PREFIX,
+  NODES_GROUP,
+} from './node-join-protocol.js';
+import { parseSans } from './pki/cert-info.js';
+import { type CertificateAuthority, issueClientCertificate, issueServingCertificate } from './pki/certs.js';
 import type { PathHandler, PublicPathHandler } from './server.js';
 
-export const CA_PATH = '/shoal/v1/ca.crt';
-export const JOIN_PATH = '/shoal/v1/join';
-export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
-export const NODES_GROUP = 'system:nodes';
-export const NODE_USER_PREFIX = 'system:node:';
+export {
+  BOOTSTRAPPERS_GROUP,
+  CA_PATH,
+  JOIN_PATH,
+  type JoinRequest,
+  type JoinResponse,
+  NODE_USER_PREFIX,
+  NODES_GROUP,
+};
 
 /** A node needs a handful of addresses at most; the cap keeps the certificate small. */
 const MAX_SERVING_ADDRESSES = 32;
 /** Public keys the server certifies: what Go's and OpenSSL's TLS stacks both accept. */
 const EC_CURVES = new Set(['prime256v1', 'secp384r1']);
 const MIN_RSA_BITS = 2048;
-
-export interface JoinRequest {
-  nodeName: string;
-  clientPublicKeyPem: string;
-  servingPublicKeyPem: string;
-  servingAddresses: string[];
-}
-
-export interface JoinResponse {
-  caPem: string;
-  clientCertPem: string;
-  servingCertPem: string;
-}
 
 export interface NodeJoinOptions {
   ca: CertificateAuthority;

@@ -251,8 +251,12 @@ export interface RuntimeDriver {
   readonly simulated?: boolean;
   info(): Promise<RuntimeInfo>;
 
-  /** Makes sure the image is present, pulling it as the policy says; throws ImageError. */
-  ensureImage(image: string, policy: PullPolicy, credentials?: PullCredentials[]): Promise<void>;
+  /** Makes sure the image is present, pulling it as the policy says (and saying whether it did); throws ImageError. */
+  ensureImage(
+    image: string,
+    policy: PullPolicy,
+    credentials?: PullCredentials[],
+  ): Promise<'present' | 'pulled'>;
   listImages(): Promise<ImageRecord[]>;
   removeImage(id: string): Promise<void>;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ensureServerIdentity, type ServerIdentityOptions } from './bootstrap.js';
-import { certificateSans, certificateSubject, isIssuedBy } from './certs.js';
+import { certificateSans, certificateSubject, isIssuedBy } from './cert-info.js';
 import { parseJoinToken, verifyJoinToken } from './join-token.js';
 
 const FILES: Record<string, number> = {

@@ -26,20 +26,23 @@ import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { buildHttpsServerOptions } from '../authn/tls-options.js';
 import {
-  type CertificateAuthority,
   certificateSans,
   certificateSubject,
-  createCertificateAuthority,
   expiresWithin,
   isDnsSan,
   isIssuedBy,
+  matchesKey,
+  parseSans,
+  RENEW_BEFORE_MS,
+  type SubjectAltNames,
+  sansCover,
+} from './cert-info.js';
+import {
+  type CertificateAuthority,
+  createCertificateAuthority,
   issueClientCertificate,
   issueServingCertificate,
   loadCertificateAuthority,
-  matchesKey,
-  parseSans,
-  type SubjectAltNames,
-  sansCover,
 } from './certs.js';
 import {
   ensureDir,
@@ -60,7 +63,6 @@ import {
 import { buildKubeconfig, serverUrl, specificListenHost } from './kubeconfig.js';
 
 /** Leaf certificates are re-issued on start when they have less than this left (k3s: 90 days). */
-export const RENEW_BEFORE_MS = 90 * 86_400_000;
 
 export const ADMIN_USER = 'shoal-admin';
 export const ADMIN_GROUP = 'system:masters';

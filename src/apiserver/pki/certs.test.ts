@@ -5,16 +5,14 @@ import {
   certificateHash,
   certificateSans,
   certificateSubject,
-  createCertificateAuthority,
   expiresWithin,
   generateKeyPem,
   isIssuedBy,
-  issueClientCertificate,
-  issueServingCertificate,
   matchesKey,
   parseSans,
   sansCover,
-} from './certs.js';
+} from './cert-info.js';
+import { createCertificateAuthority, issueClientCertificate, issueServingCertificate } from './certs.js';
 
 const DAY = 86_400_000;
 

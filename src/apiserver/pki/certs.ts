@@ -20,6 +20,13 @@ import {
   webcrypto,
 } from 'node:crypto';
 import { isIP } from 'node:net';
+import {
+  BACKDATE_MS,
+  canonicalIp,
+  certificateHash,
+  generateKeyPem,
+  type SubjectAltNames,
+} from './cert-info.js';
 import { x509 } from './x509.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -27,8 +34,6 @@ type CryptoKey = webcrypto.CryptoKey;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
-/** Leaves start a little in the past so a peer whose clock is behind still accepts them. */
-const BACKDATE_MS = 5 * 60_000;
 
 export const CA_DAYS = 3650;
 export const LEAF_DAYS = 365;
@@ -49,11 +54,6 @@ export interface IssuedCertificate {
 }
 
 /** Subject alternative names, normalized: IPs canonical, DNS names lower case. */
-export interface SubjectAltNames {
-  ips: string[];
-  dnsNames: string[];
-}
-
 export interface ClientCertificateRequest {
   /** The user name Kubernetes reads from the certificate, e.g. `system:node:worker-1`. */
   commonName: string;
@@ -67,19 +67,6 @@ export interface ClientCertificateRequest {
    */
   publicKeyPem?: string;
   now?: Date;
-}
-
-/** A new P-256 private key, PKCS#8 PEM. */
-export function generateKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
-    type: 'pkcs8',
-    format: 'pem',
-  }) as string;
-}
-
-/** SHA-256 of a PEM certificate's DER, lowercase hex. */
-export function certificateHash(certPem: string): string {
-  return createHash('sha256').update(new NodeX509Certificate(certPem).raw).digest('hex');
 }
 
 function spkiDer(keyPem: string): Buffer {
@@ -239,94 +226,4 @@ export async function issueClientCertificate(
     ],
   });
   return { certPem, keyPem };
-}
-
-// ---- inspecting certificates ------------------------------------------------------------------
-
-/** Whether `certPem` was signed by `ca` (and names it as issuer); only the CA's certificate is needed. */
-export function isIssuedBy(certPem: string, ca: Pick<CertificateAuthority, 'certPem'>): boolean {
-  try {
-    const cert = new NodeX509Certificate(certPem);
-    const issuer = new NodeX509Certificate(ca.certPem);
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `certPem` matches the private key `keyPem`. */
-export function matchesKey(certPem: string, keyPem: string): boolean {
-  try {
-    return new NodeX509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
-  } catch {
-    return false;
-  }
-}
-
-/** Whether the certificate is expired or expires within `ms` of `now`. */
-export function expiresWithin(certPem: string, ms: number, now = new Date()): boolean {
-  const cert = new x509.X509Certificate(certPem);
-  return (
-    cert.notAfter.getTime() - now.getTime() < ms || cert.notBefore.getTime() > now.getTime() + BACKDATE_MS
-  );
-}
-
-/** The user a client certificate names: CN and the O values. */
-export function certificateSubject(certPem: string): { commonName: string; organizations: string[] } {
-  const name = new x509.X509Certificate(certPem).subjectName;
-  return { commonName: name.getField('CN')[0] ?? '', organizations: name.getField('O') };
-}
-
-/** The subject alternative names a certificate carries, normalized. */
-export function certificateSans(certPem: string): SubjectAltNames {
-  const ext = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
-  const out: SubjectAltNames = { ips: [], dnsNames: [] };
-  for (const n of ext?.names.items ?? []) {
-    if (n.type === 'ip') out.ips.push(canonicalIp(n.value));
-    else if (n.type === 'dns') out.dnsNames.push(n.value.toLowerCase());
-  }
-  return out;
-}
-
-// ---- subject alternative names ---------------------------------------------------------------
-
-const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** An IP address in one spelling: IPv4 as is, IPv6 compressed and lower case. */
-export function canonicalIp(ip: string): string {
-  if (isIP(ip) === 6) return new URL(`http://[${ip}]`).hostname.slice(1, -1);
-  return ip;
-}
-
-/** Whether `name` may stand in a DNS subject alternative name (a wildcard first label allowed). */
-export function isDnsSan(name: string): boolean {
-  return name.length > 0 && name.length <= 253 && DNS_NAME.test(name.toLowerCase());
-}
-
-/**
- * Sort `values` (IPs or DNS names, as --tls-san takes them) into normalized, de-duplicated SANs.
- * Throws on a value that is neither.
- */
-export function parseSans(values: Iterable<string>): SubjectAltNames {
-  const ips = new Set<string>();
-  const dnsNames = new Set<string>();
-  for (const raw of values) {
-    const v = raw.trim().replace(/^\[(.*)\]$/, '$1');
-    if (isIP(v)) ips.add(canonicalIp(v));
-    else if (isDnsSan(v)) dnsNames.add(v.toLowerCase());
-    else
-      throw new Error(
-        `invalid TLS subject alternative name ${JSON.stringify(raw)}: not an IP address or DNS name`,
-      );
-  }
-  return { ips: [...ips], dnsNames: [...dnsNames] };
-}
-
-/** Whether `have` includes every name in `want`. */
-export function sansCover(have: SubjectAltNames, want: SubjectAltNames): boolean {
-  const ips = new Set(have.ips.map(canonicalIp));
-  const dns = new Set(have.dnsNames.map((d) => d.toLowerCase()));
-  return (
-    want.ips.every((ip) => ips.has(canonicalIp(ip))) && want.dnsNames.every((d) => dns.has(d.toLowerCase()))
-  );
 }

@@ -19,7 +19,7 @@
  * The stored form (one line): `SHOAL1-HASH::<ca-hash>::<id>::sha256:<hex of sha256(secret)>`.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { certificateHash } from './certs.js';
+import { certificateHash } from './cert-info.js';
 
 const PREFIX = 'SHOAL1';
 const STORED_PREFIX = 'SHOAL1-HASH';

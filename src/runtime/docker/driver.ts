@@ -46,6 +46,8 @@ export const DEFAULT_PAUSE_IMAGE = 'shoal/pause:1';
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 /** What `exec` keeps of a command's output: enough for a probe's message, bounded in memory. */
 const EXEC_OUTPUT_LIMIT = 10 * 1024;
+/** How long a "this image is present" answer is trusted (see presentCached). */
+const PRESENCE_TTL_MS = 5_000;
 /** After an exec's output ends, Docker may still report it running for a moment. */
 const EXEC_EXIT_POLLS = 50;
 const EXEC_EXIT_POLL_MS = 20;
@@ -85,6 +87,7 @@ export class DockerDriver implements RuntimeDriver {
   private readonly pauseImageName: string;
   private readonly ownPauseImage: boolean;
   private pauseReady: Promise<void> | undefined;
+  private readonly presence = new Map<string, { present: Promise<boolean>; until: number }>();
 
   constructor(opts: DockerDriverOptions) {
     if (!opts.nodeName) throw new Error('DockerDriver: nodeName must not be empty');
@@ -135,9 +138,32 @@ export class DockerDriver implements RuntimeDriver {
     }
   }
 
-  async ensureImage(image: string, policy: PullPolicy, credentials: PullCredentials[] = []): Promise<void> {
+  /**
+   * Whether the image is present, asking Docker at most once per PRESENCE_TTL_MS per image: a burst
+   * of pods on one image (a rollout, a benchmark) costs one inspect, not one each. A stale "present"
+   * only means the create fails with Docker's "No such image" and the next sync asks again.
+   */
+  private presentCached(name: string): Promise<boolean> {
+    const known = this.presence.get(name);
+    if (known && known.until > Date.now()) return known.present;
+    const present = this.call(`inspect image ${name}`, () => this.imagePresent(name));
+    this.presence.set(name, { present, until: Date.now() + PRESENCE_TTL_MS });
+    present.then(
+      (yes) => {
+        if (!yes) this.presence.delete(name);
+      },
+      () => this.presence.delete(name),
+    );
+    return present;
+  }
+
+  async ensureImage(
+    image: string,
+    policy: PullPolicy,
+    credentials: PullCredentials[] = [],
+  ): Promise<'present' | 'pulled'> {
     const name = normalizeImage(image);
-    const present = await this.call(`inspect image ${name}`, () => this.imagePresent(name));
+    const present = policy === 'Always' ? false : await this.presentCached(name);
     if (policy === 'Never') {
       if (!present) {
         throw new ImageError(
@@ -145,9 +171,9 @@ export class DockerDriver implements RuntimeDriver {
           `Container image "${image}" is not present with pull policy of Never`,
         );
       }
-      return;
+      return 'present';
     }
-    if (policy === 'IfNotPresent' && present) return;
+    if (policy === 'IfNotPresent' && present) return 'present';
     const ref = parseImageRef(image);
     const auth = pullAuth(ref.registry, credentials);
     try {
@@ -161,6 +187,7 @@ export class DockerDriver implements RuntimeDriver {
       if (mapped instanceof RuntimeUnavailableError) throw mapped;
       throw new ImageError('ErrImagePull', `failed to pull image "${image}": ${engineMessage(err)}`);
     }
+    return 'pulled';
   }
 
   async listImages(): Promise<ImageRecord[]> {
@@ -169,6 +196,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async removeImage(id: string): Promise<void> {
+    this.presence.clear();
     await this.call(`remove image ${id}`, async () => {
       try {
         await this.docker.getImage(id).remove();
@@ -181,7 +209,10 @@ export class DockerDriver implements RuntimeDriver {
   /** Makes the sandbox image present once per driver (again after a failure). */
   private ensurePauseImage(): Promise<void> {
     this.pauseReady ??= (async () => {
-      if (!this.ownPauseImage) return this.ensureImage(this.pauseImageName, 'IfNotPresent');
+      if (!this.ownPauseImage) {
+        await this.ensureImage(this.pauseImageName, 'IfNotPresent');
+        return;
+      }
       if (await this.call('inspect pause image', () => this.imagePresent(this.pauseImageName))) return;
       const [repo, tag] = this.pauseImageName.split(':');
       await this.call('import pause image', async () => {

@@ -71,8 +71,8 @@ export class SimulatedDriver implements RuntimeDriver {
     };
   }
 
-  async ensureImage(image: string, policy: PullPolicy): Promise<void> {
-    if (this.images.has(image)) return;
+  async ensureImage(image: string, policy: PullPolicy): Promise<'present' | 'pulled'> {
+    if (this.images.has(image)) return 'present';
     if (policy === 'Never') {
       throw new ImageError(
         'ErrImageNeverPull',
@@ -80,6 +80,7 @@ export class SimulatedDriver implements RuntimeDriver {
       );
     }
     this.images.add(image);
+    return 'pulled';
   }
 
   async listImages(): Promise<ImageRecord[]> {

@@ -1,0 +1,22 @@
+/**
+ * The join protocol's paths, names and messages, shared by the API server (node-join.ts) and the
+ * agent (agent/join.ts). Kept apart so the agent does not load the server's certificate issuing.
+ */
+export const CA_PATH = '/shoal/v1/ca.crt';
+export const JOIN_PATH = '/shoal/v1/join';
+export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
+export const NODES_GROUP = 'system:nodes';
+export const NODE_USER_PREFIX = 'system:node:';
+
+export interface JoinRequest {
+  nodeName: string;
+  clientPublicKeyPem: string;
+  servingPublicKeyPem: string;
+  servingAddresses: string[];
+}
+
+export interface JoinResponse {
+  caPem: string;
+  clientCertPem: string;
+  servingCertPem: string;
+}
