@@ -11,7 +11,8 @@
  * the container answers HTTP on its address (polled every 20 ms).
  * Then the agent's resident memory with the N pods running.
  *
- * Prints one JSON line: pods, shoalP50Ms, shoalP99Ms, dockerP50Ms, dockerP99Ms, ratioP99, agentRssMb.
+ * Prints one JSON line: pods, shoalP50Ms, shoalP99Ms, dockerP50Ms, dockerP99Ms, ratioP99, agentRssMb,
+ * and cpuSeconds (agent, server, dockerd while the pods started; dockerd during the docker runs).
  * Flags: --pods N (50), --probe.
  */
 import { execFile } from 'node:child_process';
@@ -33,6 +34,23 @@ const { values: flags } = parseArgs({
 });
 const count = Number(flags.pods);
 const SCRIPT = 'mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+function dockerdPid(): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'dockerd') return Number(entry);
+    } catch {}
+  }
+  return undefined;
+}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -82,7 +100,13 @@ async function removeLabelled(label: string): Promise<void> {
   if (ids.length > 0) await run('docker', ['rm', '-f', ...ids]);
 }
 
-async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssMb: number }> {
+interface CpuUse {
+  agent: number;
+  server: number;
+  dockerd: number;
+}
+
+async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssMb: number; cpu: CpuUse }> {
   const server = await startShoalServer();
   const node = uniqueNodeName('bench-podstart');
   const agent = shoalAgent(server, node);
@@ -119,6 +143,12 @@ async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssM
       if (!abort.signal.aborted) throw err;
     });
     await new Promise((r) => setTimeout(r, 200));
+    const dockerd = dockerdPid();
+    const cpuBefore: CpuUse = {
+      agent: cpuSeconds(agent.process?.pid),
+      server: cpuSeconds(server.process.pid),
+      dockerd: cpuSeconds(dockerd),
+    };
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
         const name = `web-${i}`;
@@ -148,12 +178,17 @@ async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssM
     await watching;
     clearTimeout(timeout);
     if (done.size < count) throw new Error(`only ${done.size}/${count} pods became Ready within 120 s`);
+    const cpu: CpuUse = {
+      agent: cpuSeconds(agent.process?.pid) - cpuBefore.agent,
+      server: cpuSeconds(server.process.pid) - cpuBefore.server,
+      dockerd: cpuSeconds(dockerd) - cpuBefore.dockerd,
+    };
     // Let the agent settle (status writes, probes) before reading its memory.
     await new Promise((r) => setTimeout(r, 3000));
     const status = fs.readFileSync(`/proc/${agent.process!.pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     client.close();
-    return { latencies: [...done.values()], agentRssMb: Math.round(rssKb / 1024) };
+    return { latencies: [...done.values()], agentRssMb: Math.round(rssKb / 1024), cpu };
   } finally {
     // stop() also removes the node's containers.
     await agent.stop();
@@ -164,8 +199,11 @@ async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssM
 const image = await ensureTestImage();
 const label = `shoal.dev/bench=podstart-${process.pid}`;
 let docker: number[];
+const dockerdBefore = cpuSeconds(dockerdPid());
+let dockerCpu = 0;
 try {
   docker = (await dockerRun(image, label)).sort((a, b) => a - b);
+  dockerCpu = cpuSeconds(dockerdPid()) - dockerdBefore;
 } finally {
   await removeLabelled(label);
 }
@@ -181,5 +219,12 @@ console.log(
     dockerP99Ms: round(quantile(docker, 0.99), 1),
     ratioP99: round(quantile(s, 0.99) / quantile(docker, 0.99)),
     agentRssMb: shoal.agentRssMb,
+    // Where the CPU went while the pods started (informative): the two sides share 2 cores.
+    cpuSeconds: {
+      agent: round(shoal.cpu.agent, 2),
+      server: round(shoal.cpu.server, 2),
+      dockerd: round(shoal.cpu.dockerd, 2),
+      dockerdDuringDockerRun: round(dockerCpu, 2),
+    },
   }),
 );

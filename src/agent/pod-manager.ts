@@ -45,7 +45,9 @@ export class PodManager {
       worker.update(pod);
       return;
     }
-    const created = new PodWorker(pod, this.deps);
+    // A pod first seen after the initial list was created after this agent started: the runtime
+    // cannot hold anything of it yet, so its first pass need not ask.
+    const created = new PodWorker(pod, this.deps, { newPod: this.synced });
     this.workers.set(uid, created);
     void created.finished.then(() => {
       if (this.workers.get(uid) === created) this.workers.delete(uid);

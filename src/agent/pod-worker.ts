@@ -109,11 +109,16 @@ export class PodWorker {
   private done: (() => void) | undefined;
   readonly finished: Promise<void>;
 
+  /** Nothing of this pod can be in the runtime yet (see PodManager.upsert): skip the first list. */
+  private newPod: boolean;
+
   constructor(
     pod: Pod,
     private readonly deps: WorkerDeps,
+    options: { newPod?: boolean } = {},
   ) {
     this.pod = pod;
+    this.newPod = options.newPod ?? false;
     this.finished = new Promise((resolve) => {
       this.done = resolve;
     });
@@ -195,7 +200,8 @@ export class PodWorker {
     const { driver, clock } = this.deps;
     if (this.gone || this.pod.metadata?.deletionTimestamp) return this.terminate();
 
-    let records = await driver.list({ podUid: this.uid });
+    let records = this.newPod ? [] : await driver.list({ podUid: this.uid });
+    this.newPod = false;
     let view: PodRuntimeView;
     let plan: PodPlan;
     for (let step = 0; ; step++) {
