@@ -188,8 +188,8 @@ function selectVictims(
     const err = remove(victim);
     if (err) return err;
   }
-  // Not even an empty-of-victims node fits (e.g. the node is too small, or the pod needs
-  // affinity to a victim, which Kubernetes also does not try to honour).
+  // Even with every lower-priority pod gone the pod does not fit (the node is too small, or the
+  // pod needs affinity to a victim, a case Kubernetes also leaves unsolved).
   const fit = runner.runFilters(cycle, pod, copy);
   if (fit) return fit;
 
