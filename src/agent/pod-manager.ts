@@ -104,7 +104,7 @@ export class PodManager {
       try {
         for await (const event of this.driver.events(signal)) {
           delay = 500;
-          if (event.podUid) this.workers.get(event.podUid)?.requestSync();
+          if (event.podUid) this.workers.get(event.podUid)?.runtimeEvent(event);
         }
       } catch (err) {
         if (signal.aborted) return;

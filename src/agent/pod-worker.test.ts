@@ -39,6 +39,7 @@ function harness(
   pod: Pod,
   clock = new FakeClock(),
   driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock }),
+  options: { newPod?: boolean } = {},
 ): Harness {
   const statuses: PodStatus[] = [];
   const events: Harness['events'] = [];
@@ -51,24 +52,28 @@ function harness(
   const recorder: Recorder = {
     event: (_obj, type, reason, message) => void events.push({ type, reason, message }),
   };
-  const worker = new PodWorker(pod, {
-    driver,
-    nodeName: 'n1',
-    hostIP: '192.0.2.10',
-    clock,
-    volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
-    env: async () => [],
-    probes: (args): ProbeRunner => {
-      probes.push(args);
-      return { ready: true, started: true, stop: () => {} };
+  const worker = new PodWorker(
+    pod,
+    {
+      driver,
+      nodeName: 'n1',
+      hostIP: '192.0.2.10',
+      clock,
+      volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
+      env: async () => [],
+      probes: (args): ProbeRunner => {
+        probes.push(args);
+        return { ready: true, started: true, stop: () => {} };
+      },
+      events: recorder,
+      status,
+      backoff: new RestartBackoff(),
+      imageBackoff: new RestartBackoff(),
+      confirmDeleted: async (ref) => void deleted.push(ref),
+      log: () => {},
     },
-    events: recorder,
-    status,
-    backoff: new RestartBackoff(),
-    imageBackoff: new RestartBackoff(),
-    confirmDeleted: async (ref) => void deleted.push(ref),
-    log: () => {},
-  });
+    options,
+  );
   const idle = async () => {
     for (let i = 0; i < 10; i++) await settle();
     await clock.advance(60);
@@ -104,6 +109,30 @@ describe('PodWorker', () => {
       ['Started', 'Started'],
     );
     assert.equal(h.probes.length, 2);
+  });
+
+  it('starts a new pod in one pass: no runtime list, and its own start events cause no other pass', async () => {
+    const clock = new FakeClock();
+    const driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock });
+    let lists = 0;
+    const list = driver.list.bind(driver);
+    driver.list = (filter) => {
+      lists++;
+      return list(filter);
+    };
+    const h = harness(makePod(), clock, driver, { newPod: true });
+    h.worker.requestSync();
+    await h.idle();
+    assert.equal(last(h).phase, 'Running');
+    assert.equal(lists, 0);
+    const records = await list({ podUid: 'uid-1' });
+    assert.equal(records.length, 3);
+    for (const r of records) h.worker.runtimeEvent({ type: 'start', id: r.id, podUid: 'uid-1' });
+    await h.idle();
+    assert.equal(lists, 0, 'the start events of its own containers do not make the worker list again');
+    h.worker.runtimeEvent({ type: 'die', id: records[0]!.id, podUid: 'uid-1' });
+    await h.idle();
+    assert.equal(lists, 1, 'any other event does');
   });
 
   it('restarts a crashed container at once, then holds it in CrashLoopBackOff for 10 s', async () => {

@@ -15,6 +15,7 @@ import {
   type Mount,
   type PullPolicy,
   type RuntimeDriver,
+  type RuntimeEvent,
   RuntimeUnavailableError,
   type SandboxRecord,
 } from '../runtime/driver.js';
@@ -109,6 +110,8 @@ export class PodWorker {
   private done: (() => void) | undefined;
   readonly finished: Promise<void>;
 
+  /** Objects this worker started whose 'start' event it has not seen yet. */
+  private readonly selfStarted = new Set<string>();
   /** Nothing of this pod can be in the runtime yet (see PodManager.upsert): skip the first list. */
   private newPod: boolean;
 
@@ -149,6 +152,15 @@ export class PodWorker {
   /** The API server no longer has this pod: stop everything of it. */
   removed(): void {
     this.gone = true;
+    this.requestSync();
+  }
+
+  /**
+   * Something happened in the runtime to one of this pod's objects. The start of a container this
+   * worker just started (and already accounted for) changes nothing: only other events need a pass.
+   */
+  runtimeEvent(event: RuntimeEvent): void {
+    if (event.type === 'start' && this.selfStarted.delete(event.id)) return;
     this.requestSync();
   }
 
@@ -290,6 +302,7 @@ export class PodWorker {
         return acted ? 'changed' : 'unchanged';
       }
       const sandbox = await driver.runSandbox(sandboxSpec(this.pod));
+      this.selfStarted.add(sandbox.id);
       return fresh ? [sandbox] : 'changed';
     }
     for (const old of view.oldSandboxes) {
@@ -407,8 +420,10 @@ export class PodWorker {
     events.event(ref, 'Normal', 'Created', `Created container ${c.name}`);
     this.errors.delete(c.name);
     try {
+      this.selfStarted.add(id);
       await driver.startContainer(id);
     } catch (err) {
+      this.selfStarted.delete(id);
       if (err instanceof RuntimeUnavailableError) throw err;
       events.event(
         ref,
