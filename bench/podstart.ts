@@ -9,9 +9,10 @@
  * period's granularity (a first probe that comes before httpd listens waits a whole period).
  * Docker: the same image and command, N concurrent `docker run -d`; latency = command started →
  * the container answers HTTP on its address (polled every 20 ms).
- * Then the agent's resident memory with the N pods running.
+ * Then the agent's resident memory with the N pods running, once settled (45 s), and its peak.
  *
  * Prints one JSON line: pods, shoalP50Ms, shoalP99Ms, dockerP50Ms, dockerP99Ms, ratioP99, agentRssMb,
+ * agentPeakRssMb,
  * and cpuSeconds (agent, server, dockerd while the pods started; dockerd during the docker runs).
  * Flags: --pods N (50), --probe.
  */
@@ -33,6 +34,7 @@ const { values: flags } = parseArgs({
   options: { pods: { type: 'string', default: '50' }, probe: { type: 'boolean', default: false } },
 });
 const count = Number(flags.pods);
+const SETTLE_MS = 45_000;
 const SCRIPT = 'mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -106,7 +108,9 @@ interface CpuUse {
   dockerd: number;
 }
 
-async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssMb: number; cpu: CpuUse }> {
+async function shoalRun(
+  image: string,
+): Promise<{ latencies: number[]; agentRssMb: number; agentPeakRssMb: number; cpu: CpuUse }> {
   const server = await startShoalServer();
   const node = uniqueNodeName('bench-podstart');
   const agent = shoalAgent(server, node);
@@ -183,12 +187,20 @@ async function shoalRun(image: string): Promise<{ latencies: number[]; agentRssM
       server: cpuSeconds(server.process.pid) - cpuBefore.server,
       dockerd: cpuSeconds(dockerd) - cpuBefore.dockerd,
     };
-    // Let the agent settle (status writes, probes) before reading its memory.
-    await new Promise((r) => setTimeout(r, 3000));
+    // The agent's memory running the N pods, once settled: V8 collects lazily, so right after the
+    // burst the heap still holds the start-up garbage until its idle-time collection (~30 s) runs.
+    // The peak (VmHWM) is reported too.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const status = fs.readFileSync(`/proc/${agent.process!.pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
     client.close();
-    return { latencies: [...done.values()], agentRssMb: Math.round(rssKb / 1024), cpu };
+    return {
+      latencies: [...done.values()],
+      agentRssMb: Math.round(rssKb / 1024),
+      agentPeakRssMb: Math.round(peakKb / 1024),
+      cpu,
+    };
   } finally {
     // stop() also removes the node's containers.
     await agent.stop();
@@ -219,6 +231,7 @@ console.log(
     dockerP99Ms: round(quantile(docker, 0.99), 1),
     ratioP99: round(quantile(s, 0.99) / quantile(docker, 0.99)),
     agentRssMb: shoal.agentRssMb,
+    agentPeakRssMb: shoal.agentPeakRssMb,
     // Where the CPU went while the pods started (informative): the two sides share 2 cores.
     cpuSeconds: {
       agent: round(shoal.cpu.agent, 2),

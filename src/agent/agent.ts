@@ -4,7 +4,6 @@
  * This file only wires parts together; each part lives (and is tested) in its own module.
  */
 import { mkdir } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../api/errors.js';
@@ -51,15 +50,6 @@ export interface RunningAgent {
   port: number;
   /** Stops the agent; the pods' containers keep running (the next start adopts them). */
   close(): Promise<void>;
-}
-
-/** The host's first non-internal IPv4 address, else 127.0.0.1. */
-export function defaultNodeIP(): string {
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    if (name.startsWith('docker') || name.startsWith('veth') || name.startsWith('br-')) continue;
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
 }
 
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {

@@ -5,7 +5,9 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type AgentConfig, defaultNodeIP, startAgent } from '../../agent/agent.js';
+// Types only: the agent's code loads when the command runs, so no command loads what it does not run.
+import type { AgentConfig } from '../../agent/agent.js';
+import { defaultNodeIP } from '../../agent/node-ip.js';
 
 interface AgentFlags {
   server: string;
@@ -58,6 +60,7 @@ export function registerAgent(program: Command): void {
       .requiredOption('--token-file <file>', "the cluster's join token (the server's DATA_DIR/node-token)")
       .option('--data-dir <dir>', "the agent's state: credentials, pod volumes", '~/.shoal/agent'),
   ).action(async (flags: AgentFlags) => {
+    const { startAgent } = await import('../../agent/agent.js');
     const stop = await startAgent(agentConfig(flags, (line) => console.error(`shoal agent: ${line}`)));
     await new Promise<void>((done) => {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());

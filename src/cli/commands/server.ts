@@ -4,9 +4,9 @@
  * they are built). Runs in the foreground until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
-import { type RunningApiServer, startApiServer } from '../../apiserver/serve.js';
-import { Client } from '../../client/rest.js';
-import { NamespaceController } from '../../controllers/namespace/controller.js';
+// Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
+// verbs share this binary and must not pay for the API server, its stores and their clients).
+import type { RunningApiServer } from '../../apiserver/serve.js';
 import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
 
 export function registerServer(program: Command): void {
@@ -25,6 +25,11 @@ export type Companion = (
 
 export async function runServer(flags: ServerFlags, what: string, companion?: Companion): Promise<void> {
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);
+  const [{ startApiServer }, { Client }, { NamespaceController }] = await Promise.all([
+    import('../../apiserver/serve.js'),
+    import('../../client/rest.js'),
+    import('../../controllers/namespace/controller.js'),
+  ]);
   const server = await startApiServer(serverConfig(flags, log));
   log(`API server listening on ${server.url} (${server.store.backend} store)`);
   log(

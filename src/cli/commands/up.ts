@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { defaultNodeIP, startAgent } from '../../agent/agent.js';
+import { defaultNodeIP } from '../../agent/node-ip.js';
 import { parseListen } from './agent.js';
 import { runServer } from './server.js';
 import { addServerFlags, type ServerFlags } from './server-options.js';
@@ -33,6 +33,7 @@ export function registerUp(program: Command): void {
     .action(async (flags: UpFlags) => {
       const listen = parseListen(flags.agentListen, '--agent-listen');
       await runServer(flags, 'up', async (server, log) => {
+        const { startAgent } = await import('../../agent/agent.js');
         const agent = await startAgent({
           server: server.url,
           tokenFile: server.identity.nodeTokenPath,
