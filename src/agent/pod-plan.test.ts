@@ -169,6 +169,22 @@ describe('planPod', () => {
     assert.equal(out.terminal, 'Succeeded');
   });
 
+  it('does not recreate the stopped sandbox of an OnFailure pod whose containers all succeeded', () => {
+    const out = plan(pod({ restartPolicy: 'OnFailure' }), [
+      sandbox('exited'),
+      rec('app', 'container', 'exited', 1, NOW - 5000, { exitCode: 0 }),
+      rec('app', 'container', 'exited', 0, NOW - 9000, { exitCode: 1 }),
+    ]);
+    assert.equal(out.createSandbox, false);
+    assert.equal(out.terminal, 'Succeeded');
+    // One that failed last is restarted in a new sandbox.
+    const failed = plan(pod({ restartPolicy: 'OnFailure' }), [
+      sandbox('exited'),
+      rec('app', 'container', 'exited', 0, NOW - 5000, { exitCode: 1 }),
+    ]);
+    assert.equal(failed.createSandbox, true);
+  });
+
   it('hashes the whole container spec, nested fields included, whatever the key order', () => {
     const base: Container = { name: 'app', image: 'img:1', env: [{ name: 'A', value: '1' }] };
     assert.equal(specHash(base), specHash({ env: [{ value: '1', name: 'A' }], image: 'img:1', name: 'app' }));

@@ -159,8 +159,12 @@ export function planPod(input: PlanInput): PodPlan {
           });
       }
     }
-    if ((spec.restartPolicy ?? 'Always') === 'Never' && everRan) {
-      plan.terminal = finalPhase(pod, runtime);
+    // A pod that is done stays done: Never after any run, OnFailure once every container
+    // succeeded (its sandbox was stopped for that very reason; as kubelet's computePodActions).
+    const policy = spec.restartPolicy ?? 'Always';
+    const phase = finalPhase(pod, runtime);
+    if (everRan && (policy === 'Never' || (policy === 'OnFailure' && phase === 'Succeeded'))) {
+      plan.terminal = phase;
       return plan;
     }
     plan.createSandbox = true;
