@@ -192,11 +192,15 @@ describe('planPod', () => {
     assert.notEqual(specHash(base), specHash({ ...base, resources: { limits: { memory: '16Mi' } } }));
   });
 
-  it('keeps the newest two instances of each container', () => {
+  it('removes never-started leftovers, and leaves older dead instances to the garbage collector', () => {
     const records = [0, 1, 2, 3].map((a) =>
       rec('app', 'container', a === 3 ? 'running' : 'exited', a, NOW - 50_000 + a * 1000, { exitCode: 1 }),
     );
-    const out = plan(pod(), [sandbox(), ...records]);
-    assert.deepEqual(out.remove.map((r) => r.attempt).sort(), [0, 1]);
+    const leftover = rec('app', 'container', 'created', 2, NOW - 40_000);
+    const out = plan(pod(), [sandbox(), ...records, leftover]);
+    assert.deepEqual(
+      out.remove.map((r) => r.id),
+      [leftover.id],
+    );
   });
 });
