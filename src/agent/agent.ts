@@ -15,6 +15,7 @@ import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { resolveEnv } from './env.js';
 import { clientSink, EventRecorder, podRef } from './events.js';
+import { GarbageCollector, type GcSettings } from './gc/index.js';
 import { ProcHostStats } from './host-stats.js';
 import { joinCluster, nodeClient } from './join.js';
 import { NodeStatusReporter } from './node-status.js';
@@ -40,6 +41,8 @@ export interface AgentConfig {
   listenPort: number;
   dockerSocket?: string;
   simulatedStartDelayMs?: number;
+  /** Garbage collection policies and periods (kubelet's defaults when absent). */
+  gc?: GcSettings;
   log: (line: string) => void;
   clock?: Clock;
 }
@@ -157,6 +160,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log,
   };
   const podManager = new PodManager(deps);
+  const gc = new GarbageCollector({ ...config.gc, driver, nodeName, clock, events, log });
 
   const server = await startAgentServer({
     host: config.listenHost,
@@ -212,7 +216,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     running.push(configMaps.run(stop.signal), secrets.run(stop.signal));
     await Promise.all([configMaps.waitForSync(stop.signal), secrets.waitForSync(stop.signal)]);
   }
-  running.push(podInformer.run(stop.signal));
+  running.push(podInformer.run(stop.signal), gc.run(stop.signal));
   podManager.start();
   void podInformer.waitForSync(stop.signal).then((ok) => {
     if (ok) podManager.markSynced();

@@ -139,3 +139,8 @@ export function podRef(
   if (container) ref.fieldPath = `spec.containers{${container}}`;
   return ref;
 }
+
+/** The reference an event about this node carries (kubelet's: the node's name as its uid, too). */
+export function nodeRef(nodeName: string): ObjectReference {
+  return { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName };
+}

@@ -7,7 +7,8 @@
  * - memory: /proc/meminfo MemTotal and MemAvailable (the kernel's estimate of what can be
  *   allocated without swapping; the kubelet uses the cgroup working set instead, which needs a
  *   cgroup walk, and MemAvailable is close enough for a pressure signal).
- * - filesystem: statfs of the data dir; available = blocks free to unprivileged users.
+ * - filesystem: statfs of the data dir; available = blocks free to unprivileged users
+ *   (`filesystemUsage`, which image garbage collection also reads for the runtime's image store).
  * - pids: in use = /proc/loadavg's count of scheduling entities (threads, as the kernel counts
  *   them against its limits); max = the smaller of kernel.pid_max and kernel.threads-max.
  * - identity: /proc/sys/kernel/random/boot_id, /etc/machine-id (or dbus's), and the DMI product
@@ -17,10 +18,23 @@ import { readFile, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
+/** Size and free space of one filesystem, in bytes. */
+export interface FilesystemUsage {
+  totalBytes: number;
+  /** What unprivileged users may still write (statfs `bavail`), as the kubelet counts it. */
+  availableBytes: number;
+}
+
+/** The filesystem that holds `path`. */
+export async function filesystemUsage(path: string): Promise<FilesystemUsage> {
+  const fs = await statfs(path);
+  return { totalBytes: fs.blocks * fs.bsize, availableBytes: fs.bavail * fs.bsize };
+}
+
 export interface HostSnapshot {
   memory: { totalBytes: number; availableBytes: number };
   /** The filesystem holding the agent's data dir. */
-  filesystem: { totalBytes: number; availableBytes: number };
+  filesystem: FilesystemUsage;
   pids: { inUse: number; max: number };
   bootId: string;
   machineId: string;
@@ -56,7 +70,7 @@ export class ProcHostStats implements HostStats {
   async read(): Promise<HostSnapshot> {
     const [meminfo, fs, loadavg, pidMax, threadsMax, bootId, machineId, systemUuid] = await Promise.all([
       readFile(join(this.proc, 'meminfo'), 'utf8'),
-      statfs(this.options.dataDir),
+      filesystemUsage(this.options.dataDir),
       readFile(join(this.proc, 'loadavg'), 'utf8'),
       readFile(join(this.proc, 'sys/kernel/pid_max'), 'utf8'),
       readFile(join(this.proc, 'sys/kernel/threads-max'), 'utf8'),
@@ -66,7 +80,7 @@ export class ProcHostStats implements HostStats {
     ]);
     return {
       memory: parseMeminfo(meminfo),
-      filesystem: { totalBytes: fs.blocks * fs.bsize, availableBytes: fs.bavail * fs.bsize },
+      filesystem: fs,
       pids: {
         inUse: parseLoadavgEntities(loadavg),
         max: Math.min(parseInt10(pidMax), parseInt10(threadsMax)),

@@ -169,6 +169,22 @@ describe('planPod', () => {
     assert.equal(out.terminal, 'Succeeded');
   });
 
+  it('does not recreate the stopped sandbox of an OnFailure pod whose containers all succeeded', () => {
+    const out = plan(pod({ restartPolicy: 'OnFailure' }), [
+      sandbox('exited'),
+      rec('app', 'container', 'exited', 1, NOW - 5000, { exitCode: 0 }),
+      rec('app', 'container', 'exited', 0, NOW - 9000, { exitCode: 1 }),
+    ]);
+    assert.equal(out.createSandbox, false);
+    assert.equal(out.terminal, 'Succeeded');
+    // One that failed last is restarted in a new sandbox.
+    const failed = plan(pod({ restartPolicy: 'OnFailure' }), [
+      sandbox('exited'),
+      rec('app', 'container', 'exited', 0, NOW - 5000, { exitCode: 1 }),
+    ]);
+    assert.equal(failed.createSandbox, true);
+  });
+
   it('hashes the whole container spec, nested fields included, whatever the key order', () => {
     const base: Container = { name: 'app', image: 'img:1', env: [{ name: 'A', value: '1' }] };
     assert.equal(specHash(base), specHash({ env: [{ value: '1', name: 'A' }], image: 'img:1', name: 'app' }));
@@ -176,11 +192,15 @@ describe('planPod', () => {
     assert.notEqual(specHash(base), specHash({ ...base, resources: { limits: { memory: '16Mi' } } }));
   });
 
-  it('keeps the newest two instances of each container', () => {
+  it('removes never-started leftovers, and leaves older dead instances to the garbage collector', () => {
     const records = [0, 1, 2, 3].map((a) =>
       rec('app', 'container', a === 3 ? 'running' : 'exited', a, NOW - 50_000 + a * 1000, { exitCode: 1 }),
     );
-    const out = plan(pod(), [sandbox(), ...records]);
-    assert.deepEqual(out.remove.map((r) => r.attempt).sort(), [0, 1]);
+    const leftover = rec('app', 'container', 'created', 2, NOW - 40_000);
+    const out = plan(pod(), [sandbox(), ...records, leftover]);
+    assert.deepEqual(
+      out.remove.map((r) => r.id),
+      [leftover.id],
+    );
   });
 });

@@ -71,7 +71,7 @@ export interface PodPlan {
   /** Regular containers to start now. */
   start: string[];
   kill: ContainerKill[];
-  /** Exited instances no longer needed (beyond the newest two of each name, or never started). */
+  /** Never-started instances that a newer one replaced. */
   remove: ContainerRecord[];
   /** Containers held back by the crash-loop backoff. */
   waiting: Map<string, Waiting>;
@@ -137,11 +137,11 @@ export function planPod(input: PlanInput): PodPlan {
     waiting: new Map(),
   };
 
-  // Old instances: keep the newest two of each name (the current one and the previous, for
-  // `kubectl logs --previous`); a never-started leftover of a crashed create goes too.
+  // A never-started leftover of a failed start (one that is not the newest) would hide the
+  // previous instance from the status; older dead instances are the garbage collector's (gc/).
   for (const list of runtime.containers.values()) {
     list.forEach((r, i) => {
-      if (i >= 2 || (r.state === 'created' && i > 0)) plan.remove.push(r);
+      if (r.state === 'created' && i > 0) plan.remove.push(r);
     });
   }
 
@@ -159,8 +159,12 @@ export function planPod(input: PlanInput): PodPlan {
           });
       }
     }
-    if ((spec.restartPolicy ?? 'Always') === 'Never' && everRan) {
-      plan.terminal = finalPhase(pod, runtime);
+    // A pod that is done stays done: Never after any run, OnFailure once every container
+    // succeeded (its sandbox was stopped for that very reason; as kubelet's computePodActions).
+    const policy = spec.restartPolicy ?? 'Always';
+    const phase = finalPhase(pod, runtime);
+    if (everRan && (policy === 'Never' || (policy === 'OnFailure' && phase === 'Succeeded'))) {
+      plan.terminal = phase;
       return plan;
     }
     plan.createSandbox = true;

@@ -36,6 +36,11 @@ export interface RuntimeInfo {
   /** Logical CPUs and bytes of memory the runtime can use. */
   cpus: number;
   memoryBytes: number;
+  /**
+   * A directory on the filesystem that holds the runtime's images (Docker's data root), whose
+   * usage drives image garbage collection; absent when the runtime keeps no images on disk.
+   */
+  imageStorePath?: string;
 }
 
 export interface PortMapping {
@@ -239,6 +244,8 @@ export interface ImageRecord {
   id: string;
   tags: string[];
   sizeBytes: number;
+  /** The runtime needs it (the sandbox image): never garbage-collected, as CRI's `pinned`. */
+  pinned?: boolean;
 }
 
 /**
@@ -258,6 +265,10 @@ export interface RuntimeDriver {
     credentials?: PullCredentials[],
   ): Promise<'present' | 'pulled'>;
   listImages(): Promise<ImageRecord[]>;
+  /**
+   * Removes the image with all its tags; refuses (throws) while a container uses it. No-op if
+   * already gone.
+   */
   removeImage(id: string): Promise<void>;
 
   /** Creates and starts the sandbox; resolves when it runs and has its IP. */

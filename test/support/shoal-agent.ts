@@ -1,7 +1,8 @@
 /**
  * A real `shoal agent` process joined to a test server (test/support/shoal-server.ts), with its
  * own data dir and a node name unique to the run. `kill9` + `start` again simulate an agent crash;
- * `stop` ends it and removes its containers and its tmpfs.
+ * `stop` ends it and removes its containers and its tmpfs. Image garbage collection is off unless
+ * `extraArgs` turn it on.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,6 +54,10 @@ export function shoalAgent(server: ShoalServer, name: string, extraArgs: string[
         '127.0.0.1:0',
         '--node-ip',
         '127.0.0.1',
+        // The dockerd is shared: image GC would remove other people's images. A test that means
+        // to exercise it (on a private dockerd) passes its own threshold in extraArgs, which wins.
+        '--image-gc-high-threshold',
+        '100',
         ...extraArgs,
       ];
       current = spawnShoal(args, 'shoal agent');

@@ -7,9 +7,10 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 // Types only: the agent's code loads when the command runs, so no command loads what it does not run.
 import type { AgentConfig } from '../../agent/agent.js';
+import { CONTAINER_GC_PERIOD_MS, DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/index.js';
 import { defaultNodeIP } from '../../agent/node-ip.js';
 
-interface AgentFlags {
+export interface AgentFlags {
   server: string;
   tokenFile: string;
   name: string;
@@ -19,6 +20,11 @@ interface AgentFlags {
   listen: string;
   dockerSocket?: string;
   simulatedStartDelay: string;
+  imageGcHighThreshold: string;
+  imageGcLowThreshold: string;
+  imageMinimumGcAge: string;
+  imageGcPeriod: string;
+  containerGcPeriod: string;
 }
 
 function port(text: string): number {
@@ -46,7 +52,32 @@ export function addAgentFlags(cmd: Command): Command {
       '0.0.0.0:10250',
     )
     .option('--docker-socket <path>', "Docker Engine's socket", '/var/run/docker.sock')
-    .option('--simulated-start-delay <ms>', 'simulated runtime: how long a container takes to start', '0');
+    .option('--simulated-start-delay <ms>', 'simulated runtime: how long a container takes to start', '0')
+    .option(
+      '--image-gc-high-threshold <percent>',
+      "disk usage of the runtime's image filesystem at which unused images are removed (100: never)",
+      String(DEFAULT_IMAGE_GC_POLICY.highThresholdPercent),
+    )
+    .option(
+      '--image-gc-low-threshold <percent>',
+      'disk usage that image garbage collection frees down to',
+      String(DEFAULT_IMAGE_GC_POLICY.lowThresholdPercent),
+    )
+    .option(
+      '--image-minimum-gc-age <seconds>',
+      'images seen for less than this long are not garbage-collected',
+      String(DEFAULT_IMAGE_GC_POLICY.minAgeMs / 1000),
+    )
+    .option(
+      '--image-gc-period <seconds>',
+      'how often image garbage collection runs',
+      String(IMAGE_GC_PERIOD_MS / 1000),
+    )
+    .option(
+      '--container-gc-period <seconds>',
+      'how often dead containers are garbage-collected',
+      String(CONTAINER_GC_PERIOD_MS / 1000),
+    );
 }
 
 export function registerAgent(program: Command): void {
@@ -59,9 +90,17 @@ export function registerAgent(program: Command): void {
       .requiredOption('--server <url>', 'the API server, https://HOST:6443')
       .requiredOption('--token-file <file>', "the cluster's join token (the server's DATA_DIR/node-token)")
       .option('--data-dir <dir>', "the agent's state: credentials, pod volumes", '~/.shoal/agent'),
-  ).action(async (flags: AgentFlags) => {
+  ).action(async function (this: Command, flags: AgentFlags) {
+    let config: AgentConfig;
+    try {
+      config = agentConfig(flags, (line) => console.error(`shoal agent: ${line}`));
+    } catch (err) {
+      // A bad flag: commander's one-line "error: ..." and exit code, not a stack trace.
+      if (err instanceof InvalidArgumentError) this.error(`error: ${err.message}`);
+      throw err;
+    }
     const { startAgent } = await import('../../agent/agent.js');
-    const stop = await startAgent(agentConfig(flags, (line) => console.error(`shoal agent: ${line}`)));
+    const stop = await startAgent(config);
     await new Promise<void>((done) => {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
     });
@@ -85,7 +124,43 @@ export function agentConfig(flags: AgentFlags, log: (line: string) => void): Age
     listenPort: listen.port,
     dockerSocket: flags.dockerSocket,
     simulatedStartDelayMs: delay,
+    gc: gcSettings(flags),
     log,
+  };
+}
+
+/** The garbage collection flags, checked: percentages 0-100 with low < high, positive periods. */
+function gcSettings(flags: AgentFlags): NonNullable<AgentConfig['gc']> {
+  const number = (text: string, flag: string, what: string, ok: (n: number) => boolean) => {
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!ok(n)) throw new InvalidArgumentError(`${flag}: expected ${what}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const percent = (text: string, flag: string) =>
+    number(text, flag, 'a percentage 0-100', (n) => Number.isFinite(n) && n >= 0 && n <= 100);
+  const seconds = (text: string, flag: string, min: 'zero' | 'positive') =>
+    1000 *
+    number(
+      text,
+      flag,
+      min === 'zero' ? 'seconds ≥ 0' : 'seconds > 0',
+      (n) => Number.isFinite(n) && (min === 'zero' ? n >= 0 : n > 0),
+    );
+  const high = percent(flags.imageGcHighThreshold, '--image-gc-high-threshold');
+  const low = percent(flags.imageGcLowThreshold, '--image-gc-low-threshold');
+  if (low >= high)
+    throw new InvalidArgumentError(
+      `--image-gc-low-threshold (${low}) must be lower than --image-gc-high-threshold (${high})`,
+    );
+  const imagePolicy = {
+    highThresholdPercent: high,
+    lowThresholdPercent: low,
+    minAgeMs: seconds(flags.imageMinimumGcAge, '--image-minimum-gc-age', 'zero'),
+  };
+  return {
+    imagePolicy,
+    imagePeriodMs: seconds(flags.imageGcPeriod, '--image-gc-period', 'positive'),
+    containerPeriodMs: seconds(flags.containerGcPeriod, '--container-gc-period', 'positive'),
   };
 }
 

@@ -192,16 +192,38 @@ export class DockerDriver implements RuntimeDriver {
 
   async listImages(): Promise<ImageRecord[]> {
     const images = await this.call('list images', () => this.docker.listImages());
-    return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], sizeBytes: i.Size }));
+    const pause = normalizeImage(this.pauseImageName);
+    return images.map((i) => {
+      const tags = i.RepoTags ?? [];
+      const record: ImageRecord = { id: i.Id, tags, sizeBytes: i.Size };
+      if (tags.includes(pause) || (i.RepoDigests ?? []).includes(pause)) record.pinned = true;
+      return record;
+    });
   }
 
   async removeImage(id: string): Promise<void> {
     this.presence.clear();
     await this.call(`remove image ${id}`, async () => {
+      let tags: string[];
       try {
-        await this.docker.getImage(id).remove();
+        tags = (await this.docker.getImage(id).inspect()).RepoTags ?? [];
       } catch (err) {
-        if (statusOf(err) !== 404) throw err;
+        if (statusOf(err) === 404) return;
+        throw err;
+      }
+      // Docker refuses to remove an image with several tags unless forced, and forcing would also
+      // take it from under containers. So: make sure none uses it (any container on this engine,
+      // not only this node's), then untag one by one; the last untag deletes the image.
+      const users = await this.docker.listContainers({ all: true, filters: { ancestor: [id] } });
+      if (users.length > 0) {
+        throw new Error(`image is being used by container ${users[0]!.Id.slice(0, 12)}`);
+      }
+      for (const ref of tags.length > 1 ? tags : [id]) {
+        try {
+          await this.docker.getImage(ref).remove();
+        } catch (err) {
+          if (statusOf(err) !== 404) throw err;
+        }
       }
     });
   }

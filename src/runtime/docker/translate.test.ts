@@ -470,6 +470,7 @@ describe('small translations', () => {
       Architecture: 'x86_64',
       NCPU: 2,
       MemTotal: 1024,
+      DockerRootDir: '/var/lib/docker',
     });
     assert.deepEqual(info, {
       runtimeVersion: 'docker://20.10.24+dfsg1',
@@ -479,7 +480,9 @@ describe('small translations', () => {
       architecture: 'amd64',
       cpus: 2,
       memoryBytes: 1024,
+      imageStorePath: '/var/lib/docker',
     });
+    assert.equal(infoFromEngine({}).imageStorePath, undefined);
     assert.equal(infoFromEngine({ Architecture: 'aarch64' }).architecture, 'arm64');
     assert.equal(infoFromEngine({ Architecture: 'riscv64' }).architecture, 'riscv64');
   });

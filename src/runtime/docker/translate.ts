@@ -339,9 +339,10 @@ export function infoFromEngine(json: {
   Architecture?: string;
   NCPU?: number;
   MemTotal?: number;
+  DockerRootDir?: string;
 }): RuntimeInfo {
   const arch = json.Architecture ?? '';
-  return {
+  const info: RuntimeInfo = {
     runtimeVersion: `docker://${json.ServerVersion ?? 'unknown'}`,
     kernelVersion: json.KernelVersion ?? '',
     osImage: json.OperatingSystem ?? '',
@@ -350,6 +351,9 @@ export function infoFromEngine(json: {
     cpus: json.NCPU ?? 0,
     memoryBytes: json.MemTotal ?? 0,
   };
+  // Images live under the data root (its image/ and overlay2/ directories).
+  if (json.DockerRootDir) info.imageStorePath = json.DockerRootDir;
+  return info;
 }
 
 /** Docker Hub answers to several host names; credentials may name any of them. */
