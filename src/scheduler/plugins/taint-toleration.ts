@@ -10,7 +10,7 @@
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
 import { type FilterPlugin, type Result, type ScorePlugin, unresolvable } from '../framework/types.js';
-import { defaultNormalizeScore } from './normalize-score.js';
+import { defaultNormalizeScore } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
 export const TAINT_TOLERATION_WEIGHT = 3;
