@@ -54,7 +54,7 @@ const PRE_SCORE_KEY = 'PreScoreInterPodAffinity';
  * "no pair counts". Keys are few (one per distinct topologyKey), kept in arrays so filter and
  * score walk them without allocating iterators.
  */
-export class TopologyCounts {
+class TopologyCounts {
   private readonly keys: string[] = [];
   private readonly byValue: Map<string, number>[] = [];
   private pairs = 0;
