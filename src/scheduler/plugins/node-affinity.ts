@@ -47,8 +47,8 @@ interface CompiledTerm {
 
 /** A pod's `nodeSelector` and required node affinity, compiled. */
 export interface RequiredNodeAffinity {
-  /** `spec.nodeSelector` as [key, value] pairs; undefined when empty. */
-  selector?: readonly (readonly [string, string])[];
+  /** `spec.nodeSelector` as key/value pairs; undefined when empty. */
+  selector?: readonly { key: string; value: string }[];
   /** The valid, non-empty required terms; undefined when the pod has no required node affinity. */
   terms?: readonly CompiledTerm[];
 }
@@ -78,7 +78,7 @@ export function requiredNodeAffinity(pod: PodInfo): RequiredNodeAffinity {
 
 /** Whether `node` satisfies the pod's nodeSelector and required node affinity. */
 export function matchesRequiredNodeAffinity(r: RequiredNodeAffinity, node: NodeInfo): boolean {
-  if (r.selector) for (const [k, v] of r.selector) if (labelValue(node.labels, k) !== v) return false;
+  if (r.selector) for (const s of r.selector) if (labelValue(node.labels, s.key) !== s.value) return false;
   if (r.terms) {
     for (const t of r.terms) if (termMatches(t, node)) return true;
     return false;
@@ -160,7 +160,7 @@ function parseInt64(s: string): bigint | undefined {
 function compile(pod: PodInfo): Compiled {
   const spec = pod.pod.spec;
   const required: RequiredNodeAffinity = {};
-  const sel = Object.entries(spec?.nodeSelector ?? {});
+  const sel = Object.entries(spec?.nodeSelector ?? {}).map(([key, value]) => ({ key, value }));
   if (sel.length > 0) required.selector = sel;
   const nodeAffinity = spec?.affinity?.nodeAffinity;
   const req = nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;

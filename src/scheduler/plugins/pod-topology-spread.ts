@@ -124,38 +124,42 @@ function hasAllKeys(node: NodeInfo, constraints: readonly Constraint[]): boolean
 function countMatching(node: NodeInfo, selector: Requirement[] | undefined, namespace: string): number {
   if (!selector) return 0;
   let n = 0;
-  for (const p of node.pods) {
-    if (p.namespace !== namespace || p.pod.metadata?.deletionTimestamp) continue;
-    if (matches(selector, p.labels)) n++;
-  }
+  for (const p of node.pods)
+    if (p.namespace === namespace && matches(selector, p.labels) && !p.pod.metadata?.deletionTimestamp) n++;
   return n;
 }
 
 /**
  * Which nodes count towards a constraint's domains for this pod: its inclusion policies, each
- * evaluated at most once per node.
+ * evaluated at most once per node, and not at all when they cannot exclude a node.
  */
 class Inclusion {
   private node: NodeInfo | undefined;
   private affinityOk: boolean | undefined;
   private taintsOk: boolean | undefined;
+  private readonly hasAffinity: boolean;
 
   constructor(
     private readonly affinity: RequiredNodeAffinity,
     private readonly tolerations: readonly Toleration[],
-  ) {}
+  ) {
+    this.hasAffinity = affinity.selector !== undefined || affinity.terms !== undefined;
+  }
 
   includes(c: Constraint, node: NodeInfo): boolean {
+    const affinity = c.honorNodeAffinity && this.hasAffinity;
+    const taints = c.honorTaints && node.taints.length > 0;
+    if (!affinity && !taints) return true;
     if (node !== this.node) {
       this.node = node;
       this.affinityOk = undefined;
       this.taintsOk = undefined;
     }
-    if (c.honorNodeAffinity) {
+    if (affinity) {
       this.affinityOk ??= matchesRequiredNodeAffinity(this.affinity, node);
       if (!this.affinityOk) return false;
     }
-    if (c.honorTaints) {
+    if (taints) {
       this.taintsOk ??= untoleratedTaint(node.taints, this.tolerations) === undefined;
       if (!this.taintsOk) return false;
     }
@@ -253,13 +257,18 @@ export const PodTopologySpread: PreFilterPlugin & FilterPlugin & ScorePlugin = {
     if (constraints.length === 0) return skip;
     const domains = constraints.map(() => new DomainCounts());
     const inclusion = inclusionFor(pod);
-    for (const node of snapshot.nodes) {
-      if (!hasAllKeys(node, constraints)) continue;
+    // The node's value for each constraint's key, read once per node (reused across nodes).
+    const values: (string | undefined)[] = constraints.map(() => undefined);
+    nodes: for (const node of snapshot.nodes) {
+      for (let i = 0; i < constraints.length; i++) {
+        values[i] = labelValue(node.labels, constraints[i]!.topologyKey);
+        if (values[i] === undefined) continue nodes;
+      }
       for (let i = 0; i < constraints.length; i++) {
         const c = constraints[i]!;
         if (!inclusion.includes(c, node)) continue;
         const counts = domains[i]!.counts;
-        const v = labelValue(node.labels, c.topologyKey)!;
+        const v = values[i]!;
         counts.set(v, (counts.get(v) ?? 0) + countMatching(node, c.selector, pod.namespace));
       }
     }
