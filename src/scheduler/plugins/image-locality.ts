@@ -1,0 +1,131 @@
+/**
+ * ImageLocality (score): prefer nodes that already hold the pod's images, so the pod starts
+ * without a pull. As Kubernetes: each of the pod's container images present on the node adds its
+ * size scaled by the fraction of nodes holding it (an image on every node says nothing, and
+ * favouring its holders would pile pods up); the sum is clamped to [23 MB, 1000 MB × containers]
+ * and mapped linearly onto 0..100. No normalize step.
+ *
+ * Image names are compared in Docker's normalized form, so a pod's `busybox` finds a node's
+ * `docker.io/library/busybox:latest`.
+ */
+import type { NodeInfo, PodInfo } from '../framework/node-info.js';
+import {
+  type CycleState,
+  MAX_NODE_SCORE,
+  type Result,
+  type ScorePlugin,
+  type Snapshot,
+  skip,
+} from '../framework/types.js';
+
+/** Kubernetes' default weight for this score plugin. */
+export const IMAGE_LOCALITY_WEIGHT = 1;
+
+const MB = 1024 * 1024;
+const MIN_THRESHOLD = 23 * MB;
+const MAX_CONTAINER_THRESHOLD = 1000 * MB;
+
+/**
+ * A Snapshot that knows on how many nodes each image is (by normalized name). The scheduler cache
+ * can keep this count as nodes come and go; without it preScore counts over all nodes.
+ */
+export interface ImageCountingSnapshot extends Snapshot {
+  imageNodeCount(normalizedImage: string): number;
+}
+
+/** Docker's normalized reference: registry `docker.io`, namespace `library`, tag `latest` when absent. */
+export function normalizeImageName(image: string): string {
+  const at = image.indexOf('@');
+  const name = at < 0 ? image : image.slice(0, at);
+  const digest = at < 0 ? '' : image.slice(at);
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
+  let domain = hasDomain ? first : 'docker.io';
+  let path = hasDomain ? name.slice(slash + 1) : name;
+  if (domain === 'index.docker.io') domain = 'docker.io';
+  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  const lastSlash = path.lastIndexOf('/');
+  const tagged = path.indexOf(':', lastSlash + 1) >= 0;
+  return `${domain}/${path}${tagged || digest ? '' : ':latest'}${digest}`;
+}
+
+const STATE_KEY = 'PreScoreImageLocality';
+
+interface PreScoreState {
+  /** The pod's images (init containers, then containers; repeats count twice, as in Kubernetes). */
+  images: string[];
+  /** Per image: nodes holding it / all nodes. */
+  spread: number[];
+  /** Upper clamp: 1000 MB per container. */
+  maxThreshold: number;
+}
+
+const podImages = new WeakMap<PodInfo, string[]>();
+const nodeImages = new WeakMap<ReadonlyMap<string, number>, ReadonlyMap<string, number>>();
+
+function imagesOf(pod: PodInfo): string[] {
+  let images = podImages.get(pod);
+  if (!images) {
+    const spec = pod.pod.spec;
+    images = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) =>
+      normalizeImageName(c.image ?? ''),
+    );
+    podImages.set(pod, images);
+  }
+  return images;
+}
+
+/** The node's images by normalized name, rebuilt only when its `status.images` changes. */
+function normalizedImagesOf(node: NodeInfo): ReadonlyMap<string, number> {
+  let m = nodeImages.get(node.imageSizes);
+  if (!m) {
+    const out = new Map<string, number>();
+    for (const [name, size] of node.imageSizes) out.set(normalizeImageName(name), size);
+    nodeImages.set(node.imageSizes, out);
+    m = out;
+  }
+  return m;
+}
+
+function nodesHolding(image: string, snapshot: Snapshot): number {
+  const counting = snapshot as Partial<ImageCountingSnapshot>;
+  if (typeof counting.imageNodeCount === 'function') return counting.imageNodeCount(image);
+  let n = 0;
+  for (const node of snapshot.nodes) if (normalizedImagesOf(node).has(image)) n++;
+  return n;
+}
+
+export const ImageLocality: ScorePlugin = {
+  name: 'ImageLocality',
+
+  /** Computes each image's spread once per pod; skips when no node holds any of the pod's images. */
+  preScore(state: CycleState, pod: PodInfo, _nodes, snapshot: Snapshot): Result {
+    const images = imagesOf(pod);
+    const total = snapshot.nodes.length;
+    const spread: number[] = [];
+    let anywhere = false;
+    for (const image of images) {
+      const holding = total === 0 ? 0 : nodesHolding(image, snapshot);
+      spread.push(total === 0 ? 0 : holding / total);
+      if (holding > 0) anywhere = true;
+    }
+    if (!anywhere) return skip;
+    const s: PreScoreState = { images, spread, maxThreshold: MAX_CONTAINER_THRESHOLD * images.length };
+    state.write(STATE_KEY, s);
+    return undefined;
+  },
+
+  score(state: CycleState, _pod, node: NodeInfo): number {
+    const s = state.read<PreScoreState>(STATE_KEY);
+    if (!s) return 0;
+    const held = normalizedImagesOf(node);
+    let sum = 0;
+    for (let i = 0; i < s.images.length; i++) {
+      const size = held.get(s.images[i]!);
+      if (size !== undefined) sum += Math.trunc(size * s.spread[i]!);
+    }
+    const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), s.maxThreshold);
+    return Math.floor((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (s.maxThreshold - MIN_THRESHOLD));
+  },
+};

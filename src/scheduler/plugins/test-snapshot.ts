@@ -1,0 +1,78 @@
+/**
+ * Test-only helpers for plugin table tests: a Snapshot over a handful of NodeInfos (the real one
+ * is the scheduler cache's), and runners that drive one plugin through its extension points the
+ * way the pipeline does.
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { NodeInfo } from '../framework/node-info.js';
+import { PodInfo } from '../framework/node-info.js';
+import {
+  CycleState,
+  type FilterPlugin,
+  type PreFilterPlugin,
+  type Result,
+  type ScorePlugin,
+  type Snapshot,
+} from '../framework/types.js';
+
+/** A Snapshot of `nodes`; `namespaces` gives namespace labels for namespaceSelector terms. */
+export function testSnapshot(
+  nodes: NodeInfo[],
+  namespaces: Record<string, Record<string, string>> = {},
+): Snapshot {
+  return {
+    nodes,
+    get: (name) => nodes.find((n) => n.name === name),
+    // Getters, so a test that adds pods to a NodeInfo after building the snapshot still sees them.
+    get nodesWithAffinityPods() {
+      return nodes.filter((n) => n.podsWithAffinity.length > 0);
+    },
+    get nodesWithRequiredAntiAffinityPods() {
+      return nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0);
+    },
+    namespaceLabels: (ns) => namespaces[ns],
+  };
+}
+
+export interface FilterOutcome {
+  state: CycleState;
+  pod: PodInfo;
+  /** preFilter's answer (undefined = success). */
+  preFilter: Result;
+  /** Each node's filter answer by node name; absent when preFilter skipped or rejected. */
+  byNode: Map<string, Result>;
+}
+
+/** preFilter once, then filter on every node unless preFilter rejected or skipped. */
+export function runFilter(
+  plugin: FilterPlugin & Partial<PreFilterPlugin>,
+  pod: Pod | PodInfo,
+  snapshot: Snapshot,
+): FilterOutcome {
+  const pi = pod instanceof PodInfo ? pod : new PodInfo(pod);
+  const state = new CycleState();
+  const pre = plugin.preFilter?.(state, pi, snapshot);
+  const byNode = new Map<string, Result>();
+  if (!pre) for (const n of snapshot.nodes) byNode.set(n.name, plugin.filter(state, pi, n));
+  return { state, pod: pi, preFilter: pre, byNode };
+}
+
+/**
+ * preScore over `nodes` (default: all), score each, normalize; the final scores in node order, or
+ * `'skip'` when preScore skipped.
+ */
+export function runScore(
+  plugin: ScorePlugin,
+  pod: Pod | PodInfo,
+  snapshot: Snapshot,
+  nodes: readonly NodeInfo[] = snapshot.nodes,
+  state = new CycleState(),
+): number[] | 'skip' {
+  const pi = pod instanceof PodInfo ? pod : new PodInfo(pod);
+  const pre = plugin.preScore?.(state, pi, nodes, snapshot);
+  if (pre?.code === 'Skip') return 'skip';
+  if (pre) throw new Error(`preScore failed: ${pre.reasons.join(', ')}`);
+  const scores = nodes.map((n) => plugin.score(state, pi, n));
+  plugin.normalize?.(state, pi, scores);
+  return scores;
+}
