@@ -81,7 +81,8 @@ export function fitsRequest(pod: PodInfo, node: NodeInfo): Result {
     if (want === 0) continue;
     const has = alloc.scalar[name] ?? 0;
     if (want > has - (used.scalar[name] ?? 0)) {
-      (scalarReasons ??= []).push(`Insufficient ${name}`);
+      scalarReasons ??= [];
+      scalarReasons.push(`Insufficient ${name}`);
       if (want > has) mask |= UNRESOLVABLE;
     }
   }
