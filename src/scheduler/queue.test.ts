@@ -142,7 +142,7 @@ describe('SchedulingQueue', () => {
       popped = qp;
     });
     await settle();
-    assert.equal(popped, undefined);
+    assert.equal(popped === undefined, true, 'nothing to pop yet');
     queue.add(pod('a'));
     await settle();
     assert.equal(popped?.info.name, 'a');
