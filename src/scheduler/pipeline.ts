@@ -6,7 +6,7 @@
  * preFilter / filter / preScore+score), its score weight, and the cluster events that can undo
  * its rejections (which wake parked pods; see cluster-events.ts).
  */
-import type { ClusterEvent } from './cluster-events.js';
+import { ALL_EVENTS, type ClusterEvent } from './cluster-events.js';
 import { FitError } from './fit-error.js';
 import type { NodeInfo, PodInfo } from './framework/node-info.js';
 import {
@@ -101,8 +101,7 @@ export class Pipeline implements FilterRunner {
   readonly preFilters: PreFilterPlugin[] = [];
   readonly filters: FilterPlugin[] = [];
   readonly scorers: { plugin: ScorePlugin; weight: number }[] = [];
-  private readonly interest = new Map<ClusterEvent, string[]>();
-  private readonly interestedInAll: string[] = [];
+  private readonly interest = new Map<ClusterEvent, readonly string[]>();
   private readonly random: () => number;
   /** Where the next cycle starts looking, so sampling rotates through the cluster. */
   private nextStartNodeIndex = 0;
@@ -116,7 +115,7 @@ export class Pipeline implements FilterRunner {
     private readonly options: PipelineOptions = {},
   ) {
     this.random = options.random ?? Math.random;
-    for (const { plugin, weight, events } of regs) {
+    for (const { plugin, weight } of regs) {
       if (has(plugin, 'preFilter')) this.preFilters.push(plugin as PreFilterPlugin);
       if (has(plugin, 'filter')) this.filters.push(plugin as FilterPlugin);
       if (has(plugin, 'score')) {
@@ -124,20 +123,18 @@ export class Pipeline implements FilterRunner {
           throw new Error(`scheduler plugin ${plugin.name}: a score plugin needs a weight ≥ 1`);
         this.scorers.push({ plugin: plugin as ScorePlugin, weight });
       }
-      if (events === undefined) this.interestedInAll.push(plugin.name);
-      else
-        for (const e of events) {
-          const list = this.interest.get(e) ?? [];
-          list.push(plugin.name);
-          this.interest.set(e, list);
-        }
     }
+    for (const e of ALL_EVENTS)
+      this.interest.set(
+        e,
+        regs.filter((r) => r.events === undefined || r.events.includes(e)).map((r) => r.plugin.name),
+      );
     this.scores = this.scorers.map(() => []);
   }
 
   /** The plugins whose rejections `event` could undo (the queue's wake-up rule). */
   pluginsFor(event: ClusterEvent): readonly string[] {
-    return [...(this.interest.get(event) ?? []), ...this.interestedInAll];
+    return this.interest.get(event) ?? [];
   }
 
   /** One scheduling cycle: where should `pod` go? Synchronous; reads `snapshot` only. */

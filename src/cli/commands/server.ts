@@ -1,12 +1,13 @@
 /**
- * `shoal server`: the control plane in one process: the API server, and the controllers that
- * run beside it (today the namespace controller; the scheduler and workload controllers join as
- * they are built). Runs in the foreground until SIGINT/SIGTERM.
+ * `shoal server`: the control plane in one process: the API server, and the parts that run
+ * beside it (the namespace controller and the scheduler; workload controllers join as they are
+ * built). Runs in the foreground until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
 import { type RunningApiServer, startApiServer } from '../../apiserver/serve.js';
 import { Client } from '../../client/rest.js';
 import { NamespaceController } from '../../controllers/namespace/controller.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
 import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
 
 export function registerServer(program: Command): void {
@@ -33,8 +34,13 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   log(`agents join with the token in ${server.identity.nodeTokenPath}`);
 
   const client = new Client({ ...server.loopback, userAgent: 'shoal-controller-manager' });
+  // The scheduler's own connections, so its bindings never queue behind the controllers' requests.
+  const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
   const stop = new AbortController();
-  const parts = [new NamespaceController(client, log).run(stop.signal)];
+  const parts = [
+    new NamespaceController(client, log).run(stop.signal),
+    new Scheduler(schedulerClient, { scoring: flags.schedulerScoring, log }).run(stop.signal),
+  ];
   const stopCompanion = companion ? await companion(server, log) : undefined;
   const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
 
@@ -48,5 +54,6 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   stop.abort();
   await Promise.allSettled(parts);
   client.close();
+  schedulerClient.close();
   await server.close();
 }
