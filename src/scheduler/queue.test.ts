@@ -157,6 +157,19 @@ describe('SchedulingQueue', () => {
     await clock.advance(2000);
     assert.equal(got, 'a');
 
+    // Parked, then woken by an event while a pop waits: the pop sees the backoff end.
+    queue.requeueUnschedulable(popped!, ['NodeResourcesFit']);
+    got = undefined;
+    void queue.pop(stop.signal).then((qp) => {
+      got = qp?.info.name;
+    });
+    await clock.advance(500);
+    queue.onEvent('NodeAdd'); // to backoffQ: 2 s from the failure (second attempt)
+    await clock.advance(1499);
+    assert.equal(got, undefined);
+    await clock.advance(1);
+    assert.equal(got, 'a', 'the waiting pop picked up the backoff deadline');
+
     let ended = false;
     void queue.pop(stop.signal).then((qp) => {
       ended = qp === undefined;

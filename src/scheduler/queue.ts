@@ -107,7 +107,7 @@ export class SchedulingQueue {
     const { qp } = entry;
     const changed = schedulingInputsChanged(qp.pod, pod);
     qp.pod = pod;
-    if (changed) qp.info = new PodInfo(pod);
+    qp.info = new PodInfo(pod);
     if (entry.where === 'unschedulable' && changed) this.unpark(qp);
   }
 
@@ -169,8 +169,7 @@ export class SchedulingQueue {
     qp.failedAt = now;
     qp.timestamp = now;
     qp.unschedulablePlugins = [];
-    this.where.set(qp.key, { qp, where: 'backoff' });
-    this.backoff.push(qp);
+    this.toBackoff(qp);
   }
 
   /** A cluster change: retry the parked pods it could help. */
@@ -236,15 +235,24 @@ export class SchedulingQueue {
 
   private unpark(qp: QueuedPod): void {
     this.detach(qp, 'unschedulable');
-    if (this.backoffExpiry(qp) > this.clock.now()) {
-      this.where.set(qp.key, { qp, where: 'backoff' });
-      this.backoff.push(qp);
-    } else this.toActive(qp);
+    if (this.backoffExpiry(qp) > this.clock.now()) this.toBackoff(qp);
+    else this.toActive(qp);
   }
 
   private toActive(qp: QueuedPod): void {
     this.where.set(qp.key, { qp, where: 'active' });
     this.active.push(qp);
+    this.wakePopper();
+  }
+
+  private toBackoff(qp: QueuedPod): void {
+    this.where.set(qp.key, { qp, where: 'backoff' });
+    this.backoff.push(qp);
+    // A waiting pop may be sleeping past this pod's expiry: let it recompute its deadline.
+    this.wakePopper();
+  }
+
+  private wakePopper(): void {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
