@@ -53,8 +53,10 @@ export interface SchedulerOptions {
   random?: () => number;
   log?: (line: string) => void;
   recorder?: Recorder;
-  /** Called when a binding succeeded (benchmarks, tests). */
-  onBound?: (pod: Pod, nodeName: string) => void;
+  /** Called once the informers have synced and scheduling starts (benchmarks). */
+  onSynced?: () => void;
+  /** Called when a binding succeeded, with the `performance.now()` its cycle started at (benchmarks). */
+  onBound?: (pod: Pod, nodeName: string, cycleStart: number) => void;
 }
 
 /** Runs async tasks at most `limit` at a time, in order. */
@@ -194,6 +196,7 @@ export class Scheduler {
     ]);
     if (synced.every(Boolean)) {
       this.log(`scheduler: ${this.cache.nodes.length} nodes, ${this.queue.stats().active} pods to schedule`);
+      this.options.onSynced?.();
       let sliceStart = performance.now();
       while (!signal.aborted) {
         if (this.binds.busy) await this.binds.slot();
@@ -218,6 +221,7 @@ export class Scheduler {
     const pod = qp.pod;
     // Deleted or placed while it waited: nothing to do.
     if (pod.metadata?.deletionTimestamp || this.cache.nodeOf(qp.info.uid) !== undefined) return undefined;
+    const started = performance.now();
     let result: CycleResult;
     try {
       result = this.pipeline.schedule(qp.info, this.cache);
@@ -228,7 +232,7 @@ export class Scheduler {
       case 'scheduled':
         this.cache.assume(qp.info, result.nodeName);
         this.nominator.remove(qp.info.uid);
-        this.bind(qp, result.nodeName);
+        this.bind(qp, result.nodeName, started);
         break;
       case 'unschedulable':
         this.queue.requeueUnschedulable(qp, result.error.plugins);
@@ -308,7 +312,7 @@ export class Scheduler {
 
   // ---- effects ---------------------------------------------------------------------------------
 
-  private bind(qp: QueuedPod, nodeName: string): void {
+  private bind(qp: QueuedPod, nodeName: string, cycleStart: number): void {
     const { namespace, name } = qp.info;
     this.binds.run(async () => {
       try {
@@ -323,7 +327,7 @@ export class Scheduler {
         'Scheduled',
         `Successfully assigned ${namespace}/${name} to ${nodeName}`,
       );
-      this.options.onBound?.(qp.pod, nodeName);
+      this.options.onBound?.(qp.pod, nodeName, cycleStart);
     });
   }
 
