@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { EventType, Recorder } from '../client/events.js';
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../util/fake-clock.js';
-import type { EventType, Recorder } from './events.js';
 import { PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { type PodRef, StatusManager } from './status-manager.js';

@@ -9,6 +9,7 @@
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { defaultPullPolicy } from '../api/defaults/pod.js';
+import { podRef, type Recorder } from '../client/events.js';
 import {
   type ContainerRecord,
   ImageError,
@@ -22,7 +23,6 @@ import {
 import type { Clock } from '../util/clock.js';
 import { ContainerConfigError } from './config-error.js';
 import { checkRunAsNonRoot, containerSpec, PodSpecError, sandboxSpec } from './container-spec.js';
-import { podRef, type Recorder } from './events.js';
 import { runHook } from './hooks.js';
 import {
   backoffKey,

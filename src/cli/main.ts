@@ -8,6 +8,7 @@ import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
+import { registerScheduler } from './commands/scheduler.js';
 import { registerServer } from './commands/server.js';
 import { registerUp } from './commands/up.js';
 
@@ -19,6 +20,7 @@ const program = new Command()
 registerServer(program);
 registerUp(program);
 registerAgent(program);
+registerScheduler(program);
 registerApply(program);
 registerGet(program);
 registerDescribe(program);

@@ -7,6 +7,14 @@
  */
 export { Backoff, type BackoffOptions } from './backoff.js';
 export {
+  clientSink,
+  EventRecorder,
+  type EventSink,
+  type EventType,
+  podRef,
+  type Recorder,
+} from './events.js';
+export {
   type AddHandler,
   type DeleteHandler,
   deepFreeze,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
+import type { Recorder } from '../../client/events.js';
 import type { ContainerSpec, ImageRecord, RuntimeInfo, SandboxRecord } from '../../runtime/driver.js';
 import { SimulatedDriver } from '../../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../../util/fake-clock.js';
-import type { Recorder } from '../events.js';
 import type { FilesystemUsage } from '../host-stats.js';
 import { GarbageCollector, type GarbageCollectorOptions } from './collector.js';
 

@@ -7,10 +7,11 @@
  * `ImageGCFailed` when a round fails again after a failed one, `InvalidDiskCapacity` for a
  * filesystem that reports no size.
  */
+
+import { nodeRef, type Recorder } from '../../client/events.js';
 import type { ImageRecord, RuntimeDriver } from '../../runtime/driver.js';
 import { RuntimeUnavailableError } from '../../runtime/driver.js';
 import type { Clock } from '../../util/clock.js';
-import { nodeRef, type Recorder } from '../events.js';
 import { type FilesystemUsage, filesystemUsage } from '../host-stats.js';
 import {
   type ContainerGcPolicy,

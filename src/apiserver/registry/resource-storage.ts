@@ -12,7 +12,8 @@ import { apiVersionOf, lookupResource, type ResourceDef } from '../../api/resour
 import { formatTime } from '../../api/time.js';
 import { encodeContinue } from '../../store/keys.js';
 import { isStoreError, type KeyValue, type Store, type TxnOp } from '../../store/store.js';
-import { collectionPrefix, objectKey } from './keys.js';
+import { admitPodPriority, type PriorityClasses } from '../admission/priority.js';
+import { collectionPrefix, objectKey, resourcePrefix } from './keys.js';
 import type { Machinery, PatchRequest } from './machinery.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { strategyFor } from './strategies.js';
@@ -72,6 +73,7 @@ const MAX_RETRIES = 16;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const NAMESPACE_DEF = lookupResource('', 'v1', 'namespaces')!;
 const POD_DEF = lookupResource('', 'v1', 'pods')!;
+const PRIORITY_CLASS_DEF = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
 
 export function decodeObject(kv: KeyValue): KubeObject {
   const obj = JSON.parse(kv.value) as KubeObject;
@@ -134,6 +136,16 @@ export class ResourceStorage {
   private async companions(def: ResourceDef, next: KubeObject, current?: KubeObject): Promise<TxnOp[]> {
     return def.kind === 'Service' && def.group === '' ? this.services.assign(next, current) : [];
   }
+
+  /** PriorityClasses as the priority admission reads them: straight from the store. */
+  private readonly priorityClasses: PriorityClasses = {
+    get: async (name) => {
+      const kv = await this.store.get(objectKey(PRIORITY_CLASS_DEF, undefined, name));
+      return kv ? JSON.parse(kv.value) : undefined;
+    },
+    list: async () =>
+      (await this.store.list(resourcePrefix(PRIORITY_CLASS_DEF))).items.map((kv) => JSON.parse(kv.value)),
+  };
 
   /** Store operations that must commit together with the removal of `current`. */
   private async releases(def: ResourceDef, current: KubeObject): Promise<TxnOp[]> {
@@ -283,6 +295,7 @@ export class ResourceStorage {
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
     strategy.prepareForCreate(obj);
+    if (def.kind === 'Pod' && def.group === '') await admitPodPriority(obj, this.priorityClasses);
     const companions = await this.companions(def, obj);
     this.machinery.applyDefaults(def, obj);
     this.validate(def, obj, undefined);

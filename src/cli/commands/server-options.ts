@@ -4,8 +4,9 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
+import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -13,6 +14,7 @@ export interface ServerFlags {
   store: string;
   etcdEndpoints?: string;
   tlsSan: string[];
+  schedulerScoring: ScoringProfile;
 }
 
 export function addServerFlags(cmd: Command): Command {
@@ -26,6 +28,14 @@ export function addServerFlags(cmd: Command): Command {
       'extra name or IP for the serving certificate (repeatable)',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
+    )
+    .addOption(
+      new Option(
+        '--scheduler-scoring <profile>',
+        'how the scheduler ranks nodes: least-allocated spreads pods, most-allocated packs them',
+      )
+        .choices(SCORING_PROFILES)
+        .default('least-allocated'),
     );
 }
 

@@ -1,7 +1,7 @@
 /**
- * `shoal server`: the control plane in one process: the API server, and the controllers that
- * run beside it (today the namespace controller; the scheduler and workload controllers join as
- * they are built). Runs in the foreground until SIGINT/SIGTERM.
+ * `shoal server`: the control plane in one process: the API server, and the parts that run
+ * beside it (the namespace controller and the scheduler; workload controllers join as they are
+ * built). Runs in the foreground until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
 // Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
@@ -25,11 +25,14 @@ export type Companion = (
 
 export async function runServer(flags: ServerFlags, what: string, companion?: Companion): Promise<void> {
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);
-  const [{ startApiServer }, { Client }, { NamespaceController }] = await Promise.all([
-    import('../../apiserver/serve.js'),
-    import('../../client/rest.js'),
-    import('../../controllers/namespace/controller.js'),
-  ]);
+  const [{ startApiServer }, { Client }, { NamespaceController }, { Scheduler }, { defaultPreemption }] =
+    await Promise.all([
+      import('../../apiserver/serve.js'),
+      import('../../client/rest.js'),
+      import('../../controllers/namespace/controller.js'),
+      import('../../scheduler/scheduler.js'),
+      import('../../scheduler/preemption.js'),
+    ]);
   const server = await startApiServer(serverConfig(flags, log));
   log(`API server listening on ${server.url} (${server.store.backend} store)`);
   log(
@@ -38,8 +41,17 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   log(`agents join with the token in ${server.identity.nodeTokenPath}`);
 
   const client = new Client({ ...server.loopback, userAgent: 'shoal-controller-manager' });
+  // The scheduler's own connections, so its bindings never queue behind the controllers' requests.
+  const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
   const stop = new AbortController();
-  const parts = [new NamespaceController(client, log).run(stop.signal)];
+  const parts = [
+    new NamespaceController(client, log).run(stop.signal),
+    new Scheduler(schedulerClient, {
+      scoring: flags.schedulerScoring,
+      postFilter: defaultPreemption(),
+      log,
+    }).run(stop.signal),
+  ];
   const stopCompanion = companion ? await companion(server, log) : undefined;
   const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
 
@@ -53,5 +65,6 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   stop.abort();
   await Promise.allSettled(parts);
   client.close();
+  schedulerClient.close();
   await server.close();
 }

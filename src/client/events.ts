@@ -1,16 +1,17 @@
 /**
- * Events about pods (Pulled, Created, Started, Killing, Unhealthy, BackOff, ...), written as core/v1
- * Events so `kubectl describe pod` and `kubectl get events` show them. As client-go's recorder, a
- * repeat of the same event for the same object within 10 minutes bumps the first one's `count`
- * instead of adding another. Writes go out in the background from a bounded queue; losing an event
- * under pressure is acceptable, blocking a pod worker is not.
+ * Events about objects (the agent's Pulled, Started, Killing, BackOff...; the scheduler's
+ * Scheduled, FailedScheduling, Preempted), written as core/v1 Events so `kubectl describe` and
+ * `kubectl get events` show them. As client-go's recorder, a repeat of the same event for the
+ * same object within 10 minutes bumps the first one's `count` instead of adding another. Writes
+ * go out in the background from a bounded queue, `concurrency` at a time; losing an event under
+ * pressure is acceptable, blocking the caller (a pod worker, the scheduling loop) is not.
  */
 import { randomBytes } from 'node:crypto';
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../api/resources.js';
 import { formatTime } from '../api/time.js';
-import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import type { Client } from './rest.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -43,7 +44,8 @@ const MAX_REMEMBERED = 4096;
 export class EventRecorder implements Recorder {
   private readonly queue: Array<() => Promise<void>> = [];
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; at: number }>();
-  private draining = false;
+  /** Writers running now (at most `concurrency`). */
+  private writers = 0;
   private readonly clock: Clock;
   /** Events dropped because the queue was full. */
   dropped = 0;
@@ -55,6 +57,8 @@ export class EventRecorder implements Recorder {
       host: string;
       clock?: Clock;
       onError?: (err: unknown) => void;
+      /** Writes in flight at once (default 1). */
+      concurrency?: number;
     },
   ) {
     this.clock = options.clock ?? systemClock;
@@ -96,7 +100,7 @@ export class EventRecorder implements Recorder {
 
   /** Wait until everything queued so far was written (tests, shutdown). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.draining) await this.clock.sleep(5);
+    while (this.queue.length > 0 || this.writers > 0) await this.clock.sleep(5);
   }
 
   private enqueue(write: () => Promise<void>): void {
@@ -105,11 +109,11 @@ export class EventRecorder implements Recorder {
       this.dropped++;
     }
     this.queue.push(write);
-    if (!this.draining) void this.run();
+    if (this.writers < (this.options.concurrency ?? 1)) void this.run();
   }
 
   private async run(): Promise<void> {
-    this.draining = true;
+    this.writers++;
     try {
       for (let write = this.queue.shift(); write; write = this.queue.shift()) {
         try {
@@ -119,7 +123,7 @@ export class EventRecorder implements Recorder {
         }
       }
     } finally {
-      this.draining = false;
+      this.writers--;
     }
   }
 }

@@ -1,0 +1,189 @@
+/**
+ * npm run bench:scheduler — the scheduler's throughput, in the shape of Kubernetes' scheduler_perf.
+ *
+ * An in-process API server (HTTPS, SQLite) gets --nodes Node objects (32 CPUs, 256Gi, 110 pods,
+ * spread over 3 zones) and --pods pods with requests (100m, 128Mi), all created through the API
+ * before the scheduler starts, so the measurement is the scheduler's alone: from the moment its
+ * informers have synced to the last binding acknowledged by the API server. Everything runs in
+ * this one process, as `shoal server` does.
+ *
+ * Prints one JSON line: nodes, pods, workload, podsPerSecond, p99ScheduleMs (a pod's scheduling
+ * cycle start to its binding's reply), seconds.
+ *
+ * Flags: --nodes N (5000), --pods N (10000), --workload basic|spread|antiaffinity (basic):
+ *   spread:       hard topology spread over the zones (maxSkew 1, DoNotSchedule);
+ *   antiaffinity: required pod anti-affinity per hostname (needs pods ≤ nodes).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../src/api/object.js';
+import { lookupResource } from '../src/api/resources.js';
+import { startApiServer } from '../src/apiserver/serve.js';
+import { Client } from '../src/client/rest.js';
+import { registrations } from '../src/scheduler/pipeline.js';
+import { Scheduler } from '../src/scheduler/scheduler.js';
+import { Histogram, round } from './lib/histogram.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '5000' },
+    pods: { type: 'string', default: '10000' },
+    workload: { type: 'string', default: 'basic' },
+  },
+});
+const numNodes = Number(flags.nodes);
+const numPods = Number(flags.pods);
+const workload = flags.workload ?? 'basic';
+const fail = (why: string): never => {
+  console.error(`bench:scheduler: ${why}`);
+  process.exit(2);
+};
+if (!Number.isInteger(numNodes) || numNodes < 1)
+  fail(`--nodes must be a positive integer, got ${flags.nodes}`);
+if (!Number.isInteger(numPods) || numPods < 1) fail(`--pods must be a positive integer, got ${flags.pods}`);
+const needs: Record<string, string | undefined> = {
+  basic: undefined,
+  spread: 'PodTopologySpread',
+  antiaffinity: 'InterPodAffinity',
+};
+if (!(workload in needs)) fail(`--workload must be basic, spread or antiaffinity, got ${workload}`);
+const plugin = needs[workload];
+if (plugin && !registrations().some((r) => r.plugin.name === plugin))
+  fail(
+    `--workload ${workload} needs the ${plugin} plugin, which this build's pipeline does not register yet`,
+  );
+if (workload === 'antiaffinity' && numPods > numNodes)
+  fail('--workload antiaffinity places at most one pod per node: use --pods ≤ --nodes');
+
+const ZONES = ['zone-a', 'zone-b', 'zone-c'];
+const NODES = lookupResource('', 'v1', 'nodes')!;
+const PODS = lookupResource('', 'v1', 'pods')!;
+
+function node(i: number): Node & KubeObject {
+  const name = `node-${i}`;
+  const capacity = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': ZONES[i % ZONES.length]! },
+    },
+    status: { capacity, allocatable: capacity },
+  };
+}
+
+function pod(i: number): Pod & KubeObject {
+  const labels = { app: 'bench' };
+  const selector = { matchLabels: labels };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `pod-${i}`, labels },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.local/app:1',
+          resources: { requests: { cpu: '100m', memory: '128Mi' } },
+        },
+      ],
+      ...(workload === 'spread'
+        ? {
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: 'topology.kubernetes.io/zone',
+                whenUnsatisfiable: 'DoNotSchedule',
+                labelSelector: selector,
+              },
+            ],
+          }
+        : {}),
+      ...(workload === 'antiaffinity'
+        ? {
+            affinity: {
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' },
+                ],
+              },
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Runs `make(i)` for i in [0, n), `concurrency` at a time. */
+async function inParallel(
+  n: number,
+  concurrency: number,
+  make: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) await make(i);
+    }),
+  );
+}
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-bench-scheduler-'));
+const server = await startApiServer({
+  dataDir,
+  host: '127.0.0.1',
+  port: 0,
+  store: { kind: 'sqlite', dataDir: path.join(dataDir, 'store') },
+  log: () => undefined,
+});
+const client = new Client({ ...server.loopback, userAgent: 'bench-scheduler' });
+const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
+try {
+  await inParallel(numNodes, 64, (i) => client.create(NODES, undefined, node(i)));
+  await inParallel(numPods, 64, (i) => client.create(PODS, 'default', pod(i)));
+
+  const latency = new Histogram();
+  let bound = 0;
+  let started = 0;
+  let finished = 0;
+  const stop = new AbortController();
+  const done = new Promise<void>((resolve) => {
+    const scheduler = new Scheduler(schedulerClient, {
+      onSynced: () => {
+        started = performance.now();
+      },
+      onBound: (_pod, _node, cycleStart) => {
+        latency.record(performance.now() - cycleStart);
+        if (++bound === numPods) {
+          finished = performance.now();
+          resolve();
+        }
+      },
+    });
+    void scheduler.run(stop.signal);
+  });
+  const timeout = setTimeout(() => fail(`only ${bound}/${numPods} pods bound after 10 minutes`), 600_000);
+  await done;
+  clearTimeout(timeout);
+  stop.abort();
+  const seconds = (finished - started) / 1000;
+  console.log(
+    JSON.stringify({
+      nodes: numNodes,
+      pods: numPods,
+      workload,
+      podsPerSecond: round(numPods / seconds, 0),
+      p99ScheduleMs: round(latency.quantile(0.99)),
+      seconds: round(seconds),
+    }),
+  );
+} finally {
+  client.close();
+  schedulerClient.close();
+  await server.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,24 @@
+/**
+ * NodeName: a pod that names its node (`spec.nodeName`) fits only that node. The scheduler only
+ * picks up pods without one, so this matters when preemption or a simulation asks "would this
+ * pod fit there?" for a pod that already names a node.
+ */
+import type { NodeInfo, PodInfo } from '../framework/node-info.js';
+import type { CycleState, FilterPlugin, Result, Status } from '../framework/types.js';
+
+export const NAME = 'NodeName';
+export const REASON = "node(s) didn't match the requested node name";
+
+const rejected: Status = Object.freeze({
+  code: 'UnschedulableAndUnresolvable',
+  reasons: Object.freeze([REASON]) as string[],
+  plugin: NAME,
+}) as Status;
+
+export const nodeName: FilterPlugin = {
+  name: NAME,
+  filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Result {
+    const wanted = pod.pod.spec?.nodeName;
+    return !wanted || wanted === node.name ? undefined : rejected;
+  },
+};
