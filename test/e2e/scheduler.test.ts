@@ -92,14 +92,17 @@ describe('scheduler', () => {
 
   it('explains a pod that fits nowhere, and places it once a node with room joins', async () => {
     await apply([pod('huge', '100')]);
-    const message = '0/2 nodes are available: 2 Insufficient cpu.';
+    // 100 CPUs exceed what either node has at all, so preemption cannot help either (Kubernetes'
+    // wording for both parts).
+    const message =
+      '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.';
     const described = await eventually('FailedScheduling in kubectl describe', async () => {
       const r = await server.kubectl(['describe', 'pod', 'huge']);
       return r.stdout.includes(message) ? r.stdout : undefined;
     });
     assert.match(
       described,
-      /Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/2 nodes are available: 2 Insufficient cpu\./,
+      /Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/2 nodes are available: 2 Insufficient cpu\. preemption:/,
     );
     const condition = await eventually('PodScheduled=False', async () => {
       const p = await json<{
