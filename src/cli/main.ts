@@ -9,6 +9,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
 import { registerServer } from './commands/server.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerUp } from './commands/up.js';
 
 const program = new Command()
@@ -19,6 +20,7 @@ const program = new Command()
 registerServer(program);
 registerUp(program);
 registerAgent(program);
+registerSimulate(program);
 registerApply(program);
 registerGet(program);
 registerDescribe(program);
