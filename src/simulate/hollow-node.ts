@@ -39,8 +39,6 @@ export interface HollowNodeShared {
   statusReportMs: number;
   /** Longest time between two syncs of a pod nothing woke. */
   podResyncMs: number;
-  /** How often each node looks for runtime objects of pods it no longer has. */
-  housekeepingMs: number;
   backoff: RestartBackoff;
   imageBackoff: RestartBackoff;
   clock: Clock;
@@ -87,7 +85,10 @@ export class HollowNode {
       log: (line) => shared.log(`node ${spec.name}: ${line}`),
       resyncMs: shared.podResyncMs,
     };
-    this.pods = new PodManager(deps, { housekeepingMs: shared.housekeepingMs });
+    // The PodManager is not started: its runtime-event follower (a 32 KiB queue per node in
+    // events.on) and housekeeping exist for a runtime that changes behind the agent's back.
+    // Nothing changes a simulated runtime but the pod workers themselves.
+    this.pods = new PodManager(deps);
     const host: HostSnapshot = {
       memory: { totalBytes: shared.memoryBytes, availableBytes: shared.memoryBytes },
       filesystem: { totalBytes: DISK_BYTES, availableBytes: DISK_BYTES },
@@ -118,11 +119,6 @@ export class HollowNode {
         if (!/^(registered|took over the existing) node /.test(line)) shared.log(line);
       },
     });
-  }
-
-  /** Starts following the runtime's events; pods handed over before or after run either way. */
-  start(): void {
-    this.pods.start();
   }
 
   /**

@@ -112,7 +112,6 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     statusCheckMs: 60_000,
     statusReportMs: 5 * 60_000,
     podResyncMs: 5 * 60_000,
-    housekeepingMs: 60_000,
     backoff: new RestartBackoff(),
     imageBackoff: new RestartBackoff(),
     clock,
@@ -134,6 +133,7 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
   const pods = new Informer(podClient, PODS, {
     fieldSelector: 'spec.nodeName!=',
     freeze: false,
+    transform: withoutManagedFields,
     onError: (err) => log(`warning: pod watch: ${message(err)}`),
   });
   const nodeOf = (obj: unknown) => hollow.get((obj as Pod).spec?.nodeName ?? '');
@@ -145,7 +145,6 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     `simulating ${nodes} nodes (${config.cpus} cpu, ${config.memoryBytes} bytes, ${config.maxPods} pods each; ` +
       `${config.zones} zones; lease renewed every ${lease.renewMs / 1000} s) as ${creds.server}`,
   );
-  for (const node of hollow.values()) node.start();
   const watching = pods.run(stop.signal);
   const registered = reportRegistration([...hollow.values()], config, clock, stop.signal);
 
@@ -210,6 +209,13 @@ async function reportRegistration(
   if (!signal.aborted) {
     config.log(`registered ${done}/${total} nodes in ${((clock.now() - started) / 1000).toFixed(1)} s`);
   }
+}
+
+/** The pod as the workers read it: managedFields (a third of a pod's size) is for field owners only. */
+export function withoutManagedFields<T extends { metadata: { managedFields?: unknown } }>(obj: T): T {
+  if (obj.metadata.managedFields === undefined) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 function client(creds: NodeCredentials, maxSockets: number): Client {
