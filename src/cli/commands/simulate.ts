@@ -5,9 +5,10 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { JoinError } from '../../agent/join.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { isDNS1123Subdomain } from '../../api/validation/names.js';
-import { type SimulatorConfig, startSimulator } from '../../simulate/simulator.js';
+import { type RunningSimulator, type SimulatorConfig, startSimulator } from '../../simulate/simulator.js';
 import { expandHome } from './agent.js';
 
 /** More would not fit the made-up node addresses (layout.ts nodeIp); 5,000 is the target. */
@@ -83,9 +84,17 @@ export function registerSimulate(program: Command): void {
     .option('--start-delay <ms>', 'how long a simulated container takes to start', milliseconds, 0)
     .option('--data-dir <dir>', "the simulator's join credential", '~/.shoal/simulate')
     .action(async (flags: SimulateFlags) => {
-      const sim = await startSimulator(
-        simulateConfig(flags, (line) => console.error(`shoal simulate: ${line}`)),
-      );
+      const log = (line: string) => console.error(`shoal simulate: ${line}`);
+      let sim: RunningSimulator;
+      try {
+        sim = await startSimulator(simulateConfig(flags, log));
+      } catch (err) {
+        // A bad token, server or CA pin: the message says which; a stack trace would not help.
+        if (!(err instanceof JoinError)) throw err;
+        log(`error: ${err.message}`);
+        process.exitCode = 1;
+        return;
+      }
       await new Promise<void>((done) => {
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
       });
