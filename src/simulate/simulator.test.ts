@@ -17,7 +17,7 @@ import { lookupResource } from '../api/resources.js';
 import { type RunningApiServer, startApiServer } from '../apiserver/serve.js';
 import { Client } from '../client/rest.js';
 import { SIMULATED_LABEL, ZONE_LABEL } from './layout.js';
-import { type RunningSimulator, startSimulator, withoutManagedFields } from './simulator.js';
+import { binary, type RunningSimulator, startSimulator, withoutManagedFields } from './simulator.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const PODS = lookupResource('', 'v1', 'pods')!;
@@ -67,6 +67,7 @@ describe('startSimulator', () => {
   it('joins once and registers every node with its zone, capacity and lease', async () => {
     assert.deepEqual(sim.nodeNames, ['hollow-0', 'hollow-1', 'hollow-2']);
     assert.ok(logs.some((l) => l.includes('joined as system:node:hollow-simulator')));
+    assert.ok(logs.some((l) => l.startsWith('simulating 3 nodes (4 cpu, 8Gi memory, 50 pods each; 2 zones')));
     assert.ok(
       logs.some((l) => /^registered 3\/3 nodes in \d+\.\d s$/.test(l)),
       logs.join('\n'),
@@ -172,5 +173,14 @@ describe('withoutManagedFields', () => {
     });
     const plain: { metadata: { name: string; managedFields?: unknown } } = { metadata: { name: 'q' } };
     assert.equal(withoutManagedFields(plain), plain);
+  });
+});
+
+describe('binary', () => {
+  it('prints bytes as the flags take them', () => {
+    assert.equal(binary(256 * 2 ** 30), '256Gi');
+    assert.equal(binary(1536 * 2 ** 20), '1536Mi');
+    assert.equal(binary(2 ** 40), '1Ti');
+    assert.equal(binary(1000), '1000');
   });
 });

@@ -142,7 +142,7 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
   pods.onDelete((p) => nodeOf(p)?.remove(p as Pod));
 
   log(
-    `simulating ${nodes} nodes (${config.cpus} cpu, ${config.memoryBytes} bytes, ${config.maxPods} pods each; ` +
+    `simulating ${nodes} nodes (${config.cpus} cpu, ${binary(config.memoryBytes)} memory, ${config.maxPods} pods each; ` +
       `${config.zones} zones; lease renewed every ${lease.renewMs / 1000} s) as ${creds.server}`,
   );
   const watching = pods.run(stop.signal);
@@ -227,6 +227,19 @@ function client(creds: NodeCredentials, maxSockets: number): Client {
     userAgent: 'shoal-simulate',
     maxSockets,
   });
+}
+
+/** Bytes in the largest binary unit that divides them exactly (256Gi, 1536Mi), as flags take them. */
+export function binary(bytes: number): string {
+  for (const [unit, size] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
 }
 
 function message(err: unknown): string {
