@@ -36,6 +36,12 @@ export interface NodeLeaseOptions {
   renewIntervalMs: number;
   /** Largest wait between failed renewals (default 7 s, as the kubelet's). */
   maxBackoffMs?: number;
+  /**
+   * Extra wait after the first renewal only (default 0). Many leases renewed from one process
+   * (`shoal simulate`) each get a different phase in [0, renewIntervalMs), so their renewals are
+   * spread evenly over the interval instead of coming due together.
+   */
+  phaseMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -53,8 +59,10 @@ export class NodeLease {
   /** Renew until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const { clock, log } = this.options;
+    let phase = this.options.phaseMs ?? 0;
     while (!signal.aborted) {
-      let delay = this.options.renewIntervalMs;
+      let delay = this.options.renewIntervalMs + phase;
+      phase = 0;
       try {
         await this.renew(signal);
         this.backoff.reset();

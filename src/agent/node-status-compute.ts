@@ -34,6 +34,8 @@ export interface StatusInput {
   port: number;
   /** The node's IP addresses, reported as InternalIP. */
   internalIps: string[];
+  /** Pod capacity (default MAX_PODS, the kubelet's maxPods). */
+  maxPods?: number;
 }
 
 interface ConditionSpec {
@@ -53,7 +55,7 @@ export function computeNodeStatus(
   const capacity: Record<string, string> = {
     memory: kib(runtime?.memoryBytes ?? host.memory.totalBytes),
     'ephemeral-storage': kib(host.filesystem.totalBytes),
-    pods: String(MAX_PODS),
+    pods: String(input.maxPods ?? MAX_PODS),
   };
   if (runtime) capacity.cpu = String(runtime.cpus);
   const allocatable: Record<string, string> = {

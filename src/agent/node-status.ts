@@ -47,6 +47,15 @@ export interface NodeStatusReporterOptions {
   statusReportIntervalMs?: number;
   /** Largest wait after a failure (default 7 s). */
   maxBackoffMs?: number;
+  /** Pod capacity (default the kubelet's 110). */
+  maxPods?: number;
+  /** Labels set besides the agent's own (hostname, os, arch), e.g. a topology zone. */
+  labels?: Record<string, string>;
+  /**
+   * Shifts the lease renewals and status checks after the first by this much (default 0), so
+   * that many nodes reported from one process (`shoal simulate`) do not all write at once.
+   */
+  phaseMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -63,6 +72,10 @@ export class NodeStatusReporter {
   private current: NamedNode | undefined;
   private posted: NodeStatus | undefined;
   private postedAt = 0;
+  private announceRegistered: (ok: boolean) => void = () => {};
+  private readonly registration = new Promise<boolean>((resolve) => {
+    this.announceRegistered = resolve;
+  });
 
   constructor(private readonly options: NodeStatusReporterOptions) {
     this.clock = options.clock ?? systemClock;
@@ -75,6 +88,7 @@ export class NodeStatusReporter {
       leaseDurationSeconds: options.leaseDurationSeconds ?? 8,
       renewIntervalMs: options.leaseRenewIntervalMs ?? 2_000,
       ...(options.maxBackoffMs ? { maxBackoffMs: options.maxBackoffMs } : {}),
+      ...(options.phaseMs ? { phaseMs: options.phaseMs } : {}),
       log: this.log,
     });
   }
@@ -88,6 +102,11 @@ export class NodeStatusReporter {
     if (this.running) throw new Error('the node status reporter is already running');
     this.stopper = new AbortController();
     this.running = this.run(this.stopper.signal);
+  }
+
+  /** Resolves true once the Node is registered, false when the reporter stopped before that. */
+  registered(): Promise<boolean> {
+    return this.registration;
   }
 
   /** Stop every loop and wait for them to end; in-flight requests are aborted. */
@@ -104,7 +123,9 @@ export class NodeStatusReporter {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    if (!(await this.registerWithRetry(signal))) return;
+    const registered = await this.registerWithRetry(signal);
+    this.announceRegistered(registered);
+    if (!registered) return;
     await Promise.all([this.lease.run(signal), this.statusLoop(signal)]);
   }
 
@@ -131,7 +152,7 @@ export class NodeStatusReporter {
     const { client, nodeName } = this.options;
     await this.observeRuntime();
     const host = await this.options.hostStats.read();
-    const labels = nodeLabels(nodeName, host.hostname, this.runtime);
+    const labels = { ...this.options.labels, ...nodeLabels(nodeName, host.hostname, this.runtime) };
     const status = computeNodeStatus(this.statusInput(host), undefined, new Date(this.clock.now()));
     try {
       this.current = await client.create<NamedNode>(
@@ -170,8 +191,10 @@ export class NodeStatusReporter {
     const backoff = this.backoff();
     const check = this.options.statusCheckIntervalMs ?? 10_000;
     const report = this.options.statusReportIntervalMs ?? 60_000;
+    let phase = this.options.phaseMs ?? 0;
     while (!signal.aborted) {
-      let delay = check;
+      let delay = check + phase;
+      phase = 0;
       try {
         await this.observeRuntime();
         const host = await this.options.hostStats.read();
@@ -228,6 +251,7 @@ export class NodeStatusReporter {
       runtimeProblem: reported ?? this.runtimeError,
       port: this.options.port,
       internalIps: this.options.addresses,
+      ...(this.options.maxPods ? { maxPods: this.options.maxPods } : {}),
     };
   }
 

@@ -10,6 +10,7 @@ import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
 import { registerScheduler } from './commands/scheduler.js';
 import { registerServer } from './commands/server.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerUp } from './commands/up.js';
 
 const program = new Command()
@@ -21,6 +22,7 @@ registerServer(program);
 registerUp(program);
 registerAgent(program);
 registerScheduler(program);
+registerSimulate(program);
 registerApply(program);
 registerGet(program);
 registerDescribe(program);

@@ -171,6 +171,7 @@ export function parseListen(text: string, flag: string): { host: string; port: n
   return { host: text.slice(0, i).replace(/^\[|\]$/g, ''), port: port(text.slice(i + 1)) };
 }
 
-function expandHome(p: string): string {
+/** `~/x` as a path under $HOME. */
+export function expandHome(p: string): string {
   return p.startsWith('~/') ? `${process.env.HOME ?? ''}${p.slice(1)}` : p;
 }
