@@ -170,6 +170,7 @@ export async function startPrivateDockerd(options: PrivateDockerdOptions = {}): 
       );
     }
     await stop();
+    killLeftovers(root);
     unmountUnder(root);
     if (bridge) await run('ip', ['link', 'del', bridge.name]).catch(() => undefined);
     fs.rmSync(root, { recursive: true, force: true });
@@ -286,6 +287,29 @@ async function usedSubnets(): Promise<Set<number>> {
   const used = new Set<number>();
   for (const m of stdout.matchAll(/inet 10\.251\.(\d+)\./g)) used.add(Number(m[1]));
   return used;
+}
+
+/**
+ * SIGKILLs the containerd and shims of this daemon that outlived it (they do when dockerd itself
+ * had to be SIGKILLed): every containerd* process whose command line names a path below `dir`
+ * (not, say, an agent given the socket), by pid.
+ */
+function killLeftovers(dir: string): void {
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const program = path.basename(cmdline.split('\0')[0] ?? '');
+    if (!program.startsWith('containerd') || !cmdline.includes(`${dir}/`)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
 }
 
 /**
