@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+
 import type { EventType, Recorder } from '../client/events.js';
+import { RuntimeUnavailableError } from '../runtime/driver.js';
+
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../util/fake-clock.js';
 import { PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
@@ -16,6 +19,8 @@ interface Harness {
   events: Array<{ type: EventType; reason: string; message: string }>;
   deleted: PodRef[];
   probes: ProbeArgs[];
+  /** What the probe factory returned, in the same order: set `ready` to fake a probe result. */
+  runners: ProbeRunner[];
   status: StatusManager;
   /** Let the worker and the status manager finish what they started. */
   idle(): Promise<void>;
@@ -45,6 +50,7 @@ function harness(
   const events: Harness['events'] = [];
   const deleted: PodRef[] = [];
   const probes: ProbeArgs[] = [];
+  const runners: ProbeRunner[] = [];
   const status = new StatusManager(
     { patchStatus: async (_ref, s) => void statuses.push(s) },
     { clock, batchMs: 50 },
@@ -63,7 +69,9 @@ function harness(
       env: async () => [],
       probes: (args): ProbeRunner => {
         probes.push(args);
-        return { ready: true, started: true, stop: () => {} };
+        const runner = { ready: true, started: true, stop: () => {} };
+        runners.push(runner);
+        return runner;
       },
       events: recorder,
       status,
@@ -79,7 +87,7 @@ function harness(
     await clock.advance(60);
     for (let i = 0; i < 5; i++) await settle();
   };
-  return { worker, driver, clock, statuses, events, deleted, probes, status, idle };
+  return { worker, driver, clock, statuses, events, deleted, probes, runners, status, idle };
 }
 
 const last = (h: Harness) => h.statuses.at(-1)!;
@@ -209,6 +217,29 @@ describe('PodWorker', () => {
     assert.deepEqual((await driver.list()).map((r) => r.id).sort(), before);
     assert.ok(second.probes.every((p) => p.initial?.ready === true));
     assert.equal(second.events.filter((e) => e.reason === 'Started').length, 0);
+  });
+
+  it('reports a failing readiness probe while the runtime does not answer', async () => {
+    const h = harness(makePod());
+    h.worker.requestSync();
+    await h.idle();
+    assert.equal(last(h).conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    // The engine is gone (its containers with it): listing fails, the readiness probe fails.
+    h.driver.list = async () => {
+      throw new RuntimeUnavailableError('cannot connect to the engine');
+    };
+    h.runners[0]!.ready = false;
+    h.probes[0]!.onChange();
+    await h.idle();
+    const s = last(h);
+    assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    assert.deepEqual(
+      s.containerStatuses?.map((c) => [c.name, c.ready, c.restartCount]),
+      [
+        ['app', false, 0],
+        ['side', true, 0],
+      ],
+    );
   });
 
   it('terminates a deleted pod: stops, removes, confirms the delete', async () => {

@@ -113,6 +113,8 @@ export class PodWorker {
   private readonly errors = new Map<string, { reason: string; message: string; at?: number }>();
   /** Probe states the API had for containers running when this worker started (adoption). */
   private readonly adopted = new Map<string, ProbeState>();
+  /** The runtime as the last completed sync saw it, to report probe results while it is down. */
+  private lastSeen: { view: PodRuntimeView; plan: PodPlan } | undefined;
   private done: (() => void) | undefined;
   readonly finished: Promise<void>;
 
@@ -195,8 +197,11 @@ export class PodWorker {
         try {
           await this.sync();
         } catch (err) {
-          if (!(err instanceof RuntimeUnavailableError))
-            this.deps.log(`pod ${this.name()}: sync failed: ${(err as Error).message}`);
+          if (err instanceof RuntimeUnavailableError) {
+            // As kubelet's status manager: probe results (a readiness probe failing because the
+            // containers died with the engine) are reported even while the runtime cannot be listed.
+            if (this.lastSeen && !this.gone) this.report(this.lastSeen.view, this.lastSeen.plan);
+          } else this.deps.log(`pod ${this.name()}: sync failed: ${(err as Error).message}`);
           this.scheduleWake(this.deps.clock.now() + 2000);
         }
       } while (this.again && !this.stopped);
@@ -251,6 +256,15 @@ export class PodWorker {
       );
     }
     this.syncProbes(view);
+    this.lastSeen = { view, plan };
+    this.report(view, plan);
+    // Look again when a backoff ends, and now and then anyway (missed events, image retries).
+    const resync = this.deps.resyncMs ?? MIN_RESYNC_MS;
+    this.scheduleWake(Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, clock.now() + resync));
+  }
+
+  /** Hands the pod's status, as `view` and the current probe results make it, to the status manager. */
+  private report(view: PodRuntimeView, plan: PodPlan): void {
     const status = podStatus({
       pod: this.pod,
       runtime: view,
@@ -258,13 +272,10 @@ export class PodWorker {
       errors: this.errors,
       probes: (id) => this.probes.get(id),
       hostIP: this.deps.hostIP,
-      runtimeName: driver.name,
-      now: new Date(clock.now()),
+      runtimeName: this.deps.driver.name,
+      now: new Date(this.deps.clock.now()),
     });
     this.deps.status.set(this.ref(), status);
-    // Look again when a backoff ends, and now and then anyway (missed events, image retries).
-    const resync = this.deps.resyncMs ?? MIN_RESYNC_MS;
-    this.scheduleWake(Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, clock.now() + resync));
   }
 
   /**

@@ -3,10 +3,15 @@
  * manager keeps only the latest per pod, skips what equals the last status written, and sends the
  * rest in rounds (one merge patch of `pods/status` per changed pod per round, a few in flight), so a
  * burst of container changes costs one request per pod rather than one per change.
+ *
+ * A write that fails (the API server unreachable, say) is retried after a capped exponential
+ * backoff, not in the next round: an outage costs a few requests per pod, not one every 50 ms.
+ * A newer status for the pod replaces the one waiting and goes out with the next round.
  */
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../api/errors.js';
 import { lookupKind } from '../api/resources.js';
+import { Backoff, type BackoffOptions } from '../client/backoff.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
 
@@ -21,6 +26,8 @@ export interface StatusManagerOptions {
   batchMs?: number;
   /** Requests in flight at once (default 8). */
   concurrency?: number;
+  /** Delays before failed writes are tried again (default 200 ms doubling to 10 s). */
+  retryBackoff?: BackoffOptions;
   clock?: Clock;
   onError?: (err: unknown, pod: PodRef) => void;
 }
@@ -47,10 +54,20 @@ export function clientWriter(client: Client): StatusWriter {
   };
 }
 
+interface Entry {
+  ref: PodRef;
+  status: PodStatus;
+  text: string;
+}
+
 export class StatusManager {
-  private readonly pending = new Map<string, { ref: PodRef; status: PodStatus; text: string }>();
+  private readonly pending = new Map<string, Entry>();
+  /** Writes that failed, waiting for `retryTimer`. */
+  private readonly failed = new Map<string, Entry>();
   private readonly sent = new Map<string, string>();
   private timer: { cancel(): void } | undefined;
+  private retryTimer: { cancel(): void } | undefined;
+  private readonly retry: Backoff;
   private flushing: Promise<void> | undefined;
   private closed = false;
   private readonly batchMs: number;
@@ -66,11 +83,13 @@ export class StatusManager {
     this.batchMs = options.batchMs ?? 50;
     this.concurrency = options.concurrency ?? 8;
     this.clock = options.clock ?? systemClock;
+    this.retry = new Backoff({ initialMs: 200, maxMs: 10_000, ...options.retryBackoff });
   }
 
   /** The status the pod should have now. Cheap when nothing changed. */
   set(ref: PodRef, status: PodStatus): void {
     const text = JSON.stringify(status);
+    this.failed.delete(ref.uid);
     if (this.sent.get(ref.uid) === text) {
       this.pending.delete(ref.uid);
       return;
@@ -82,11 +101,18 @@ export class StatusManager {
   /** Forget a pod that is gone. */
   forget(uid: string): void {
     this.pending.delete(uid);
+    this.failed.delete(uid);
     this.sent.delete(uid);
   }
 
-  /** Send everything pending now and wait for it. */
+  /** Send everything pending now, failed writes included, and wait for it. */
   async flush(): Promise<void> {
+    this.takeFailed();
+    await this.send();
+  }
+
+  /** One round now with what is pending (after the one under way, if any). */
+  private async send(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
     while (this.flushing) await this.flushing;
@@ -101,6 +127,7 @@ export class StatusManager {
     await this.flush().catch(() => {});
     this.closed = true;
     this.timer?.cancel();
+    this.retryTimer?.cancel();
   }
 
   private schedule(): void {
@@ -110,6 +137,28 @@ export class StatusManager {
     this.clock.sleep(this.batchMs, abort.signal).then(
       () => {
         this.timer = undefined;
+        void this.send();
+      },
+      () => {},
+    );
+  }
+
+  /** Failed writes join the pending ones (unless a newer status for the pod is there). */
+  private takeFailed(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    for (const [uid, entry] of this.failed) if (!this.pending.has(uid)) this.pending.set(uid, entry);
+    this.failed.clear();
+  }
+
+  /** Try the failed writes again after the backoff's next delay (one timer at a time). */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    const abort = new AbortController();
+    this.retryTimer = { cancel: () => abort.abort() };
+    this.clock.sleep(this.retry.next(), abort.signal).then(
+      () => {
+        this.retryTimer = undefined;
         void this.flush();
       },
       () => {},
@@ -119,6 +168,7 @@ export class StatusManager {
   private async round(): Promise<void> {
     const batch = [...this.pending.values()];
     this.pending.clear();
+    let failures = 0;
     let next = 0;
     const work = async () => {
       while (next < batch.length) {
@@ -134,12 +184,15 @@ export class StatusManager {
             continue;
           }
           this.options.onError?.(err, item.ref);
-          // Try again in a later round unless something newer arrived meanwhile.
-          if (!this.pending.has(item.ref.uid)) this.pending.set(item.ref.uid, item);
+          failures++;
+          // Try again after the backoff unless something newer arrived meanwhile.
+          if (!this.pending.has(item.ref.uid)) this.failed.set(item.ref.uid, item);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, batch.length) }, work));
+    if (failures > 0) this.scheduleRetry();
+    else if (this.failed.size === 0) this.retry.reset();
     if (this.pending.size > 0) this.schedule();
   }
 }

@@ -430,4 +430,50 @@ describe('informer', () => {
     await running;
     c.close();
   });
+
+  it('starts the backoff over once a watch has been healthy, so a blip after an outage is retried at once', async () => {
+    const clock = new FakeClock();
+    const other = await startTestServer();
+    const c = new Client({ server: other.url, token: 'test-token' });
+    await c.create(NS, undefined, { metadata: { name: 'default' } });
+    // The first three watches fail as if the server were unreachable (an outage grows the backoff).
+    let refused = 3;
+    const watch = c.watch.bind(c);
+    c.watch = ((...args: Parameters<typeof watch>) => {
+      if (refused-- > 0) {
+        return (async function* () {
+          yield* [];
+          throw new ConnectionError(other.url, 'connect ECONNREFUSED');
+        })();
+      }
+      return watch(...args);
+    }) as typeof c.watch;
+    const inf = new Informer(c, CM, {
+      namespace: 'default',
+      clock,
+      backoff: { initialMs: 100, maxMs: 10_000, jitter: 0 },
+      onError: () => undefined,
+    });
+    const ac = new AbortController();
+    const running = inf.run(ac.signal);
+    try {
+      await inf.waitForSync();
+      await eventually(() => assert.equal(clock.pending, 1));
+      await clock.advance(10_000);
+      assert.deepEqual(clock.sleeps, [100, 200, 400]);
+      // The server is back: the watch works for a while, delivering an event.
+      await c.create(CM, 'default', cm('seen'));
+      await eventually(() => assert.ok(inf.get('seen', 'default')));
+      await clock.advance(1000);
+      // A blip: every connection cut. The retry comes after the first delay, not after 800 ms.
+      other.server.closeAllConnections();
+      await eventually(() => assert.equal(clock.pending, 1));
+      assert.deepEqual(clock.sleeps, [100, 200, 400, 100]);
+    } finally {
+      ac.abort();
+      await running;
+      c.close();
+      await other.close();
+    }
+  });
 });

@@ -8,6 +8,9 @@
  *                     └─────────────────┤ stream closed by the server → watch again from there
  *                                       └ connection lost → back off (capped, exponential), watch again
  *
+ * The backoff starts over once a watch has delivered events for a second, so a short blip after a
+ * long outage is retried within a second, not after the 30 s the outage had grown the delay to.
+ *
  * A relist compares the new list with the cache and calls the handlers for the difference
  * (objects gone while the informer was away get onDelete with their last known state), so
  * handlers see every change they could have seen, at least at the level of "now it looks like this".
@@ -184,6 +187,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     try {
       while (!signal.aborted) {
         let listing = needList;
+        let watchStarted: number | undefined;
         try {
           if (needList) {
             await this.relist(signal);
@@ -191,14 +195,23 @@ export class Informer<T extends KubeObject = KubeObject> {
             listing = false;
             backoff.reset();
           }
-          const started = this.clock.now();
+          watchStarted = this.clock.now();
           const events = await this.watchOnce(signal);
           if (events > 0) backoff.reset();
-          else if (!signal.aborted && this.clock.now() - started < MIN_HEALTHY_WATCH_MS) {
+          else if (!signal.aborted && this.clock.now() - watchStarted < MIN_HEALTHY_WATCH_MS) {
             await this.sleep(backoff.next(), signal);
           }
         } catch (err) {
           if (signal.aborted) break;
+          // A watch that delivered events for a while was healthy: losing it starts a new outage,
+          // retried from the first delay, not from where an earlier outage left the backoff.
+          if (
+            watchStarted !== undefined &&
+            this.watchEvents > 0 &&
+            this.clock.now() - watchStarted >= MIN_HEALTHY_WATCH_MS
+          ) {
+            backoff.reset();
+          }
           if (isGone(err) && !listing) {
             // The history we would resume from is compacted: start over from a fresh list.
             needList = true;
@@ -241,9 +254,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /** Events the current (or last) watch delivered, kept when it ends with an error. */
+  private watchEvents = 0;
+
   private async watchOnce(signal: AbortSignal): Promise<number> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
-    let count = 0;
+    this.watchEvents = 0;
     const events = this.client.watch<T>(this.def, this.options.namespace, {
       ...this.selectors(),
       resourceVersion: this.resourceVersion,
@@ -252,10 +268,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       signal,
     });
     for await (const event of events) {
-      count++;
+      this.watchEvents++;
       this.apply(event);
     }
-    return count;
+    return this.watchEvents;
   }
 
   private apply(event: WatchEvent<T>): void {

@@ -1,6 +1,8 @@
 /**
  * A real `shoal server` process for end-to-end tests: fresh data directory, free loopback port,
- * resolved once the API answers, and a `kubectl` runner bound to its admin kubeconfig.
+ * resolved once the API answers, and a `kubectl` runner bound to its admin kubeconfig. `kill` and
+ * `start` take the server down and bring it back on the same data directory, port and
+ * certificates, as an outage of the control plane would.
  */
 import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,13 +17,19 @@ export interface ShoalServer {
   url: string;
   dataDir: string;
   kubeconfig: string;
-  process: ChildProcess;
-  /** Everything the server printed so far. */
+  /** The current server process. */
+  readonly process: ChildProcess;
+  /** Everything the current server process printed so far. */
   output(): string;
   kubectl(
     args: string[],
     options?: { input?: string; env?: Record<string, string>; timeoutMs?: number },
   ): Promise<KubectlResult>;
+  /** Ends the process (SIGKILL by default: a crash), keeping its data directory. */
+  kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts the server again after `kill`; resolves once the API answers. */
+  start(): Promise<void>;
+  /** Ends the process and removes its data directory. */
   stop(): Promise<void>;
 }
 
@@ -48,11 +56,13 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
   const port = await freePort();
   // SHOAL_NODE_ARGS passes extra node flags to the server, e.g. "--cpu-prof" for profiling.
   const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const shoal = spawnShoal(
-    ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
-    'shoal server',
-    nodeArgs,
-  );
+  const spawnServer = () =>
+    spawnShoal(
+      ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
+      'shoal server',
+      nodeArgs,
+    );
+  let shoal = spawnServer();
   const cleanup = () => {
     if (shoal.child.exitCode === null) shoal.child.kill('SIGKILL');
   };
@@ -63,9 +73,22 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
     url: `https://127.0.0.1:${port}`,
     dataDir,
     kubeconfig,
-    process: shoal.child,
-    output: shoal.output,
+    get process() {
+      return shoal.child;
+    },
+    output: () => shoal.output(),
     kubectl: (args, options = {}) => runKubectl(kubeconfig, args, options),
+    async kill(signal = 'SIGKILL') {
+      if (signal === 'SIGKILL') await shoal.kill9();
+      else await shoal.stop();
+    },
+    async start() {
+      if (shoal.child.exitCode === null && shoal.child.signalCode === null) {
+        throw new Error('shoal server: start() while the server still runs; kill() it first');
+      }
+      shoal = spawnServer();
+      await shoal.ready('API server listening on');
+    },
     async stop() {
       process.off('exit', cleanup);
       await shoal.stop();
