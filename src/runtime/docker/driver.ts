@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { type Duplex, PassThrough, Readable, Writable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import {
   type ContainerRecord,
   type ContainerSpec,
@@ -29,6 +29,7 @@ import {
   type SandboxRecord,
   type SandboxSpec,
 } from '../driver.js';
+import { Engine } from './engine.js';
 import { normalizeImage, parseImageRef } from './image-ref.js';
 import { pauseImageTar } from './pause-image.js';
 import {
@@ -80,7 +81,7 @@ function engineMessage(err: unknown): string {
 
 export class DockerDriver implements RuntimeDriver {
   readonly name = 'docker';
-  private readonly docker: Docker;
+  private readonly docker: Engine;
   private readonly socketPath: string;
   private readonly nodeName: string;
   private readonly network: string | undefined;
@@ -96,7 +97,7 @@ export class DockerDriver implements RuntimeDriver {
     this.network = opts.network;
     this.pauseImageName = opts.pauseImage ?? DEFAULT_PAUSE_IMAGE;
     this.ownPauseImage = opts.pauseImage === undefined;
-    this.docker = new Docker({ socketPath: this.socketPath });
+    this.docker = new Engine({ socketPath: this.socketPath });
   }
 
   /** Runs one engine call; a daemon that does not answer becomes RuntimeUnavailableError. */
@@ -177,7 +178,7 @@ export class DockerDriver implements RuntimeDriver {
     const ref = parseImageRef(image);
     const auth = pullAuth(ref.registry, credentials);
     try {
-      const stream = await this.docker.createImage(auth as Docker.AuthConfig, {
+      const stream = await this.docker.pull(auth as Docker.AuthConfig | undefined, {
         fromImage: ref.repository,
         tag: ref.digest ?? ref.tag ?? 'latest',
       });
@@ -214,7 +215,10 @@ export class DockerDriver implements RuntimeDriver {
       // Docker refuses to remove an image with several tags unless forced, and forcing would also
       // take it from under containers. So: make sure none uses it (any container on this engine,
       // not only this node's), then untag one by one; the last untag deletes the image.
-      const users = await this.docker.listContainers({ all: true, filters: { ancestor: [id] } });
+      const users = await this.docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ ancestor: [id] }),
+      });
       if (users.length > 0) {
         throw new Error(`image is being used by container ${users[0]!.Id.slice(0, 12)}`);
       }
@@ -238,7 +242,7 @@ export class DockerDriver implements RuntimeDriver {
       if (await this.call('inspect pause image', () => this.imagePresent(this.pauseImageName))) return;
       const [repo, tag] = this.pauseImageName.split(':');
       await this.call('import pause image', async () => {
-        const stream = await this.docker.importImage(Readable.from([pauseImageTar()]) as never, {
+        const stream = await this.docker.importImage(Readable.from([pauseImageTar()]), {
           repo,
           tag,
           changes: ['CMD ["/pause"]'],
@@ -555,8 +559,8 @@ export class DockerDriver implements RuntimeDriver {
       event: ['start', 'die', 'oom', 'destroy'],
     };
     const stream = (await this.call('events', () =>
-      this.docker.getEvents({ filters: JSON.stringify(filters) as never }),
-    )) as unknown as Readable;
+      this.docker.events({ filters: JSON.stringify(filters) }),
+    )) as Readable;
     const onAbort = () => stream.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort(); // aborted while the request was on its way

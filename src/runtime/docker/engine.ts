@@ -1,0 +1,122 @@
+/**
+ * The Docker Engine client the driver talks through: docker-modem (the maintained transport
+ * dockerode is built on: HTTP over the socket, stream hijacking, stdout/stderr demultiplexing)
+ * with dockerode's own Container and Image classes, plus the handful of engine-level calls the
+ * driver makes. Not dockerode's top-level `Docker` class: importing it loads gRPC and protobufjs
+ * (for BuildKit sessions, which Shoal never opens), about 8 MB in every agent.
+ *
+ * The calls below are the Engine API's (https://docs.docker.com/engine/api/v1.41/), with the
+ * status codes dockerode accepts for them, so errors look the same as through dockerode.
+ */
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+import type Modem from 'docker-modem';
+import type Docker from 'dockerode';
+
+const require = createRequire(import.meta.url);
+const ModemClass = require('docker-modem') as typeof Modem;
+const ContainerClass = require('dockerode/lib/container.js') as new (
+  modem: Modem,
+  id: string,
+) => Docker.Container;
+const ImageClass = require('dockerode/lib/image.js') as new (modem: Modem, name: string) => Docker.Image;
+
+const OK = { 200: true, 500: 'server error' } as const;
+
+export class Engine {
+  readonly modem: Modem;
+
+  constructor(options: { socketPath: string }) {
+    this.modem = new ModemClass({ socketPath: options.socketPath });
+    // dockerode's classes build their promises with the modem's constructor (its `Docker` sets it).
+    (this.modem as unknown as { Promise: PromiseConstructor }).Promise = Promise;
+  }
+
+  getContainer(id: string): Docker.Container {
+    return new ContainerClass(this.modem, id);
+  }
+
+  getImage(name: string): Docker.Image {
+    return new ImageClass(this.modem, name);
+  }
+
+  /** POST /containers/create?name=NAME with the container's configuration as the body. */
+  async createContainer(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    const { name, ...body } = options;
+    const created = await this.dial<{ Id: string }>({
+      path: '/containers/create?',
+      method: 'POST',
+      options: { _query: name ? { name } : {}, _body: body },
+      statusCodes: {
+        200: true,
+        201: true,
+        400: 'bad parameter',
+        404: 'no such image',
+        409: 'conflict',
+        500: 'server error',
+      },
+    });
+    return this.getContainer(created.Id);
+  }
+
+  /** GET /containers/json (filters as Docker's JSON string). */
+  listContainers(options: { all?: boolean; filters?: string }): Promise<Docker.ContainerInfo[]> {
+    return this.dial({
+      path: '/containers/json?',
+      method: 'GET',
+      options,
+      statusCodes: { ...OK, 400: 'bad parameter' },
+    });
+  }
+
+  /** GET /images/json. */
+  listImages(): Promise<Docker.ImageInfo[]> {
+    return this.dial({ path: '/images/json?', method: 'GET', options: {}, statusCodes: OK });
+  }
+
+  /** POST /images/create?fromImage=REPO&tag=TAG: a pull; the answer is a stream of progress lines. */
+  pull(auth: Docker.AuthConfig | undefined, options: { fromImage: string; tag: string }): Promise<Readable> {
+    return this.dial({
+      path: '/images/create?',
+      method: 'POST',
+      options,
+      ...(auth ? { authconfig: auth } : {}),
+      isStream: true,
+      statusCodes: OK,
+    });
+  }
+
+  /** POST /images/create?fromSrc=- with a root filesystem tar as the body: `docker import`. */
+  importImage(
+    tar: Readable,
+    options: { repo?: string; tag?: string; changes?: string[] },
+  ): Promise<Readable> {
+    return this.dial({
+      path: '/images/create?',
+      method: 'POST',
+      options: { fromSrc: '-', ...options },
+      file: tar,
+      isStream: true,
+      statusCodes: OK,
+    });
+  }
+
+  /** GET /events: a stream of JSON lines until the connection closes. */
+  events(options: { filters?: string }): Promise<Readable> {
+    return this.dial({ path: '/events?', method: 'GET', options, isStream: true, statusCodes: OK });
+  }
+
+  /** GET /info. */
+  info(): Promise<Record<string, unknown>> {
+    return this.dial({ path: '/info', method: 'GET', statusCodes: OK });
+  }
+
+  private dial<T>(options: Record<string, unknown>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.modem.dial(options as never, (err: unknown, data: unknown) => {
+        if (err) reject(err);
+        else resolve(data as T);
+      });
+    });
+  }
+}
