@@ -17,7 +17,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { ApiError, errors, type StatusReason, statusError } from '../api/errors.js';
 import { type LogQuery, parseLogQuery, parseStreamQuery } from '../api/stream-options.js';
 import { buildHttpsServerOptions, userFromClientCertificate } from '../apiserver/authn/index.js';
@@ -81,11 +81,20 @@ type Route = { kind: 'containerLogs' | 'exec' | 'attach'; namespace: string; pod
 
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
   const now = opts.now ?? Date.now;
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (offered) => chooseProtocol([...offered].join(',')) ?? false,
-  });
+  // The WebSocket library loads with the first exec/attach: most agents serve none for hours,
+  // and it is a few MB of memory otherwise.
+  let wss: Promise<WebSocketServer> | undefined;
+  const webSockets = () => {
+    wss ??= import('ws').then(
+      ({ WebSocketServer }) =>
+        new WebSocketServer({
+          noServer: true,
+          perMessageDeflate: false,
+          handleProtocols: (offered) => chooseProtocol([...offered].join(',')) ?? false,
+        }),
+    );
+    return wss;
+  };
   const sockets = new Set<WebSocket>();
 
   const server = https.createServer(
@@ -164,7 +173,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     const attach = opts.driver.attach?.bind(opts.driver);
     if (!exec && !attach) throw errors.notImplemented('attach with this container runtime');
 
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    (await webSockets()).handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => sockets.delete(ws));
       void serveRemoteCommand(ws, {
