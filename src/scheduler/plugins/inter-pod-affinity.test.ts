@@ -10,7 +10,7 @@ import {
   ERR_REASON_EXISTING_ANTI_AFFINITY,
   InterPodAffinity,
 } from './inter-pod-affinity.js';
-import { runFilter, runScore, testSnapshot } from './test-snapshot.js';
+import { runFilter, runScore, SNAPSHOT_KINDS, testSnapshot } from './test-snapshot.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -193,18 +193,18 @@ describe('InterPodAffinity filter', () => {
       want: [ANTI, OK, AFF, AFF],
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      const nodes = cluster(row.placed);
-      const out = runFilter(InterPodAffinity, row.pod, testSnapshot(nodes, row.namespaces));
-      if (row.want === 'skip') return assert.equal(out.preFilter?.code, 'Skip');
-      assert.equal(out.preFilter, undefined);
-      assert.deepEqual(
-        nodes.map((nd) => out.byNode.get(nd.name)),
-        row.want,
-      );
-    });
-  }
+  for (const row of rows)
+    for (const [kind, snapshotOf] of SNAPSHOT_KINDS)
+      it(`${row.name} (${kind})`, () => {
+        const nodes = cluster(row.placed);
+        const out = runFilter(InterPodAffinity, row.pod, snapshotOf(nodes, row.namespaces));
+        if (row.want === 'skip') return assert.equal(out.preFilter?.code, 'Skip');
+        assert.equal(out.preFilter, undefined);
+        assert.deepEqual(
+          nodes.map((nd) => out.byNode.get(nd.name)),
+          row.want,
+        );
+      });
 });
 
 describe('InterPodAffinity preFilter extensions (preemption what-ifs)', () => {
@@ -318,10 +318,10 @@ describe('InterPodAffinity score', () => {
       want: [100, 0, 50, 0],
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      const got = runScore(InterPodAffinity, row.pod, testSnapshot(cluster(row.placed)));
-      assert.deepEqual(got, row.want);
-    });
-  }
+  for (const row of rows)
+    for (const [kind, snapshotOf] of SNAPSHOT_KINDS)
+      it(`${row.name} (${kind})`, () => {
+        const got = runScore(InterPodAffinity, row.pod, snapshotOf(cluster(row.placed)));
+        assert.deepEqual(got, row.want);
+      });
 });

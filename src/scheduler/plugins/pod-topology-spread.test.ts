@@ -9,7 +9,7 @@ import {
   ERR_REASON_MISSING_LABEL,
   PodTopologySpread,
 } from './pod-topology-spread.js';
-import { runFilter, runScore, testSnapshot } from './test-snapshot.js';
+import { runFilter, runScore, SNAPSHOT_KINDS, testSnapshot } from './test-snapshot.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -175,18 +175,18 @@ describe('PodTopologySpread filter', () => {
       want: [OK, OK, OK, LABEL],
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      const nodes = cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined);
-      const out = runFilter(PodTopologySpread, row.pod, testSnapshot(nodes));
-      if (row.want === 'skip') return assert.equal(out.preFilter?.code, 'Skip');
-      assert.equal(out.preFilter, undefined);
-      assert.deepEqual(
-        nodes.map((nd) => out.byNode.get(nd.name)),
-        row.want,
-      );
-    });
-  }
+  for (const row of rows)
+    for (const [kind, snapshotOf] of SNAPSHOT_KINDS)
+      it(`${row.name} (${kind})`, () => {
+        const nodes = cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined);
+        const out = runFilter(PodTopologySpread, row.pod, snapshotOf(nodes));
+        if (row.want === 'skip') return assert.equal(out.preFilter?.code, 'Skip');
+        assert.equal(out.preFilter, undefined);
+        assert.deepEqual(
+          nodes.map((nd) => out.byNode.get(nd.name)),
+          row.want,
+        );
+      });
 
   it('an invalid labelSelector fails preFilter, naming the field', () => {
     const bad = constraint(ZONE, { labelSelector: { matchExpressions: [{ key: 'app', operator: 'Has' }] } });
@@ -294,11 +294,13 @@ describe('PodTopologySpread score', () => {
       want: [100, 100, 100, 0],
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      const nodes = cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined);
-      const feasible = row.feasible ? nodes.filter((nd) => row.feasible!.includes(nd.name)) : nodes;
-      assert.deepEqual(runScore(PodTopologySpread, row.pod, testSnapshot(nodes), feasible), row.want);
-    });
-  }
+  for (const row of rows)
+    for (const [kind, snapshotOf] of SNAPSHOT_KINDS)
+      it(`${row.name} (${kind})`, () => {
+        const snapshot = snapshotOf(cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined));
+        const feasible = row.feasible
+          ? snapshot.nodes.filter((nd) => row.feasible!.includes(nd.name))
+          : snapshot.nodes;
+        assert.deepEqual(runScore(PodTopologySpread, row.pod, snapshot, feasible), row.want);
+      });
 });
