@@ -118,6 +118,22 @@ export class NodeInfo {
   readonly usedPorts: HostPort[] = [];
   /** Bumped on every change, so caches of derived data can tell when they are stale. */
   generation = 0;
+  /**
+   * The numbers NodeResourcesFit and BalancedAllocation read for hundreds of nodes per pod, copied
+   * from `allocatable`, `requested` and `nonZeroRequested` (free = allocatable − requested)
+   * whenever those change: fields of the NodeInfo itself are read without loading three more
+   * objects per node, which dominated the cycle's time at 5,000 nodes.
+   */
+  freePods = 0;
+  freeMilliCpu = 0;
+  freeMemory = 0;
+  freeEphemeralStorage = 0;
+  allocatableMilliCpu = 0;
+  allocatableMemory = 0;
+  requestedMilliCpu = 0;
+  requestedMemory = 0;
+  nonZeroMilliCpu = 0;
+  nonZeroMemory = 0;
 
   constructor(node?: Node) {
     if (node) this.setNode(node);
@@ -135,6 +151,7 @@ export class NodeInfo {
     for (const image of node.status?.images ?? [])
       for (const name of image.names ?? []) images.set(name, image.sizeBytes ?? 0);
     this.imageSizes = images;
+    this.updateHotNumbers();
     this.generation++;
   }
 
@@ -146,6 +163,7 @@ export class NodeInfo {
     this.nonZeroRequested.milliCpu += pi.nonZeroRequests.milliCpu;
     this.nonZeroRequested.memory += pi.nonZeroRequests.memory;
     for (const p of pi.hostPorts) this.usedPorts.push(p);
+    this.updateHotNumbers();
     this.generation++;
   }
 
@@ -164,8 +182,24 @@ export class NodeInfo {
       const j = this.usedPorts.indexOf(p);
       if (j >= 0) this.usedPorts.splice(j, 1);
     }
+    this.updateHotNumbers();
     this.generation++;
     return true;
+  }
+
+  private updateHotNumbers(): void {
+    const a = this.allocatable;
+    const r = this.requested;
+    this.freePods = a.pods - this.pods.length;
+    this.freeMilliCpu = a.milliCpu - r.milliCpu;
+    this.freeMemory = a.memory - r.memory;
+    this.freeEphemeralStorage = a.ephemeralStorage - r.ephemeralStorage;
+    this.allocatableMilliCpu = a.milliCpu;
+    this.allocatableMemory = a.memory;
+    this.requestedMilliCpu = r.milliCpu;
+    this.requestedMemory = r.memory;
+    this.nonZeroMilliCpu = this.nonZeroRequested.milliCpu;
+    this.nonZeroMemory = this.nonZeroRequested.memory;
   }
 
   /** A copy whose pod list and sums can be changed without touching this one (preemption what-ifs). */
