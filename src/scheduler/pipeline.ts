@@ -158,6 +158,8 @@ export class Pipeline implements FilterRunner {
   private rejectedStatuses: Status[] = [];
   /** Plugins' shared statuses with the plugin's name added, made once per status. */
   private readonly attributed = new WeakMap<Status, Status>();
+  private lastShared: Status | undefined;
+  private lastAttributed: Status | undefined;
 
   constructor(
     regs: readonly Registration[],
@@ -377,11 +379,15 @@ export class Pipeline implements FilterRunner {
     if (s.plugin) return s;
     // Only a shared (frozen) status is worth remembering; others are made per call anyway.
     if (!Object.isFrozen(s)) return { ...s, plugin };
+    // A cycle mostly rejects with one status over and over: check the last one before the map.
+    if (s === this.lastShared && this.lastAttributed?.plugin === plugin) return this.lastAttributed;
     let a = this.attributed.get(s);
     if (a?.plugin !== plugin) {
       a = { ...s, plugin };
       this.attributed.set(s, a);
     }
+    this.lastShared = s;
+    this.lastAttributed = a;
     return a;
   }
 }
