@@ -11,6 +11,9 @@
  * - existing pods' required anti-affinity: the node may not be in the domain of an existing pod
  *   whose anti-affinity term matches this pod.
  * Preemption keeps the counts true through `extensions.addPod/removePod` on a cloned state.
+ * Over the scheduler cache the counts come from its pod index (pod-index.ts) instead of walking
+ * every pod: existing anti-affinity terms grouped by identity, and live counts per selector for
+ * the pod's own terms (terms with a namespaceSelector still walk the pods).
  *
  * Score: preferred terms, both ways — the pod's own preferred (anti-)affinity to existing pods, and
  * existing pods' preferred (anti-)affinity and required affinity (at weight 1, Kubernetes'

@@ -9,8 +9,10 @@
  * domains the global minimum counts as 0. Domains come from the nodes that carry every
  * constraint's key and pass its inclusion policies (`nodeAffinityPolicy`, default Honor: the pod's
  * nodeSelector/required node affinity; `nodeTaintsPolicy`, default Ignore: untolerated
- * NoSchedule/NoExecute taints). Counts are computed once per pod in preFilter; the minimum per
- * constraint is kept exact through preemption's addPod/removePod.
+ * NoSchedule/NoExecute taints). Counts are computed once per pod in preFilter, from the scheduler
+ * cache's pod index when it has one (pod-index.ts: O(domains) when one key and no inclusion policy
+ * applies, else per node without walking pods); the minimum per constraint is kept exact through
+ * preemption's addPod/removePod.
  *
  * Score (`ScheduleAnyway`), Kubernetes' formula: per constraint, the node's domain count times
  * log(number of candidate domains + 2) plus maxSkew − 1, summed and rounded; normalize maps the
