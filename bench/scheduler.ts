@@ -18,14 +18,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import type { KubeObject } from '../src/api/object.js';
 import { lookupResource } from '../src/api/resources.js';
 import { startApiServer } from '../src/apiserver/serve.js';
 import { Client } from '../src/client/rest.js';
 import { registrations } from '../src/scheduler/pipeline.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { Histogram, round } from './lib/histogram.js';
+import { benchNode, benchPod, isWorkload, WORKLOAD_PLUGIN, type Workload } from './lib/scheduler-workload.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,13 +43,8 @@ const fail = (why: string): never => {
 if (!Number.isInteger(numNodes) || numNodes < 1)
   fail(`--nodes must be a positive integer, got ${flags.nodes}`);
 if (!Number.isInteger(numPods) || numPods < 1) fail(`--pods must be a positive integer, got ${flags.pods}`);
-const needs: Record<string, string | undefined> = {
-  basic: undefined,
-  spread: 'PodTopologySpread',
-  antiaffinity: 'InterPodAffinity',
-};
-if (!(workload in needs)) fail(`--workload must be basic, spread or antiaffinity, got ${workload}`);
-const plugin = needs[workload];
+if (!isWorkload(workload)) fail(`--workload must be basic, spread or antiaffinity, got ${workload}`);
+const plugin = WORKLOAD_PLUGIN[workload as Workload];
 if (plugin && !registrations().some((r) => r.plugin.name === plugin))
   fail(
     `--workload ${workload} needs the ${plugin} plugin, which this build's pipeline does not register yet`,
@@ -58,65 +52,8 @@ if (plugin && !registrations().some((r) => r.plugin.name === plugin))
 if (workload === 'antiaffinity' && numPods > numNodes)
   fail('--workload antiaffinity places at most one pod per node: use --pods ≤ --nodes');
 
-const ZONES = ['zone-a', 'zone-b', 'zone-c'];
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const PODS = lookupResource('', 'v1', 'pods')!;
-
-function node(i: number): Node & KubeObject {
-  const name = `node-${i}`;
-  const capacity = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '100Gi' };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': ZONES[i % ZONES.length]! },
-    },
-    status: { capacity, allocatable: capacity },
-  };
-}
-
-function pod(i: number): Pod & KubeObject {
-  const labels = { app: 'bench' };
-  const selector = { matchLabels: labels };
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `pod-${i}`, labels },
-    spec: {
-      containers: [
-        {
-          name: 'app',
-          image: 'registry.local/app:1',
-          resources: { requests: { cpu: '100m', memory: '128Mi' } },
-        },
-      ],
-      ...(workload === 'spread'
-        ? {
-            topologySpreadConstraints: [
-              {
-                maxSkew: 1,
-                topologyKey: 'topology.kubernetes.io/zone',
-                whenUnsatisfiable: 'DoNotSchedule',
-                labelSelector: selector,
-              },
-            ],
-          }
-        : {}),
-      ...(workload === 'antiaffinity'
-        ? {
-            affinity: {
-              podAntiAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: [
-                  { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' },
-                ],
-              },
-            },
-          }
-        : {}),
-    },
-  };
-}
 
 /** Runs `make(i)` for i in [0, n), `concurrency` at a time. */
 async function inParallel(
@@ -143,8 +80,8 @@ const server = await startApiServer({
 const client = new Client({ ...server.loopback, userAgent: 'bench-scheduler' });
 const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
 try {
-  await inParallel(numNodes, 64, (i) => client.create(NODES, undefined, node(i)));
-  await inParallel(numPods, 64, (i) => client.create(PODS, 'default', pod(i)));
+  await inParallel(numNodes, 64, (i) => client.create(NODES, undefined, benchNode(i)));
+  await inParallel(numPods, 64, (i) => client.create(PODS, 'default', benchPod(i, workload as Workload)));
 
   const latency = new Histogram();
   let bound = 0;

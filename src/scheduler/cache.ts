@@ -10,9 +10,10 @@
  * Plugins must treat it as read-only.
  */
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Requirement } from '../api/labels.js';
 import { NodeInfo, PodInfo } from './framework/node-info.js';
-import type { Snapshot } from './framework/types.js';
 import { type ImageCountingSnapshot, normalizeImageName } from './plugins/image-locality.js';
+import { type AntiAffinityGroup, type PodIndex, PodIndexer, type SelectorCount } from './pod-index.js';
 
 interface CachedPod {
   info: PodInfo;
@@ -27,7 +28,7 @@ export function isTerminal(pod: Pod): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-export class SchedulerCache implements ImageCountingSnapshot {
+export class SchedulerCache implements ImageCountingSnapshot, PodIndex {
   /** Every node name known from a Node object or from pods assigned to it. */
   private readonly infos = new Map<string, NodeInfo>();
   /** Nodes whose Node object exists, in the order they arrived (and the same as a set). */
@@ -41,6 +42,12 @@ export class SchedulerCache implements ImageCountingSnapshot {
   private readonly namespaces = new Map<string, Readonly<Record<string, string>>>();
   /** How many present nodes hold each image (normalized name), for ImageLocality's spread factor. */
   private readonly imageNodes = new Map<string, number>();
+  /** Counts for the cluster-wide plugins, kept current with every change below. */
+  private readonly index = new PodIndexer(
+    () => this.infos.values(),
+    (info) => this.live.has(info),
+    () => this.present,
+  );
 
   // ---- Snapshot --------------------------------------------------------------------------------
 
@@ -71,6 +78,28 @@ export class SchedulerCache implements ImageCountingSnapshot {
     return this.imageNodes.get(normalizedImage) ?? 0;
   }
 
+  // ---- PodIndex --------------------------------------------------------------------------------
+
+  selectorCount(
+    namespace: string,
+    selector: readonly Requirement[],
+    skipTerminating: boolean,
+  ): SelectorCount {
+    return this.index.selectorCount(namespace, selector, skipTerminating);
+  }
+
+  topologyNodes(key: string): ReadonlyMap<string, number> {
+    return this.index.topologyNodes(key);
+  }
+
+  antiAffinityGroups(): Iterable<AntiAffinityGroup> {
+    return this.index.antiAffinityGroups();
+  }
+
+  get scoringAffinityPods(): number {
+    return this.index.scoringAffinityPods;
+  }
+
   // ---- nodes -----------------------------------------------------------------------------------
 
   /** A Node was added or changed. */
@@ -82,7 +111,10 @@ export class SchedulerCache implements ImageCountingSnapshot {
       this.infos.set(name, info);
     }
     const live = this.live.has(info);
-    if (live) this.countImages(info, -1);
+    if (live) {
+      this.countImages(info, -1);
+      this.index.nodeLeaving(info);
+    }
     info.setNode(node);
     this.countImages(info, 1);
     if (!live) {
@@ -90,12 +122,15 @@ export class SchedulerCache implements ImageCountingSnapshot {
       this.present.push(info);
       this.trackAffinity(info);
     }
+    this.index.nodeJoining(info);
   }
 
   /** A Node is gone. Pods still assigned to it keep counting until they are deleted too. */
   removeNode(name: string): void {
     const info = this.infos.get(name);
-    if (!info || !this.live.delete(info)) return;
+    if (!info || !this.live.has(info)) return;
+    this.index.nodeLeaving(info);
+    this.live.delete(info);
     this.countImages(info, -1);
     this.present.splice(this.present.indexOf(info), 1);
     this.trackAffinity(info);
@@ -190,6 +225,7 @@ export class SchedulerCache implements ImageCountingSnapshot {
       this.infos.set(cached.nodeName, info);
     }
     info.addPod(cached.info);
+    this.index.podChanged(cached.info, info, 1);
     this.pods.set(uid, cached);
     this.trackAffinity(info);
   }
@@ -197,7 +233,7 @@ export class SchedulerCache implements ImageCountingSnapshot {
   private detach(uid: string, cached: CachedPod): void {
     const info = this.infos.get(cached.nodeName);
     if (!info) return;
-    info.removePod(uid);
+    if (info.removePod(uid)) this.index.podChanged(cached.info, info, -1);
     if (!this.live.has(info) && info.pods.length === 0) this.infos.delete(cached.nodeName);
     this.trackAffinity(info);
   }

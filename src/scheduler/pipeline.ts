@@ -153,6 +153,13 @@ export class Pipeline implements FilterRunner {
   private feasible: NodeInfo[] = [];
   private readonly scores: number[][];
   private totals: number[] = [];
+  /** The nodes this cycle's filters rejected and why, made into a map only when no node fits. */
+  private rejectedNodes: NodeInfo[] = [];
+  private rejectedStatuses: Status[] = [];
+  /** Plugins' shared statuses with the plugin's name added, made once per status. */
+  private readonly attributed = new WeakMap<Status, Status>();
+  private lastShared: Status | undefined;
+  private lastAttributed: Status | undefined;
 
   constructor(
     regs: readonly Registration[],
@@ -213,7 +220,10 @@ export class Pipeline implements FilterRunner {
     //    at 5,000 nodes, 500 are enough to pick a good one.
     const feasible = this.feasible;
     feasible.length = 0;
-    let statuses: Map<string, Status> | undefined;
+    const rejectedNodes = this.rejectedNodes;
+    const rejectedStatuses = this.rejectedStatuses;
+    rejectedNodes.length = 0;
+    rejectedStatuses.length = 0;
     const nominatedName = pod.pod.status?.nominatedNodeName;
     const nominatedNode = nominatedName ? snapshot.get(nominatedName) : undefined;
     if (nominatedNode && this.filterNode(state, filters, pod, nominatedNode) === undefined) {
@@ -230,14 +240,21 @@ export class Pipeline implements FilterRunner {
       else if (s.code === 'Error')
         return { kind: 'error', message: `running Filter plugin "${s.plugin}": ${s.reasons.join(', ')}` };
       else {
-        statuses ??= new Map();
-        statuses.set(node.name, s);
+        rejectedNodes.push(node);
+        rejectedStatuses.push(s);
       }
     }
     this.nextStartNodeIndex = (start + processed) % numNodes;
 
     // 3. PostFilter when nothing fits: preemption may propose victims to evict.
-    if (feasible.length === 0) return this.noFit(state, pod, snapshot, new FitError(numNodes, statuses!));
+    if (feasible.length === 0) {
+      const statuses = new Map<string, Status>();
+      for (let i = 0; i < rejectedNodes.length; i++)
+        statuses.set(rejectedNodes[i]!.name, rejectedStatuses[i]!);
+      rejectedNodes.length = 0;
+      rejectedStatuses.length = 0;
+      return this.noFit(state, pod, snapshot, new FitError(numNodes, statuses));
+    }
 
     // 4. One feasible node: nothing to compare.
     if (feasible.length === 1) {
@@ -359,6 +376,18 @@ export class Pipeline implements FilterRunner {
   }
 
   private attribute(s: Status, plugin: string): Status {
-    return s.plugin ? s : { ...s, plugin };
+    if (s.plugin) return s;
+    // Only a shared (frozen) status is worth remembering; others are made per call anyway.
+    if (!Object.isFrozen(s)) return { ...s, plugin };
+    // A cycle mostly rejects with one status over and over: check the last one before the map.
+    if (s === this.lastShared && this.lastAttributed?.plugin === plugin) return this.lastAttributed;
+    let a = this.attributed.get(s);
+    if (a?.plugin !== plugin) {
+      a = { ...s, plugin };
+      this.attributed.set(s, a);
+    }
+    this.lastShared = s;
+    this.lastAttributed = a;
+    return a;
   }
 }

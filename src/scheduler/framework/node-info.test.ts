@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, PodInfo, portsConflict } from './node-info.js';
+import {
+  DEFAULT_MEMORY_REQUEST,
+  DEFAULT_MILLI_CPU_REQUEST,
+  type NodeInfo,
+  PodInfo,
+  portsConflict,
+} from './node-info.js';
 import { makeNode, makePod, nodeInfo } from './testing.js';
 
 describe('PodInfo requests', () => {
@@ -100,6 +106,46 @@ describe('NodeInfo', () => {
     assert.equal(info.removePod(uid), false);
     assert.equal(info.requested.milliCpu, 500);
     assert.equal(info.usedPorts.length, 0);
+  });
+
+  it('keeps its flat hot numbers equal to allocatable, requested and their difference', () => {
+    const hot = (info: NodeInfo) => ({
+      freePods: info.allocatable.pods - info.pods.length,
+      freeMilliCpu: info.allocatable.milliCpu - info.requested.milliCpu,
+      freeMemory: info.allocatable.memory - info.requested.memory,
+      freeEphemeralStorage: info.allocatable.ephemeralStorage - info.requested.ephemeralStorage,
+      allocatableMilliCpu: info.allocatable.milliCpu,
+      allocatableMemory: info.allocatable.memory,
+      requestedMilliCpu: info.requested.milliCpu,
+      requestedMemory: info.requested.memory,
+      nonZeroMilliCpu: info.nonZeroRequested.milliCpu,
+      nonZeroMemory: info.nonZeroRequested.memory,
+    });
+    const flat = (info: NodeInfo) => ({
+      freePods: info.freePods,
+      freeMilliCpu: info.freeMilliCpu,
+      freeMemory: info.freeMemory,
+      freeEphemeralStorage: info.freeEphemeralStorage,
+      allocatableMilliCpu: info.allocatableMilliCpu,
+      allocatableMemory: info.allocatableMemory,
+      requestedMilliCpu: info.requestedMilliCpu,
+      requestedMemory: info.requestedMemory,
+      nonZeroMilliCpu: info.nonZeroMilliCpu,
+      nonZeroMemory: info.nonZeroMemory,
+    });
+    const big = makePod('a', { requests: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' } });
+    const info = nodeInfo(makeNode('n', { cpu: '4', memory: '8Gi', ephemeralStorage: '10Gi', pods: 3 }), big);
+    assert.deepEqual(flat(info), hot(info));
+    assert.equal(info.freeMemory, 7 * 1024 ** 3);
+    info.addPod(new PodInfo(makePod('empty')));
+    assert.deepEqual(flat(info), hot(info));
+    assert.equal(info.nonZeroMilliCpu, 1000 + DEFAULT_MILLI_CPU_REQUEST);
+    info.setNode(makeNode('n', { cpu: '2', memory: '4Gi', pods: 2 }));
+    assert.deepEqual(flat(info), hot(info));
+    assert.equal(info.freePods, 0);
+    info.removePod(info.pods[0]!.uid);
+    assert.deepEqual(flat(info), hot(info));
+    assert.equal(info.freeMilliCpu, 2000);
   });
 
   it('clones independently', () => {

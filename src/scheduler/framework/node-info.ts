@@ -99,11 +99,17 @@ export class PodInfo {
   }
 }
 
+/**
+ * Shared by every untainted node: TaintToleration's filter reads `taints.length` on every node it
+ * visits, and one array stays in the CPU cache where thousands of empty ones would not.
+ */
+const NO_TAINTS: readonly Taint[] = Object.freeze([]);
+
 export class NodeInfo {
   node!: Node;
   name = '';
   labels: Readonly<Record<string, string>> = {};
-  taints: readonly Taint[] = [];
+  taints: readonly Taint[] = NO_TAINTS;
   unschedulable = false;
   /** `status.allocatable` (falling back to capacity); `pods` is the pod count limit. */
   allocatable: Resources & { pods: number } = { ...emptyResources(), pods: 0 };
@@ -118,6 +124,22 @@ export class NodeInfo {
   readonly usedPorts: HostPort[] = [];
   /** Bumped on every change, so caches of derived data can tell when they are stale. */
   generation = 0;
+  /**
+   * The numbers NodeResourcesFit and BalancedAllocation read for hundreds of nodes per pod, copied
+   * from `allocatable`, `requested` and `nonZeroRequested` (free = allocatable − requested)
+   * whenever those change: fields of the NodeInfo itself are read without loading three more
+   * objects per node, which dominated the cycle's time at 5,000 nodes.
+   */
+  freePods = 0;
+  freeMilliCpu = 0;
+  freeMemory = 0;
+  freeEphemeralStorage = 0;
+  allocatableMilliCpu = 0;
+  allocatableMemory = 0;
+  requestedMilliCpu = 0;
+  requestedMemory = 0;
+  nonZeroMilliCpu = 0;
+  nonZeroMemory = 0;
 
   constructor(node?: Node) {
     if (node) this.setNode(node);
@@ -127,7 +149,7 @@ export class NodeInfo {
     this.node = node;
     this.name = node.metadata?.name ?? '';
     this.labels = node.metadata?.labels ?? {};
-    this.taints = node.spec?.taints ?? [];
+    this.taints = node.spec?.taints ?? NO_TAINTS;
     this.unschedulable = node.spec?.unschedulable === true;
     const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
     this.allocatable = { ...resourcesOf(alloc), pods: quantityValue(alloc.pods) ?? 0 };
@@ -135,6 +157,7 @@ export class NodeInfo {
     for (const image of node.status?.images ?? [])
       for (const name of image.names ?? []) images.set(name, image.sizeBytes ?? 0);
     this.imageSizes = images;
+    this.updateHotNumbers();
     this.generation++;
   }
 
@@ -146,6 +169,7 @@ export class NodeInfo {
     this.nonZeroRequested.milliCpu += pi.nonZeroRequests.milliCpu;
     this.nonZeroRequested.memory += pi.nonZeroRequests.memory;
     for (const p of pi.hostPorts) this.usedPorts.push(p);
+    this.updateHotNumbers();
     this.generation++;
   }
 
@@ -164,8 +188,24 @@ export class NodeInfo {
       const j = this.usedPorts.indexOf(p);
       if (j >= 0) this.usedPorts.splice(j, 1);
     }
+    this.updateHotNumbers();
     this.generation++;
     return true;
+  }
+
+  private updateHotNumbers(): void {
+    const a = this.allocatable;
+    const r = this.requested;
+    this.freePods = a.pods - this.pods.length;
+    this.freeMilliCpu = a.milliCpu - r.milliCpu;
+    this.freeMemory = a.memory - r.memory;
+    this.freeEphemeralStorage = a.ephemeralStorage - r.ephemeralStorage;
+    this.allocatableMilliCpu = a.milliCpu;
+    this.allocatableMemory = a.memory;
+    this.requestedMilliCpu = r.milliCpu;
+    this.requestedMemory = r.memory;
+    this.nonZeroMilliCpu = this.nonZeroRequested.milliCpu;
+    this.nonZeroMemory = this.nonZeroRequested.memory;
   }
 
   /** A copy whose pod list and sums can be changed without touching this one (preemption what-ifs). */

@@ -38,6 +38,12 @@ export const unresolvable = (...reasons: string[]): Status => ({
   code: 'UnschedulableAndUnresolvable',
   reasons,
 });
+/**
+ * A status made once and shared by every node it rejects, for a plugin's fixed reasons: a filter
+ * that rejects thousands of nodes per cycle then allocates nothing per node.
+ */
+export const fixedStatus = (code: 'Unschedulable' | 'UnschedulableAndUnresolvable', reason: string): Status =>
+  Object.freeze({ code, reasons: Object.freeze([reason]) as string[] }) as Status;
 export const skip: Status = Object.freeze({ code: 'Skip', reasons: [] }) as Status;
 export const failure = (reason: string): Status => ({ code: 'Error', reasons: [reason] });
 

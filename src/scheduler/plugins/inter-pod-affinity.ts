@@ -11,6 +11,9 @@
  * - existing pods' required anti-affinity: the node may not be in the domain of an existing pod
  *   whose anti-affinity term matches this pod.
  * Preemption keeps the counts true through `extensions.addPod/removePod` on a cloned state.
+ * Over the scheduler cache the counts come from its pod index (pod-index.ts) instead of walking
+ * every pod: existing anti-affinity terms grouped by identity, and live counts per selector for
+ * the pod's own terms (terms with a namespaceSelector still walk the pods).
  *
  * Score: preferred terms, both ways — the pod's own preferred (anti-)affinity to existing pods, and
  * existing pods' preferred (anti-)affinity and required affinity (at weight 1, Kubernetes'
@@ -26,15 +29,15 @@ import {
   type CycleState,
   type FilterPlugin,
   failure,
+  fixedStatus,
   MAX_NODE_SCORE,
   type PreFilterPlugin,
   type Result,
   type ScorePlugin,
   type Snapshot,
   skip,
-  unresolvable,
-  unschedulable,
 } from '../framework/types.js';
+import { type PodIndex, podIndexOf } from '../pod-index.js';
 import { labelValue } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
@@ -46,6 +49,10 @@ export const ERR_REASON_AFFINITY = "node(s) didn't match pod affinity rules";
 export const ERR_REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 export const ERR_REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
 
+const AFFINITY_STATUS = fixedStatus('UnschedulableAndUnresolvable', ERR_REASON_AFFINITY);
+const ANTI_AFFINITY_STATUS = fixedStatus('Unschedulable', ERR_REASON_ANTI_AFFINITY);
+const EXISTING_ANTI_AFFINITY_STATUS = fixedStatus('Unschedulable', ERR_REASON_EXISTING_ANTI_AFFINITY);
+
 const PRE_FILTER_KEY = 'PreFilterInterPodAffinity';
 const PRE_SCORE_KEY = 'PreScoreInterPodAffinity';
 
@@ -53,13 +60,28 @@ const PRE_SCORE_KEY = 'PreScoreInterPodAffinity';
  * Numbers per topology pair (topologyKey, value); pairs that reach 0 are dropped, so `empty` means
  * "no pair counts". Keys are few (one per distinct topologyKey), kept in arrays so filter and
  * score walk them without allocating iterators.
+ *
+ * It may also sum in `bases`: live positive counts per value of one key that the cache's pod index
+ * keeps (read-only, valid for the cycle). They are copied in only if the counts are changed
+ * (preemption's what-ifs), so a cycle that only reads pays nothing per pair.
  */
 class TopologyCounts {
   private readonly keys: string[] = [];
   private readonly byValue: Map<string, number>[] = [];
   private pairs = 0;
+  private bases: { key: string; counts: ReadonlyMap<string, number> }[] = [];
+
+  /** Sums `counts` (positive, per value of `key`) in without copying them. */
+  addBase(key: string, counts: ReadonlyMap<string, number>): void {
+    if (counts.size > 0) this.bases.push({ key, counts });
+  }
 
   add(key: string, value: string, delta: number): void {
+    if (this.bases.length > 0) {
+      const bases = this.bases;
+      this.bases = [];
+      for (const b of bases) for (const [v, n] of b.counts) this.add(b.key, v, n);
+    }
     let i = this.keys.indexOf(key);
     if (i < 0) {
       i = this.keys.push(key) - 1;
@@ -81,11 +103,14 @@ class TopologyCounts {
 
   get(key: string, value: string): number {
     const i = this.keys.indexOf(key);
-    return i < 0 ? 0 : (this.byValue[i]!.get(value) ?? 0);
+    let n = i < 0 ? 0 : (this.byValue[i]!.get(value) ?? 0);
+    for (const b of this.bases) if (b.key === key) n += b.counts.get(value) ?? 0;
+    return n;
   }
 
+  /** Own pairs and bases hold positive counts only until the first `add` merges the bases in. */
   get empty(): boolean {
-    return this.pairs === 0;
+    return this.pairs === 0 && this.bases.length === 0;
   }
 
   /** Whether the node lies in a domain with a positive count, for any key. */
@@ -93,6 +118,10 @@ class TopologyCounts {
     for (let i = 0; i < this.keys.length; i++) {
       const v = labelValue(labels, this.keys[i]!);
       if (v !== undefined && (this.byValue[i]!.get(v) ?? 0) > 0) return true;
+    }
+    for (const b of this.bases) {
+      const v = labelValue(labels, b.key);
+      if (v !== undefined && b.counts.has(v)) return true;
     }
     return false;
   }
@@ -104,6 +133,10 @@ class TopologyCounts {
       const v = labelValue(labels, this.keys[i]!);
       if (v !== undefined) sum += this.byValue[i]!.get(v) ?? 0;
     }
+    for (const b of this.bases) {
+      const v = labelValue(labels, b.key);
+      if (v !== undefined) sum += b.counts.get(v) ?? 0;
+    }
     return sum;
   }
 
@@ -112,6 +145,7 @@ class TopologyCounts {
     c.keys.push(...this.keys);
     for (const m of this.byValue) c.byValue.push(new Map(m));
     c.pairs = this.pairs;
+    c.bases = [...this.bases];
     return c;
   }
 }
@@ -161,6 +195,38 @@ function countAffinity(
     const v = labelValue(node.labels, t.topologyKey);
     if (v !== undefined) counts.add(t.topologyKey, v, delta);
   }
+}
+
+function hasNamespaceSelector(pod: PodInfo): boolean {
+  for (const t of pod.requiredAffinityTerms) if (t.namespaceSelector) return true;
+  for (const t of pod.requiredAntiAffinityTerms) if (t.namespaceSelector) return true;
+  return false;
+}
+
+/**
+ * preFilter's counts of existing pods matching the pod's own required terms, from the index's live
+ * counts (terms with listed namespaces only): affinity counts the pods matching every term, so
+ * the pods in a namespace all terms list that match every term's selector; anti-affinity counts
+ * per term.
+ */
+function countOwnTermsFromIndex(
+  index: PodIndex,
+  pod: PodInfo,
+  affinity: TopologyCounts,
+  antiAffinity: TopologyCounts,
+): void {
+  const terms = pod.requiredAffinityTerms;
+  if (terms.length > 0) {
+    const selector = terms.flatMap((t) => t.selector);
+    for (const ns of terms[0]!.namespaces) {
+      if (!terms.every((t) => t.namespaces.has(ns))) continue;
+      const count = index.selectorCount(ns, selector, false);
+      for (const t of terms) affinity.addBase(t.topologyKey, count.byDomain(t.topologyKey));
+    }
+  }
+  for (const t of pod.requiredAntiAffinityTerms)
+    for (const ns of t.namespaces)
+      antiAffinity.addBase(t.topologyKey, index.selectorCount(ns, t.selector, false).byDomain(t.topologyKey));
 }
 
 /** What preFilter computes for one pod; cloned for preemption's what-ifs. */
@@ -243,10 +309,15 @@ export const InterPodAffinity: PreFilterPlugin & FilterPlugin & ScorePlugin = {
   name: 'InterPodAffinity',
 
   preFilter(state: CycleState, pod: PodInfo, snapshot: Snapshot): Result {
+    const index = podIndexOf(snapshot);
     const existingAntiAffinity = new TopologyCounts();
-    for (const node of snapshot.nodesWithRequiredAntiAffinityPods)
-      for (const existing of node.podsWithRequiredAntiAffinity)
-        countAntiAffinity(existingAntiAffinity, existing.requiredAntiAffinityTerms, pod, node, snapshot, 1);
+    if (index) {
+      for (const g of index.antiAffinityGroups())
+        if (termMatches(g.term, pod, snapshot)) existingAntiAffinity.addBase(g.term.topologyKey, g.counts);
+    } else
+      for (const node of snapshot.nodesWithRequiredAntiAffinityPods)
+        for (const existing of node.podsWithRequiredAntiAffinity)
+          countAntiAffinity(existingAntiAffinity, existing.requiredAntiAffinityTerms, pod, node, snapshot, 1);
 
     const ownTerms = pod.requiredAffinityTerms.length > 0 || pod.requiredAntiAffinityTerms.length > 0;
     // Nothing constrains this pod: no filter calls at all.
@@ -254,12 +325,15 @@ export const InterPodAffinity: PreFilterPlugin & FilterPlugin & ScorePlugin = {
 
     const affinity = new TopologyCounts();
     const antiAffinity = new TopologyCounts();
-    if (ownTerms)
-      for (const node of snapshot.nodes)
-        for (const existing of node.pods) {
-          countAffinity(affinity, pod.requiredAffinityTerms, existing, node, snapshot, 1);
-          countAntiAffinity(antiAffinity, pod.requiredAntiAffinityTerms, existing, node, snapshot, 1);
-        }
+    if (ownTerms) {
+      if (index && !hasNamespaceSelector(pod)) countOwnTermsFromIndex(index, pod, affinity, antiAffinity);
+      else
+        for (const node of snapshot.nodes)
+          for (const existing of node.pods) {
+            countAffinity(affinity, pod.requiredAffinityTerms, existing, node, snapshot, 1);
+            countAntiAffinity(antiAffinity, pod.requiredAntiAffinityTerms, existing, node, snapshot, 1);
+          }
+    }
     const matchesOwn = matchesAllTerms(pod.requiredAffinityTerms, pod, snapshot);
     state.write(
       PRE_FILTER_KEY,
@@ -282,10 +356,9 @@ export const InterPodAffinity: PreFilterPlugin & FilterPlugin & ScorePlugin = {
   filter(state: CycleState, _pod, node: NodeInfo): Result {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (!s) return failure('InterPodAffinity: filter called without its preFilter state');
-    if (!satisfiesAffinity(s, node)) return unresolvable(ERR_REASON_AFFINITY);
-    if (!satisfiesAntiAffinity(s, node)) return unschedulable(ERR_REASON_ANTI_AFFINITY);
-    if (s.existingAntiAffinity.positiveOn(node.labels))
-      return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
+    if (!satisfiesAffinity(s, node)) return AFFINITY_STATUS;
+    if (!satisfiesAntiAffinity(s, node)) return ANTI_AFFINITY_STATUS;
+    if (s.existingAntiAffinity.positiveOn(node.labels)) return EXISTING_ANTI_AFFINITY_STATUS;
     return undefined;
   },
 
@@ -296,6 +369,7 @@ export const InterPodAffinity: PreFilterPlugin & FilterPlugin & ScorePlugin = {
    */
   preScore(state: CycleState, pod: PodInfo, _nodes, snapshot: Snapshot): Result {
     const own = pod.preferredAffinityTerms.length > 0 || pod.preferredAntiAffinityTerms.length > 0;
+    if (!own && podIndexOf(snapshot)?.scoringAffinityPods === 0) return skip;
     const scores = new TopologyCounts();
     for (const node of own ? snapshot.nodes : snapshot.nodesWithAffinityPods) {
       for (const existing of own ? node.pods : node.podsWithAffinity) {

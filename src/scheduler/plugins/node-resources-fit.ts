@@ -74,30 +74,30 @@ function scalarNames(pod: PodInfo): string[] {
 
 /** The filter on its own, for callers that only need "does it fit" (preemption, tests). */
 export function fitsRequest(pod: PodInfo, node: NodeInfo): Result {
-  const alloc = node.allocatable;
-  const used = node.requested;
   const req = pod.requests;
   let mask = 0;
-  if (node.pods.length + 1 > alloc.pods) mask |= TOO_MANY_PODS;
-  if (req.milliCpu > 0 && req.milliCpu > alloc.milliCpu - used.milliCpu) {
+  // The free amounts are allocatable − requested; `allocatable` is read only to tell whether a
+  // rejection is unresolvable.
+  if (node.freePods < 1) mask |= TOO_MANY_PODS;
+  if (req.milliCpu > 0 && req.milliCpu > node.freeMilliCpu) {
     mask |= CPU;
-    if (req.milliCpu > alloc.milliCpu) mask |= UNRESOLVABLE;
+    if (req.milliCpu > node.allocatable.milliCpu) mask |= UNRESOLVABLE;
   }
-  if (req.memory > 0 && req.memory > alloc.memory - used.memory) {
+  if (req.memory > 0 && req.memory > node.freeMemory) {
     mask |= MEMORY;
-    if (req.memory > alloc.memory) mask |= UNRESOLVABLE;
+    if (req.memory > node.allocatable.memory) mask |= UNRESOLVABLE;
   }
-  if (req.ephemeralStorage > 0 && req.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage) {
+  if (req.ephemeralStorage > 0 && req.ephemeralStorage > node.freeEphemeralStorage) {
     mask |= EPHEMERAL;
-    if (req.ephemeralStorage > alloc.ephemeralStorage) mask |= UNRESOLVABLE;
+    if (req.ephemeralStorage > node.allocatable.ephemeralStorage) mask |= UNRESOLVABLE;
   }
   let scalarReasons: string[] | undefined;
   const scalars = scalarNames(pod);
   for (let i = 0; i < scalars.length; i++) {
     const name = scalars[i]!;
     const want = req.scalar[name]!;
-    const has = alloc.scalar[name] ?? 0;
-    if (want > has - (used.scalar[name] ?? 0)) {
+    const has = node.allocatable.scalar[name] ?? 0;
+    if (want > has - (node.requested.scalar[name] ?? 0)) {
       scalarReasons ??= [];
       scalarReasons.push(`Insufficient ${name}`);
       if (want > has) mask |= UNRESOLVABLE;

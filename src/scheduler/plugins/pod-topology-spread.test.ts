@@ -9,7 +9,7 @@ import {
   ERR_REASON_MISSING_LABEL,
   PodTopologySpread,
 } from './pod-topology-spread.js';
-import { runFilter, runScore, testSnapshot } from './test-snapshot.js';
+import { runFilter, runScore, SNAPSHOT_KINDS, testSnapshot } from './test-snapshot.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -175,18 +175,18 @@ describe('PodTopologySpread filter', () => {
       want: [OK, OK, OK, LABEL],
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      const nodes = cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined);
-      const out = runFilter(PodTopologySpread, row.pod, testSnapshot(nodes));
-      if (row.want === 'skip') return assert.equal(out.preFilter?.code, 'Skip');
-      assert.equal(out.preFilter, undefined);
-      assert.deepEqual(
-        nodes.map((nd) => out.byNode.get(nd.name)),
-        row.want,
-      );
-    });
-  }
+  for (const row of rows)
+    for (const [kind, snapshotOf] of SNAPSHOT_KINDS)
+      it(`${row.name} (${kind})`, () => {
+        const nodes = cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined);
+        const out = runFilter(PodTopologySpread, row.pod, snapshotOf(nodes));
+        if (row.want === 'skip') return assert.equal(out.preFilter?.code, 'Skip');
+        assert.equal(out.preFilter, undefined);
+        assert.deepEqual(
+          nodes.map((nd) => out.byNode.get(nd.name)),
+          row.want,
+        );
+      });
 
   it('an invalid labelSelector fails preFilter, naming the field', () => {
     const bad = constraint(ZONE, { labelSelector: { matchExpressions: [{ key: 'app', operator: 'Has' }] } });
@@ -197,41 +197,43 @@ describe('PodTopologySpread filter', () => {
 });
 
 describe('PodTopologySpread preFilter extensions (preemption what-ifs)', () => {
-  it('removing a matching pod lowers its domain, in the clone only', () => {
-    const victim = new PodInfo(web());
-    const nodes = cluster();
-    nodes[0]!.addPod(victim);
-    const out = runFilter(PodTopologySpread, incoming([constraint(ZONE)]), testSnapshot(nodes));
-    assert.deepEqual(out.byNode.get('n1'), SKEW);
+  for (const [kind, snapshotOf] of SNAPSHOT_KINDS) {
+    it(`removing a matching pod lowers its domain, in the clone only (${kind})`, () => {
+      const victim = new PodInfo(web());
+      const nodes = cluster();
+      nodes[0]!.addPod(victim);
+      const out = runFilter(PodTopologySpread, incoming([constraint(ZONE)]), snapshotOf(nodes));
+      assert.deepEqual(out.byNode.get('n1'), SKEW);
 
-    const whatIf = out.state.clone();
-    PodTopologySpread.extensions!.removePod(whatIf, out.pod, victim, nodes[0]!);
-    assert.equal(PodTopologySpread.filter(whatIf, out.pod, nodes[0]!), undefined);
-    assert.deepEqual(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), SKEW);
-    PodTopologySpread.extensions!.addPod(whatIf, out.pod, victim, nodes[0]!);
-    assert.deepEqual(PodTopologySpread.filter(whatIf, out.pod, nodes[0]!), SKEW);
-  });
+      const whatIf = out.state.clone();
+      PodTopologySpread.extensions!.removePod(whatIf, out.pod, victim, nodes[0]!);
+      assert.equal(PodTopologySpread.filter(whatIf, out.pod, nodes[0]!), undefined);
+      assert.deepEqual(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), SKEW);
+      PodTopologySpread.extensions!.addPod(whatIf, out.pod, victim, nodes[0]!);
+      assert.deepEqual(PodTopologySpread.filter(whatIf, out.pod, nodes[0]!), SKEW);
+    });
 
-  it('pods in another namespace or not matching change nothing', () => {
-    const nodes = cluster();
-    const out = runFilter(PodTopologySpread, incoming([constraint(ZONE)]), testSnapshot(nodes));
-    PodTopologySpread.extensions!.addPod(out.state, out.pod, new PodInfo(web({}, 'other')), nodes[0]!);
-    PodTopologySpread.extensions!.addPod(out.state, out.pod, new PodInfo(makePod('x')), nodes[0]!);
-    assert.equal(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), undefined);
-  });
+    it(`pods in another namespace or not matching change nothing (${kind})`, () => {
+      const nodes = cluster();
+      const out = runFilter(PodTopologySpread, incoming([constraint(ZONE)]), snapshotOf(nodes));
+      PodTopologySpread.extensions!.addPod(out.state, out.pod, new PodInfo(web({}, 'other')), nodes[0]!);
+      PodTopologySpread.extensions!.addPod(out.state, out.pod, new PodInfo(makePod('x')), nodes[0]!);
+      assert.equal(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), undefined);
+    });
 
-  it('keeps the global minimum exact as several domains grow', () => {
-    // Three zones, all empty: adding to zones a and b leaves c at 0, so a (1 + self − 0 = 2) is out.
-    const nodes = ['a', 'b', 'c'].map((z) => nodeInfo(makeNode(`z${z}`, { labels: { [ZONE]: z } })));
-    const out = runFilter(PodTopologySpread, incoming([constraint(ZONE)]), testSnapshot(nodes));
-    const ext = PodTopologySpread.extensions!;
-    ext.addPod(out.state, out.pod, new PodInfo(web()), nodes[0]!);
-    ext.addPod(out.state, out.pod, new PodInfo(web()), nodes[1]!);
-    assert.deepEqual(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), SKEW);
-    ext.addPod(out.state, out.pod, new PodInfo(web()), nodes[2]!);
-    // Now every zone holds 1: the minimum moved up to 1 and a fits again.
-    assert.equal(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), undefined);
-  });
+    it(`keeps the global minimum exact as several domains grow (${kind})`, () => {
+      // Three zones, all empty: adding to zones a and b leaves c at 0, so a (1 + self − 0 = 2) is out.
+      const nodes = ['a', 'b', 'c'].map((z) => nodeInfo(makeNode(`z${z}`, { labels: { [ZONE]: z } })));
+      const out = runFilter(PodTopologySpread, incoming([constraint(ZONE)]), snapshotOf(nodes));
+      const ext = PodTopologySpread.extensions!;
+      ext.addPod(out.state, out.pod, new PodInfo(web()), nodes[0]!);
+      ext.addPod(out.state, out.pod, new PodInfo(web()), nodes[1]!);
+      assert.deepEqual(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), SKEW);
+      ext.addPod(out.state, out.pod, new PodInfo(web()), nodes[2]!);
+      // Now every zone holds 1: the minimum moved up to 1 and a fits again.
+      assert.equal(PodTopologySpread.filter(out.state, out.pod, nodes[0]!), undefined);
+    });
+  }
 });
 
 describe('PodTopologySpread score', () => {
@@ -294,11 +296,13 @@ describe('PodTopologySpread score', () => {
       want: [100, 100, 100, 0],
     },
   ];
-  for (const row of rows) {
-    it(row.name, () => {
-      const nodes = cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined);
-      const feasible = row.feasible ? nodes.filter((nd) => row.feasible!.includes(nd.name)) : nodes;
-      assert.deepEqual(runScore(PodTopologySpread, row.pod, testSnapshot(nodes), feasible), row.want);
-    });
-  }
+  for (const row of rows)
+    for (const [kind, snapshotOf] of SNAPSHOT_KINDS)
+      it(`${row.name} (${kind})`, () => {
+        const snapshot = snapshotOf(cluster(row.placed, row.taintN3 ? NO_SCHEDULE : undefined));
+        const feasible = row.feasible
+          ? snapshot.nodes.filter((nd) => row.feasible!.includes(nd.name))
+          : snapshot.nodes;
+        assert.deepEqual(runScore(PodTopologySpread, row.pod, snapshot, feasible), row.want);
+      });
 });

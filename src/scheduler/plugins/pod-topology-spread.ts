@@ -9,8 +9,10 @@
  * domains the global minimum counts as 0. Domains come from the nodes that carry every
  * constraint's key and pass its inclusion policies (`nodeAffinityPolicy`, default Honor: the pod's
  * nodeSelector/required node affinity; `nodeTaintsPolicy`, default Ignore: untolerated
- * NoSchedule/NoExecute taints). Counts are computed once per pod in preFilter; the minimum per
- * constraint is kept exact through preemption's addPod/removePod.
+ * NoSchedule/NoExecute taints). Counts are computed once per pod in preFilter, from the scheduler
+ * cache's pod index when it has one (pod-index.ts: O(domains) when one key and no inclusion policy
+ * applies, else per node without walking pods); the minimum per constraint is kept exact through
+ * preemption's addPod/removePod.
  *
  * Score (`ScheduleAnyway`), Kubernetes' formula: per constraint, the node's domain count times
  * log(number of candidate domains + 2) plus maxSkew − 1, summed and rounded; normalize maps the
@@ -26,15 +28,15 @@ import {
   type CycleState,
   type FilterPlugin,
   failure,
+  fixedStatus,
   MAX_NODE_SCORE,
   type PreFilterPlugin,
   type Result,
   type ScorePlugin,
   type Snapshot,
   skip,
-  unresolvable,
-  unschedulable,
 } from '../framework/types.js';
+import { type PodIndex, podIndexOf, type SelectorCount } from '../pod-index.js';
 import { labelValue } from './helpers.js';
 import {
   matchesRequiredNodeAffinity,
@@ -48,6 +50,9 @@ export const POD_TOPOLOGY_SPREAD_WEIGHT = 2;
 
 export const ERR_REASON_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
 export const ERR_REASON_MISSING_LABEL = `${ERR_REASON_CONSTRAINTS} (missing required label)`;
+
+const CONSTRAINTS_STATUS = fixedStatus('Unschedulable', ERR_REASON_CONSTRAINTS);
+const MISSING_LABEL_STATUS = fixedStatus('UnschedulableAndUnresolvable', ERR_REASON_MISSING_LABEL);
 
 const HOSTNAME = 'kubernetes.io/hostname';
 const PRE_FILTER_KEY = 'PreFilterPodTopologySpread';
@@ -146,6 +151,21 @@ class Inclusion {
     this.hasAffinity = affinity.selector !== undefined || affinity.terms !== undefined;
   }
 
+  /**
+   * Whether no node can be left out for these constraints: they share one topology key (so a
+   * node carrying it carries them all) and no inclusion policy applies.
+   */
+  includesEveryNode(constraints: readonly Constraint[]): boolean {
+    for (const c of constraints)
+      if (
+        c.topologyKey !== constraints[0]!.topologyKey ||
+        (c.honorNodeAffinity && this.hasAffinity) ||
+        c.honorTaints
+      )
+        return false;
+    return true;
+  }
+
   includes(c: Constraint, node: NodeInfo): boolean {
     const affinity = c.honorNodeAffinity && this.hasAffinity;
     const taints = c.honorTaints && node.taints.length > 0;
@@ -237,10 +257,76 @@ class PreFilterState {
   }
 }
 
+/**
+ * Domain counts from the cache's live counts: O(domains). Only when every node carrying the
+ * (single) topology key is a domain: one key for all constraints, and inclusion policies that
+ * exclude no node.
+ */
+function domainsFromIndex(
+  index: PodIndex,
+  constraints: readonly Constraint[],
+  namespace: string,
+): DomainCounts[] {
+  return constraints.map((c) => {
+    const d = new DomainCounts();
+    const matching = c.selector
+      ? index.selectorCount(namespace, c.selector, true).byDomain(c.topologyKey)
+      : undefined;
+    for (const v of index.topologyNodes(c.topologyKey).keys()) d.counts.set(v, matching?.get(v) ?? 0);
+    d.recompute();
+    return d;
+  });
+}
+
+/** Domain counts node by node (pods counted per node by the index when there is one). */
+function domainsByNode(
+  snapshot: Snapshot,
+  constraints: readonly Constraint[],
+  namespace: string,
+  inclusion: Inclusion,
+  index: PodIndex | undefined,
+): DomainCounts[] {
+  const domains = constraints.map(() => new DomainCounts());
+  const counters = constraints.map((c) => counterOf(index, c, namespace));
+  // The node's value for each constraint's key, read once per node (reused across nodes).
+  const values: (string | undefined)[] = constraints.map(() => undefined);
+  nodes: for (const node of snapshot.nodes) {
+    for (let i = 0; i < constraints.length; i++) {
+      values[i] = labelValue(node.labels, constraints[i]!.topologyKey);
+      if (values[i] === undefined) continue nodes;
+    }
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i]!;
+      if (!inclusion.includes(c, node)) continue;
+      const counts = domains[i]!.counts;
+      const v = values[i]!;
+      counts.set(v, (counts.get(v) ?? 0) + matchingOn(node, c, namespace, counters[i]));
+    }
+  }
+  for (const d of domains) d.recompute();
+  return domains;
+}
+
+/** The index's live count for a constraint's selector, when there is an index and a selector. */
+function counterOf(index: PodIndex | undefined, c: Constraint, namespace: string): SelectorCount | undefined {
+  return index && c.selector ? index.selectorCount(namespace, c.selector, true) : undefined;
+}
+
+function matchingOn(
+  node: NodeInfo,
+  c: Constraint,
+  namespace: string,
+  counter: SelectorCount | undefined,
+): number {
+  return counter ? (counter.perNode.get(node) ?? 0) : countMatching(node, c.selector, namespace);
+}
+
 interface PreScoreState {
   constraints: readonly Constraint[];
   /** Per constraint: matching pods per candidate domain (empty for hostname: counted in score). */
   counts: Map<string, number>[];
+  /** Per constraint: the index's live count of its pods, when there is one (hostname scoring). */
+  counters: (SelectorCount | undefined)[];
   /** Per constraint: log(candidate domains + 2), so spreading over few domains weighs less. */
   weights: number[];
   /** Per candidate node (preScore's order): missing a topology key, scored 0. */
@@ -255,24 +341,12 @@ export const PodTopologySpread: PreFilterPlugin & FilterPlugin & ScorePlugin = {
     if (compiled.error) return failure(compiled.error);
     const constraints = compiled.hard;
     if (constraints.length === 0) return skip;
-    const domains = constraints.map(() => new DomainCounts());
     const inclusion = inclusionFor(pod);
-    // The node's value for each constraint's key, read once per node (reused across nodes).
-    const values: (string | undefined)[] = constraints.map(() => undefined);
-    nodes: for (const node of snapshot.nodes) {
-      for (let i = 0; i < constraints.length; i++) {
-        values[i] = labelValue(node.labels, constraints[i]!.topologyKey);
-        if (values[i] === undefined) continue nodes;
-      }
-      for (let i = 0; i < constraints.length; i++) {
-        const c = constraints[i]!;
-        if (!inclusion.includes(c, node)) continue;
-        const counts = domains[i]!.counts;
-        const v = values[i]!;
-        counts.set(v, (counts.get(v) ?? 0) + countMatching(node, c.selector, pod.namespace));
-      }
-    }
-    for (const d of domains) d.recompute();
+    const index = podIndexOf(snapshot);
+    const domains =
+      index && inclusion.includesEveryNode(constraints)
+        ? domainsFromIndex(index, constraints, pod.namespace)
+        : domainsByNode(snapshot, constraints, pod.namespace, inclusion, index);
     state.write(PRE_FILTER_KEY, new PreFilterState(pod, constraints, domains));
     return undefined;
   },
@@ -294,11 +368,11 @@ export const PodTopologySpread: PreFilterPlugin & FilterPlugin & ScorePlugin = {
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;
       const v = labelValue(node.labels, c.topologyKey);
-      if (v === undefined) return unresolvable(ERR_REASON_MISSING_LABEL);
+      if (v === undefined) return MISSING_LABEL_STATUS;
       const d = s.domains[i]!;
       const min = d.counts.size < c.minDomains ? 0 : d.min;
       const skew = (d.counts.get(v) ?? 0) + (c.selfMatch ? 1 : 0) - min;
-      if (skew > c.maxSkew) return unschedulable(ERR_REASON_CONSTRAINTS);
+      if (skew > c.maxSkew) return CONSTRAINTS_STATUS;
     }
     return undefined;
   },
@@ -327,6 +401,7 @@ export const PodTopologySpread: PreFilterPlugin & FilterPlugin & ScorePlugin = {
 
     // Matching pods in those domains, over every node of the cluster that the policies include.
     const inclusion = inclusionFor(pod);
+    const counters = constraints.map((c) => counterOf(podIndexOf(snapshot), c, pod.namespace));
     for (const node of snapshot.nodes) {
       if (!hasAllKeys(node, constraints)) continue;
       for (let i = 0; i < constraints.length; i++) {
@@ -335,10 +410,10 @@ export const PodTopologySpread: PreFilterPlugin & FilterPlugin & ScorePlugin = {
         const v = labelValue(node.labels, c.topologyKey)!;
         const before = domain.get(v);
         if (before === undefined || !inclusion.includes(c, node)) continue;
-        domain.set(v, before + countMatching(node, c.selector, pod.namespace));
+        domain.set(v, before + matchingOn(node, c, pod.namespace, counters[i]));
       }
     }
-    const s: PreScoreState = { constraints, counts, weights, ignored };
+    const s: PreScoreState = { constraints, counts, counters, weights, ignored };
     state.write(PRE_SCORE_KEY, s);
     return undefined;
   },
@@ -352,7 +427,7 @@ export const PodTopologySpread: PreFilterPlugin & FilterPlugin & ScorePlugin = {
       const c = s.constraints[i]!;
       const count =
         c.topologyKey === HOSTNAME
-          ? countMatching(node, c.selector, pod.namespace)
+          ? matchingOn(node, c, pod.namespace, s.counters[i])
           : (s.counts[i]!.get(labelValue(node.labels, c.topologyKey)!) ?? 0);
       score += count * s.weights[i]! + (c.maxSkew - 1);
     }

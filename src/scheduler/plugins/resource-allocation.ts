@@ -42,16 +42,16 @@ export function scoredResources(specs: readonly ResourceSpec[], nonZero: boolean
           weight,
           scalar: false,
           podRequest: nonZero ? (p) => p.nonZeroRequests.milliCpu : (p) => p.requests.milliCpu,
-          allocatable: (n) => n.allocatable.milliCpu,
-          requested: nonZero ? (n) => n.nonZeroRequested.milliCpu : (n) => n.requested.milliCpu,
+          allocatable: (n) => n.allocatableMilliCpu,
+          requested: nonZero ? (n) => n.nonZeroMilliCpu : (n) => n.requestedMilliCpu,
         };
       case 'memory':
         return {
           weight,
           scalar: false,
           podRequest: nonZero ? (p) => p.nonZeroRequests.memory : (p) => p.requests.memory,
-          allocatable: (n) => n.allocatable.memory,
-          requested: nonZero ? (n) => n.nonZeroRequested.memory : (n) => n.requested.memory,
+          allocatable: (n) => n.allocatableMemory,
+          requested: nonZero ? (n) => n.nonZeroMemory : (n) => n.requestedMemory,
         };
       case 'ephemeral-storage':
         return {

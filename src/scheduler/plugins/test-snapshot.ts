@@ -4,6 +4,7 @@
  * way the pipeline does.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { SchedulerCache } from '../cache.js';
 import type { NodeInfo } from '../framework/node-info.js';
 import { PodInfo } from '../framework/node-info.js';
 import {
@@ -33,6 +34,32 @@ export function testSnapshot(
     namespaceLabels: (ns) => namespaces[ns],
   };
 }
+
+/**
+ * The same cluster as the scheduler's own cache, whose pod index the cluster-wide plugins read
+ * instead of walking every pod. Pods go in before their nodes, as they may from the informers.
+ */
+export function cacheSnapshot(
+  nodes: NodeInfo[],
+  namespaces: Record<string, Record<string, string>> = {},
+): SchedulerCache {
+  const cache = new SchedulerCache();
+  for (const [name, labels] of Object.entries(namespaces)) cache.setNamespace(name, labels);
+  for (const n of nodes)
+    for (const p of n.pods)
+      cache.setPod({ ...p.pod, spec: { containers: [], ...p.pod.spec, nodeName: n.name } });
+  for (const n of nodes) cache.setNode(n.node);
+  return cache;
+}
+
+/** Both kinds of snapshot, for tables that must answer the same over either. */
+export const SNAPSHOT_KINDS: [
+  string,
+  (nodes: NodeInfo[], namespaces?: Record<string, Record<string, string>>) => Snapshot,
+][] = [
+  ['plain snapshot', testSnapshot],
+  ['scheduler cache', cacheSnapshot],
+];
 
 export interface FilterOutcome {
   state: CycleState;
