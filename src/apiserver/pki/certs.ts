@@ -11,22 +11,13 @@
  * - Client identity as Kubernetes reads it: CN = user name, each O = a group.
  */
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   X509Certificate as NodeX509Certificate,
   randomBytes,
   webcrypto,
 } from 'node:crypto';
-import { isIP } from 'node:net';
-import {
-  BACKDATE_MS,
-  canonicalIp,
-  certificateHash,
-  generateKeyPem,
-  type SubjectAltNames,
-} from './cert-info.js';
+import { BACKDATE_MS, certificateHash, generateKeyPem, type SubjectAltNames } from './cert-info.js';
 import { x509 } from './x509.js';
 
 type CryptoKey = webcrypto.CryptoKey;
