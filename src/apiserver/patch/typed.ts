@@ -244,6 +244,8 @@ export function compareTyped(lhs: unknown, rhs: unknown, s: Schema): Comparison 
 }
 
 function compareAt(lhs: unknown, rhs: unknown, s: Schema, path: PathElement[], result: Comparison): void {
+  // The same value on both sides (an unchanged subtree a write kept): nothing to find in it.
+  if (lhs === rhs) return;
   const wl = walkOf(lhs, s);
   const wr = walkOf(rhs, s);
   if (wl.kind !== wr.kind || wl.kind === 'leaf') {
