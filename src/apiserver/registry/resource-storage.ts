@@ -44,8 +44,8 @@ export interface MutateOptions extends WriteOptions {
   mayCreate?: boolean;
   /**
    * A server-internal write (binding): may change status and fields users cannot. It changes
-   * only the fields this checks, in an object validated when it was written, so this replaces
-   * validating the whole object.
+   * only the fields `validate` checks, in an object defaulted and validated when it was written,
+   * so this replaces defaulting and validating the whole object again.
    */
   internal?: { validate: (next: KubeObject) => FieldError[] };
   /** `compute` already recorded the change in managedFields (patches do). */
@@ -509,9 +509,11 @@ export class ResourceStorage {
         options.subresource === 'status' || options.internal !== undefined,
       );
       const companions = await this.companions(def, next, current);
-      this.machinery.applyDefaults(def, next, current);
       if (options.internal) this.check(def, next, options.internal.validate(next));
-      else this.validate(def, next, current);
+      else {
+        this.machinery.applyDefaults(def, next, current);
+        this.validate(def, next, current);
+      }
       const tracked = this.machinery.trackUpdate(
         def,
         current,
