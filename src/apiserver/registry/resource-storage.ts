@@ -87,6 +87,22 @@ export function decodeObject(kv: KeyValue): KubeObject {
 }
 
 /**
+ * The result of an update, its object decoded from the stored JSON only when asked for: a
+ * binding answers with a Status, and the scheduler sends one per pod.
+ */
+function updated(kv: KeyValue, warnings: string[]): WriteResult {
+  let object: KubeObject | undefined;
+  return {
+    get object() {
+      object ??= decodeObject(kv);
+      return object;
+    },
+    created: false,
+    warnings,
+  };
+}
+
+/**
  * Stored form: JSON with apiVersion, kind and metadata first and no resourceVersion (the store's
  * modRevision is the resourceVersion). The fixed order lets `objectJson` add the
  * resourceVersion to the text without parsing it.
@@ -541,13 +557,13 @@ export class ResourceStorage {
         }
         if (companions.length === 0) {
           const written = await this.store.update(key, encoded, kv.modRevision);
-          return { object: decodeObject(written), created: false, warnings };
+          return updated(written, warnings);
         }
         const { results } = await this.store.txn([
           { op: 'update', key, value: encoded, modRevision: kv.modRevision },
           ...companions,
         ]);
-        return { object: decodeObject(results[0]!), created: false, warnings };
+        return updated(results[0]!, warnings);
       } catch (err) {
         if (isStoreError(err, 'Conflict') && expected === undefined) continue;
         if (isStoreError(err) && err.key !== undefined && err.key !== key) {
