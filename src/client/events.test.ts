@@ -50,17 +50,20 @@ describe('EventRecorder', () => {
     assert.deepEqual(s.bumps, [{ name: s.created[0]!.metadata!.name!, count: 2 }]);
   });
 
-  it('writes up to `concurrency` events at once', async () => {
+  it('writes up to `concurrency` Warnings at once, Normal events one at a time', async () => {
     const s = fakeSink();
     const rec = new EventRecorder(s.sink, { component: 'c', host: 'h', concurrency: 3 });
     for (let i = 0; i < 10; i++) rec.event(podRef(pod), 'Normal', 'Scheduled', `message ${i}`);
+    await settle();
+    assert.equal(s.maxInFlight(), 1);
+    for (let i = 0; i < 10; i++) rec.event(podRef(pod), 'Warning', 'FailedScheduling', `message ${i}`);
     await settle();
     assert.equal(s.maxInFlight(), 3);
     while (s.release.length > 0) {
       s.release.shift()!();
       await settle();
     }
-    assert.equal(s.created.length, 10);
+    assert.equal(s.created.length, 20);
   });
 
   it('writes Warnings first and, when the queue is full, drops Normal events before any Warning', async () => {

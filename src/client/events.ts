@@ -5,8 +5,10 @@
  * same object within 10 minutes bumps the first one's `count` instead of adding another. Writes
  * go out in the background from a bounded queue, `concurrency` at a time; losing an event under
  * pressure is acceptable, blocking the caller (a pod worker, the scheduling loop) is not. Warnings
- * (FailedScheduling, BackOff...) say what is wrong, so they go first and are the last to be
- * dropped: a full queue loses its oldest Normal event (a Scheduled, a Pulled) before any Warning.
+ * (FailedScheduling, BackOff...) say what is wrong, so they go first, up to `concurrency` at once,
+ * and are the last to be dropped. Normal events (a Scheduled per pod, a Pulled) go one at a time,
+ * as client-go's recorder writes, so a burst of them does not compete with the caller's own
+ * requests, and a full queue loses its oldest Normal event before any Warning.
  */
 import { randomBytes } from 'node:crypto';
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
@@ -50,8 +52,9 @@ export class EventRecorder implements Recorder {
   private readonly warnings: Write[] = [];
   private readonly normal: Write[] = [];
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; at: number }>();
-  /** Writers running now (at most `concurrency`). */
+  /** Writers running now (at most `concurrency`), and of them the one writing a Normal event. */
   private writers = 0;
+  private writingNormal = false;
   private readonly clock: Clock;
   /** Events dropped because the queue was full. */
   dropped = 0;
@@ -123,18 +126,21 @@ export class EventRecorder implements Recorder {
     if (this.writers < (this.options.concurrency ?? 1)) void this.run();
   }
 
-  private next(): Write | undefined {
-    return this.warnings.shift() ?? this.normal.shift();
-  }
-
   private async run(): Promise<void> {
     this.writers++;
     try {
-      for (let write = this.next(); write; write = this.next()) {
+      for (;;) {
+        let write = this.warnings.shift();
+        const normal = !write && !this.writingNormal;
+        if (normal) write = this.normal.shift();
+        if (!write) return;
+        if (normal) this.writingNormal = true;
         try {
           await write();
         } catch (err) {
           this.options.onError?.(err);
+        } finally {
+          if (normal) this.writingNormal = false;
         }
       }
     } finally {
