@@ -348,6 +348,16 @@ describe('API server core', () => {
     };
     const created = await call('POST', '/api/v1/namespaces/default/pods', pod);
     assert.equal(created.body.status.phase, 'Pending');
+    const invalid = await call('POST', '/api/v1/namespaces/default/pods/p/binding', {
+      target: { kind: 'Node', name: 'Bad_Node!' },
+    });
+    assert.equal(invalid.status, 422);
+    assert.equal(invalid.body.details.kind, 'Pod');
+    assert.deepEqual(
+      invalid.body.details.causes.map((c: { field: string }) => c.field),
+      ['spec.nodeName'],
+    );
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p')).body.spec.nodeName, undefined);
     const bind = await call('POST', '/api/v1/namespaces/default/pods/p/binding', {
       apiVersion: 'v1',
       kind: 'Binding',

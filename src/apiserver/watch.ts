@@ -5,7 +5,8 @@
  * DELETED, periodic bookmarks, and `410 Gone` as an ERROR event when history is compacted.
  *
  * Store events are shared by every watcher of a prefix, so their decoded objects and serialized
- * lines are computed once per event, not once per watcher.
+ * lines are computed once per event, not once per watcher; the events of one store batch go out
+ * in one write.
  */
 import type { ServerResponse } from 'node:http';
 import { errors, type Status } from '../api/errors.js';
@@ -15,7 +16,7 @@ import type { KubeObject } from '../api/object.js';
 import { apiVersionOf, type ResourceDef } from '../api/resources.js';
 import { eventRevision, isStoreError, type Store, type WatchEvent } from '../store/store.js';
 import { collectionPrefix } from './registry/keys.js';
-import { decodeObject, type ResourceStorage } from './registry/resource-storage.js';
+import { decodeObject, objectJson, type ResourceStorage } from './registry/resource-storage.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -134,6 +135,8 @@ export class WatchServer {
     try {
       for await (const batch of watch) {
         let ok = true;
+        // One write to the socket for the whole batch (a group commit holds many events).
+        res.cork();
         for (const e of batch) {
           const d = decodeEvent(e);
           const now = e.type === 'put' ? selects(d.obj) : false;
@@ -143,9 +146,11 @@ export class WatchServer {
           else if (now) type = before ? 'MODIFIED' : 'ADDED';
           else if (before) type = 'DELETED';
           if (!type) continue;
-          if (!render && !d.objJson) d.objJson = JSON.stringify(d.obj);
+          // A stored object's text needs only its resourceVersion spliced in, as GET and LIST do.
+          if (!render && !d.objJson) d.objJson = e.type === 'put' ? objectJson(e.kv) : JSON.stringify(d.obj);
           ok = writeEvent(type, d.obj!, d.objJson);
         }
+        res.uncork();
         lastRevision = eventRevision(batch[batch.length - 1]!);
         if (!ok) await waitForDrain(res, abort.signal);
       }

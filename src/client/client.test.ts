@@ -232,9 +232,26 @@ describe('client over HTTPS', () => {
       await watching;
       admin.close();
 
+      // Sequential and concurrent requests share kept-alive connections: one handshake each.
+      let handshakes = 0;
+      const countHandshake = () => handshakes++;
+      tls.server.on('secureConnection', countHandshake);
       const token = new Client({ server: tls.url, ca: tls.tls!.caPem, token: 'test-token' });
-      assert.equal((await token.list(CM, 'default')).kind, 'ConfigMapList');
+      for (let i = 0; i < 20; i++) assert.equal((await token.list(CM, 'default')).kind, 'ConfigMapList');
+      assert.equal(handshakes, 1);
+      await Promise.all(Array.from({ length: 8 }, () => token.list(CM, 'default')));
+      for (let i = 0; i < 20; i++) await token.get(CM, 'default', 'over-tls').catch(() => undefined);
+      assert.ok(handshakes <= 8, `${handshakes} TLS handshakes for at most 8 requests at once`);
+      tls.server.off('secureConnection', countHandshake);
       token.close();
+
+      const garbled = new Client({ server: tls.url, cert: 'not a certificate', key: 'not a key' });
+      await assert.rejects(garbled.list(CM, 'default'), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.match(err.message, /the TLS material for https:\/\/127\.0\.0\.1:\d+ .*cannot be used/);
+        return true;
+      });
+      garbled.close();
 
       const noCerts = new Client({ server: tls.url, ca: tls.tls!.caPem });
       await assert.rejects(noCerts.list(CM, 'default'), { code: 401 });

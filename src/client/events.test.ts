@@ -50,16 +50,45 @@ describe('EventRecorder', () => {
     assert.deepEqual(s.bumps, [{ name: s.created[0]!.metadata!.name!, count: 2 }]);
   });
 
-  it('writes up to `concurrency` events at once', async () => {
+  it('writes up to `concurrency` Warnings at once, Normal events one at a time', async () => {
     const s = fakeSink();
     const rec = new EventRecorder(s.sink, { component: 'c', host: 'h', concurrency: 3 });
     for (let i = 0; i < 10; i++) rec.event(podRef(pod), 'Normal', 'Scheduled', `message ${i}`);
+    await settle();
+    assert.equal(s.maxInFlight(), 1);
+    for (let i = 0; i < 10; i++) rec.event(podRef(pod), 'Warning', 'FailedScheduling', `message ${i}`);
     await settle();
     assert.equal(s.maxInFlight(), 3);
     while (s.release.length > 0) {
       s.release.shift()!();
       await settle();
     }
-    assert.equal(s.created.length, 10);
+    assert.equal(s.created.length, 20);
+  });
+
+  it('writes Warnings first and, when the queue is full, drops Normal events before any Warning', async () => {
+    const s = fakeSink();
+    const rec = new EventRecorder(s.sink, { component: 'c', host: 'h' });
+    // The first write holds the only writer; the next 1000 fill the queue.
+    rec.event(podRef(pod), 'Normal', 'Scheduled', 'in flight');
+    for (let i = 0; i < 600; i++) rec.event(podRef(pod), 'Normal', 'Scheduled', `normal ${i}`);
+    for (let i = 0; i < 600; i++) rec.event(podRef(pod), 'Warning', 'FailedScheduling', `warning ${i}`);
+    assert.equal(rec.dropped, 200);
+    for (let i = 0; i < 2000 && s.release.length > 0; i++) {
+      s.release.shift()!();
+      await settle();
+    }
+    const messages = s.created.map((e) => e.message);
+    assert.equal(messages.length, 1001);
+    assert.equal(messages[0], 'in flight');
+    assert.deepEqual(
+      messages.slice(1, 601),
+      Array.from({ length: 600 }, (_, i) => `warning ${i}`),
+    );
+    // The oldest 200 Normal events made room for the Warnings.
+    assert.deepEqual(
+      messages.slice(601),
+      Array.from({ length: 400 }, (_, i) => `normal ${i + 200}`),
+    );
   });
 });

@@ -4,7 +4,11 @@
  * `kubectl get events` show them. As client-go's recorder, a repeat of the same event for the
  * same object within 10 minutes bumps the first one's `count` instead of adding another. Writes
  * go out in the background from a bounded queue, `concurrency` at a time; losing an event under
- * pressure is acceptable, blocking the caller (a pod worker, the scheduling loop) is not.
+ * pressure is acceptable, blocking the caller (a pod worker, the scheduling loop) is not. Warnings
+ * (FailedScheduling, BackOff...) say what is wrong, so they go first, up to `concurrency` at once,
+ * and are the last to be dropped. Normal events (a Scheduled per pod, a Pulled) go one at a time,
+ * as client-go's recorder writes, so a burst of them does not compete with the caller's own
+ * requests, and a full queue loses its oldest Normal event before any Warning.
  */
 import { randomBytes } from 'node:crypto';
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
@@ -41,11 +45,16 @@ const AGGREGATE_MS = 10 * 60_000;
 const MAX_QUEUE = 1000;
 const MAX_REMEMBERED = 4096;
 
+type Write = () => Promise<void>;
+
 export class EventRecorder implements Recorder {
-  private readonly queue: Array<() => Promise<void>> = [];
+  /** Writes waiting, Warnings apart from Normal events; together at most MAX_QUEUE. */
+  private readonly warnings: Write[] = [];
+  private readonly normal: Write[] = [];
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; at: number }>();
-  /** Writers running now (at most `concurrency`). */
+  /** Writers running now (at most `concurrency`), and of them the one writing a Normal event. */
   private writers = 0;
+  private writingNormal = false;
   private readonly clock: Clock;
   /** Events dropped because the queue was full. */
   dropped = 0;
@@ -74,10 +83,10 @@ export class EventRecorder implements Recorder {
       previous.count++;
       previous.at = now;
       const { name, count } = previous;
-      this.enqueue(() => this.sink.bump(namespace, name, count, stamp));
+      this.enqueue(type, () => this.sink.bump(namespace, name, count, stamp));
       return;
     }
-    const name = `${obj.name}.${randomBytes(8).toString('hex')}`;
+    const name = `${obj.name}.${uniqueSuffix()}`;
     if (this.seen.size >= MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, { name, namespace, count: 1, at: now });
     const event: Event = {
@@ -95,37 +104,63 @@ export class EventRecorder implements Recorder {
       reportingComponent: this.options.component,
       reportingInstance: this.options.host,
     };
-    this.enqueue(() => this.sink.create(event));
+    this.enqueue(type, () => this.sink.create(event));
   }
 
   /** Wait until everything queued so far was written (tests, shutdown). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.writers > 0) await this.clock.sleep(5);
+    while (this.waiting() > 0 || this.writers > 0) await this.clock.sleep(5);
   }
 
-  private enqueue(write: () => Promise<void>): void {
-    if (this.queue.length >= MAX_QUEUE) {
-      this.queue.shift();
+  private waiting(): number {
+    return this.warnings.length + this.normal.length;
+  }
+
+  private enqueue(type: EventType, write: Write): void {
+    if (this.waiting() >= MAX_QUEUE) {
+      if (this.normal.length > 0) this.normal.shift();
+      else this.warnings.shift();
       this.dropped++;
     }
-    this.queue.push(write);
+    (type === 'Warning' ? this.warnings : this.normal).push(write);
     if (this.writers < (this.options.concurrency ?? 1)) void this.run();
   }
 
   private async run(): Promise<void> {
     this.writers++;
     try {
-      for (let write = this.queue.shift(); write; write = this.queue.shift()) {
+      for (;;) {
+        let write = this.warnings.shift();
+        const normal = !write && !this.writingNormal;
+        if (normal) write = this.normal.shift();
+        if (!write) return;
+        if (normal) this.writingNormal = true;
         try {
           await write();
         } catch (err) {
           this.options.onError?.(err);
+        } finally {
+          if (normal) this.writingNormal = false;
         }
       }
     } finally {
       this.writers--;
     }
   }
+}
+
+/** Random bytes drawn 4 KiB at a time: a call per event costs much when every scheduled pod has one. */
+let pool = Buffer.alloc(0);
+let used = 0;
+
+/** 16 random hex digits: what makes an event's name unique. */
+function uniqueSuffix(): string {
+  if (used + 8 > pool.length) {
+    pool = randomBytes(4096);
+    used = 0;
+  }
+  used += 8;
+  return pool.toString('hex', used - 8, used);
 }
 
 /** The reference an event about a pod (or one of its containers) carries. */

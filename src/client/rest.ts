@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { ApiError, Status, StatusReason } from '../api/errors.js';
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
@@ -169,19 +170,20 @@ export class Client {
   private readonly baseHeaders: Record<string, string>;
   private readonly timeoutMs: number;
   private tokenCache: { token: string; readAt: number } | undefined;
+  /** Why the TLS material cannot be used; reported by every request. */
+  private tlsError: ConnectionError | undefined;
 
   constructor(private readonly options: ClientOptions) {
     this.url = new URL(options.server);
     this.server = options.server.replace(/\/+$/, '');
     const secure = this.url.protocol === 'https:';
     this.transport = secure ? https : http;
+    const secureContext = secure ? this.secureContext() : undefined;
     this.agent = secure
       ? new https.Agent({
           keepAlive: true,
           ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}),
-          ...(options.ca ? { ca: options.ca } : {}),
-          ...(options.cert ? { cert: options.cert } : {}),
-          ...(options.key ? { key: options.key } : {}),
+          ...(secureContext ? { secureContext } : {}),
           ...(options.tlsServerName ? { servername: options.tlsServerName } : {}),
           rejectUnauthorized: !options.insecureSkipTlsVerify,
         })
@@ -196,6 +198,28 @@ export class Client {
       this.baseHeaders.authorization = `Basic ${basic}`;
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * One secure context for every connection: given only ca/cert/key, each new TLS connection
+   * would parse the PEMs and build a context of its own.
+   */
+  private secureContext(): tls.SecureContext | undefined {
+    const { ca, cert, key } = this.options;
+    try {
+      return tls.createSecureContext({
+        ...(ca ? { ca } : {}),
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+      });
+    } catch (err) {
+      this.tlsError = new ConnectionError(
+        this.server,
+        `the TLS material for ${this.server} (CA, client certificate or key) cannot be used: ${(err as Error).message}`,
+        { cause: err },
+      );
+      return undefined;
+    }
   }
 
   static fromKubeconfig(conn: ClusterConnection, options: Partial<ClientOptions> = {}): Client {
@@ -516,6 +540,7 @@ export class Client {
    * whose kept-alive connection turns out to be closed by the server is sent once more on a new one.
    */
   private open(method: string, path: string, options: RawRequest, retried = false): Promise<IncomingMessage> {
+    if (this.tlsError) return Promise.reject(this.tlsError);
     const url = new URL(this.url.pathname.replace(/\/+$/, '') + path, this.url);
     if (options.query) {
       const entries =

@@ -135,7 +135,8 @@ function validatePatchOptions(type: PatchType, ctx: PatchContext): void {
 
 /**
  * Bring managedFields up to date after an ordinary create (`old` undefined), update or patch by
- * `ctx.manager`: it comes to own the fields it changed. Returns a copy of `updated`.
+ * `ctx.manager`: it comes to own the fields it changed. Returns a copy of `updated`'s top level
+ * and metadata; nested values are shared with it.
  */
 export function updateManagedFields(
   old: KubeObject | undefined,

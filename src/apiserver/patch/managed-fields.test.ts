@@ -98,6 +98,29 @@ describe('managedFields for create, update and patch', () => {
     assert.deepEqual(noop.metadata.managedFields, twice.metadata.managedFields);
   });
 
+  test('an update sharing unchanged subtrees with the stored object owns only what it changed', () => {
+    const dctx = (manager: string) => ({ ...ctx(manager), apiVersion: 'apps/v1', schema: deploymentSchema });
+    const live = stored(updateManagedFields(undefined, storedDeployment() as KubeObject, dctx('create')));
+    const before = JSON.stringify(live);
+    const spec = live.spec as Obj;
+    const template = spec.template as { spec: { containers: Obj[] } };
+    // The container list is shared; one container is replaced by an edited copy.
+    const containers = [{ ...template.spec.containers[0], image: 'nginx:1.26' }];
+    const next = {
+      ...live,
+      spec: { ...spec, replicas: 3, template: { ...template, spec: { ...template.spec, containers } } },
+    };
+    const scaled = updateManagedFields(live, next, dctx('scaler'));
+    assert.deepEqual(fieldsOf(scaled, 'scaler'), {
+      'f:spec': {
+        'f:replicas': {},
+        'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"nginx"}': { 'f:image': {} } } } },
+      },
+    });
+    assert.equal(JSON.stringify(live), before, 'the stored object is not modified');
+    assert.equal(next.metadata.managedFields, live.metadata.managedFields, 'nor is the input');
+  });
+
   test('an update that sends no managedFields, or garbage, keeps the stored ones', () => {
     const live = create();
     const { managedFields: _dropped, ...meta } = live.metadata;

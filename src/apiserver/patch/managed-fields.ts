@@ -279,22 +279,42 @@ function startingManagers(
 }
 
 /**
+ * `obj` with a metadata object of its own, the rest shared: what a write may change in place
+ * without touching its input.
+ */
+function withOwnMetadata(obj: KubeObject): KubeObject {
+  return isPlainObject(obj.metadata) ? { ...obj, metadata: { ...obj.metadata } } : { ...obj };
+}
+
+/**
+ * The object as the field manager compares it (no metadata.managedFields), sharing everything
+ * else with `obj`: the comparison only reads, and skips subtrees both sides share unchanged.
+ */
+function comparable(obj: KubeObject | undefined): Record<string, unknown> {
+  if (!obj) return {};
+  const copy = withOwnMetadata(obj) as Record<string, unknown>;
+  if (isPlainObject(copy.metadata)) delete copy.metadata.managedFields;
+  return copy;
+}
+
+/**
  * Record that `ctx.manager` changed `old` into `updated` (a create when `old` is undefined).
- * Returns a copy of `updated` with metadata.managedFields brought up to date.
+ * Returns `updated` with metadata.managedFields brought up to date, in a copy of its top level
+ * and metadata (nested values are shared with `updated`, which is left as it was).
  */
 export function updateManagedFields(
   old: KubeObject | undefined,
   updated: KubeObject,
   ctx: UpdateContext,
 ): KubeObject {
-  const result = deepClone(updated);
+  const result = withOwnMetadata(updated);
   const managers = startingManagers(old, updated, ctx.subresource);
   // An existing object nobody tracks stays untracked until someone applies to it.
   if (managers.size === 0 && old !== undefined && old.metadata?.uid) {
     delete (result.metadata as Record<string, unknown>).managedFields;
     return result;
   }
-  recordUpdate(managers, withoutManagedFields(old), withoutManagedFields(updated), ctx);
+  recordUpdate(managers, comparable(old), comparable(updated), ctx);
   setManagedFields(result, managers);
   return result;
 }

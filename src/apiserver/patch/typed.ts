@@ -244,6 +244,8 @@ export function compareTyped(lhs: unknown, rhs: unknown, s: Schema): Comparison 
 }
 
 function compareAt(lhs: unknown, rhs: unknown, s: Schema, path: PathElement[], result: Comparison): void {
+  // The same value on both sides (an unchanged subtree a write kept): nothing to find in it.
+  if (lhs === rhs) return;
   const wl = walkOf(lhs, s);
   const wr = walkOf(rhs, s);
   if (wl.kind !== wr.kind || wl.kind === 'leaf') {
@@ -255,10 +257,11 @@ function compareAt(lhs: unknown, rhs: unknown, s: Schema, path: PathElement[], r
     const r = rhs as Record<string, unknown>;
     const keys = new Set([...Object.keys(l), ...Object.keys(r)]);
     for (const key of keys) {
-      const p = [...path, fieldElement(key)];
-      const cs = childSchema(s, key);
       const inL = Object.hasOwn(l, key);
       const inR = Object.hasOwn(r, key);
+      if (inL && inR && l[key] === r[key]) continue;
+      const p = [...path, fieldElement(key)];
+      const cs = childSchema(s, key);
       if (!inL) subtree(r[key], cs, p, result.added, true, 'added');
       else if (!inR) subtree(l[key], cs, p, result.removed, true, 'removed');
       else compareAt(l[key], r[key], cs, p, result);

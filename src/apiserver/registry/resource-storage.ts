@@ -10,6 +10,7 @@ import { matches, type Requirement } from '../../api/labels.js';
 import { isPlainObject, type KubeList, type KubeObject } from '../../api/object.js';
 import { apiVersionOf, lookupResource, type ResourceDef } from '../../api/resources.js';
 import { formatTime } from '../../api/time.js';
+import { validateDNS1123Subdomain } from '../../api/validation/pod.js';
 import { encodeContinue } from '../../store/keys.js';
 import { isStoreError, type KeyValue, type Store, type TxnOp } from '../../store/store.js';
 import { admitPodPriority, type PriorityClasses } from '../admission/priority.js';
@@ -41,8 +42,12 @@ export interface MutateOptions extends WriteOptions {
   expected?: number;
   /** Create the object when it does not exist (server-side apply). */
   mayCreate?: boolean;
-  /** A server-internal write (e.g. binding): may change status and fields users cannot. */
-  internal?: boolean;
+  /**
+   * A server-internal write (binding): may change status and fields users cannot. It changes
+   * only the fields `validate` checks, in an object defaulted and validated when it was written,
+   * so this replaces defaulting and validating the whole object again.
+   */
+  internal?: { validate: (next: KubeObject) => FieldError[] };
   /** `compute` already recorded the change in managedFields (patches do). */
   managedFieldsTracked?: boolean;
 }
@@ -79,6 +84,22 @@ export function decodeObject(kv: KeyValue): KubeObject {
   const obj = JSON.parse(kv.value) as KubeObject;
   obj.metadata.resourceVersion = String(kv.modRevision);
   return obj;
+}
+
+/**
+ * The result of an update, its object decoded from the stored JSON only when asked for: a
+ * binding answers with a Status, and the scheduler sends one per pod.
+ */
+function updated(kv: KeyValue, warnings: string[]): WriteResult {
+  let object: KubeObject | undefined;
+  return {
+    get object() {
+      object ??= decodeObject(kv);
+      return object;
+    },
+    created: false,
+    warnings,
+  };
 }
 
 /**
@@ -383,7 +404,10 @@ export class ResourceStorage {
   }
 
   private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): void {
-    const problems: FieldError[] = this.machinery.validate(def, obj, old);
+    this.check(def, obj, this.machinery.validate(def, obj, old));
+  }
+
+  private check(def: ResourceDef, obj: KubeObject, problems: FieldError[]): void {
     if (problems.length > 0) {
       throw errors.invalid({ ...target(def, obj.metadata.name), kind: def.kind }, problems);
     }
@@ -498,12 +522,14 @@ export class ResourceStorage {
         def,
         current,
         next,
-        options.subresource === 'status' || options.internal === true,
+        options.subresource === 'status' || options.internal !== undefined,
       );
       const companions = await this.companions(def, next, current);
-      this.machinery.applyDefaults(def, next, current);
-      // Server-internal writes (binding) may set fields users cannot change; check them as new.
-      this.validate(def, next, options.internal ? undefined : current);
+      if (options.internal) this.check(def, next, options.internal.validate(next));
+      else {
+        this.machinery.applyDefaults(def, next, current);
+        this.validate(def, next, current);
+      }
       const tracked = this.machinery.trackUpdate(
         def,
         current,
@@ -531,13 +557,13 @@ export class ResourceStorage {
         }
         if (companions.length === 0) {
           const written = await this.store.update(key, encoded, kv.modRevision);
-          return { object: decodeObject(written), created: false, warnings };
+          return updated(written, warnings);
         }
         const { results } = await this.store.txn([
           { op: 'update', key, value: encoded, modRevision: kv.modRevision },
           ...companions,
         ]);
-        return { object: decodeObject(results[0]!), created: false, warnings };
+        return updated(results[0]!, warnings);
       } catch (err) {
         if (isStoreError(err, 'Conflict') && expected === undefined) continue;
         if (isStoreError(err) && err.key !== undefined && err.key !== key) {
@@ -645,7 +671,8 @@ export class ResourceStorage {
         } as never);
         return { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
       },
-      { ...options, internal: true },
+      // The node name is the binding's one input: the rest was validated when the pod was written.
+      { ...options, internal: { validate: () => validateDNS1123Subdomain(node, 'spec.nodeName') } },
     );
   }
 
