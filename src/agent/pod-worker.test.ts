@@ -143,6 +143,32 @@ describe('PodWorker', () => {
     assert.equal(lists, 1, 'any other event does');
   });
 
+  it('takes no pass for its own status coming back from the API server, but one for a spec change', async () => {
+    const clock = new FakeClock();
+    const driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock });
+    let lists = 0;
+    const list = driver.list.bind(driver);
+    driver.list = (filter) => {
+      lists++;
+      return list(filter);
+    };
+    const pod = makePod();
+    const h = harness(pod, clock, driver);
+    h.worker.requestSync();
+    await h.idle();
+    const after = lists;
+    h.worker.update({ ...pod, status: last(h) });
+    await h.idle();
+    assert.equal(lists, after, 'a status-only update starts no pass');
+    h.worker.update({ ...pod, metadata: { ...pod.metadata, labels: { tier: 'web' } }, status: last(h) });
+    await h.idle();
+    assert.equal(lists, after + 1, 'a label change does');
+    const spec = { ...pod.spec!, activeDeadlineSeconds: 60 };
+    h.worker.update({ ...pod, spec, status: last(h) });
+    await h.idle();
+    assert.equal(lists, after + 2, 'a spec change does');
+  });
+
   it('restarts a crashed container at once, then holds it in CrashLoopBackOff for 10 s', async () => {
     const h = harness(makePod({ containers: [{ name: 'app', image: 'img:1' }] }));
     h.worker.requestSync();

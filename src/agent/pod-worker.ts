@@ -96,6 +96,19 @@ const MIN_RESYNC_MS = 10_000;
 /** Plans carried out in one pass without listing (sandbox, init container, containers), at most. */
 const MAX_STEPS_PER_PASS = 4;
 
+/** Whether the worker must look again after the pod changed from `a` to `b`. */
+export function actionable(a: Pod, b: Pod): boolean {
+  const ma = a.metadata ?? {};
+  const mb = b.metadata ?? {};
+  return (
+    ma.deletionTimestamp !== mb.deletionTimestamp ||
+    ma.deletionGracePeriodSeconds !== mb.deletionGracePeriodSeconds ||
+    JSON.stringify(a.spec) !== JSON.stringify(b.spec) ||
+    JSON.stringify(ma.labels) !== JSON.stringify(mb.labels) ||
+    JSON.stringify(ma.annotations) !== JSON.stringify(mb.annotations)
+  );
+}
+
 /** What carrying out a plan did: nothing, something (list again), or only added these objects. */
 type Outcome = 'unchanged' | 'changed' | ContainerRecord[];
 
@@ -152,9 +165,15 @@ export class PodWorker {
     return this.pod.spec?.terminationGracePeriodSeconds ?? 30;
   }
 
+  /**
+   * The API server's newest version of the pod. Most updates are this agent's own status writes
+   * coming back through the watch: they change nothing the worker acts on, so only a change to the
+   * spec, the labels/annotations or the deletion request starts a pass.
+   */
   update(pod: Pod): void {
+    const before = this.pod;
     this.pod = pod;
-    this.requestSync();
+    if (actionable(before, pod)) this.requestSync();
   }
 
   /** The API server no longer has this pod: stop everything of it. */
