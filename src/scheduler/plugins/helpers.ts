@@ -1,8 +1,9 @@
 /**
- * Small helpers the plugins share: Kubernetes' default score normalization and a label lookup
- * that is safe on plain objects.
+ * Small helpers the plugins share: Kubernetes' default score normalization, a label lookup
+ * that is safe on plain objects, and preFilter extensions for plugins that count pods.
  */
-import { MAX_NODE_SCORE } from '../framework/types.js';
+import type { NodeInfo, PodInfo } from '../framework/node-info.js';
+import { MAX_NODE_SCORE, type PreFilterExtensions, type Result } from '../framework/types.js';
 
 /**
  * Kubernetes' DefaultNormalizeScore, for plugins whose raw score is a count or a sum of weights
@@ -30,4 +31,23 @@ export function defaultNormalizeScore(scores: number[], reverse: boolean): void 
 export function labelValue(labels: Readonly<Record<string, string>>, key: string): string | undefined {
   const v = labels[key];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A preFilter state whose counts follow a pod added to or removed from a node (preemption's what-ifs). */
+export interface CountingState {
+  update(pod: PodInfo, node: NodeInfo, delta: 1 | -1): void;
+}
+
+/** PreFilterExtensions that keep the `CountingState` stored under `key` true as pods come and go. */
+export function countingExtensions(key: string): PreFilterExtensions {
+  return {
+    addPod(state, _pod, added, node): Result {
+      state.read<CountingState>(key)?.update(added, node, 1);
+      return undefined;
+    },
+    removePod(state, _pod, removed, node): Result {
+      state.read<CountingState>(key)?.update(removed, node, -1);
+      return undefined;
+    },
+  };
 }

@@ -38,7 +38,7 @@ import {
   skip,
 } from '../framework/types.js';
 import { type PodIndex, podIndexOf } from '../pod-index.js';
-import { labelValue } from './helpers.js';
+import { countingExtensions, labelValue } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
 export const INTER_POD_AFFINITY_WEIGHT = 2;
@@ -342,16 +342,7 @@ export const InterPodAffinity: PreFilterPlugin & FilterPlugin & ScorePlugin = {
     return undefined;
   },
 
-  extensions: {
-    addPod(state, _pod, added, node): Result {
-      state.read<PreFilterState>(PRE_FILTER_KEY)?.update(added, node, 1);
-      return undefined;
-    },
-    removePod(state, _pod, removed, node): Result {
-      state.read<PreFilterState>(PRE_FILTER_KEY)?.update(removed, node, -1);
-      return undefined;
-    },
-  },
+  extensions: countingExtensions(PRE_FILTER_KEY),
 
   filter(state: CycleState, _pod, node: NodeInfo): Result {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
