@@ -11,8 +11,8 @@
  */
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Requirement } from '../api/labels.js';
+import { type ImageCountingSnapshot, normalizeImageName } from './framework/images.js';
 import { NodeInfo, PodInfo } from './framework/node-info.js';
-import { type ImageCountingSnapshot, normalizeImageName } from './plugins/image-locality.js';
 import { type AntiAffinityGroup, type PodIndex, PodIndexer, type SelectorCount } from './pod-index.js';
 
 interface CachedPod {

@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { matches, type Requirement } from '../api/labels.js';
 import { SchedulerCache } from './cache.js';
+import { labelValue } from './framework/labels.js';
 import { PodInfo } from './framework/node-info.js';
 import { makeNode, makePod } from './framework/testing.js';
-import { labelValue } from './plugins/helpers.js';
 import { MAX_SELECTOR_COUNTS } from './pod-index.js';
 
 const ZONE = 'topology.kubernetes.io/zone';

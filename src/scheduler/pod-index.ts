@@ -16,9 +16,9 @@
  * and compare.
  */
 import { matches, type Requirement } from '../api/labels.js';
+import { labelValue } from './framework/labels.js';
 import type { AffinityTerm, NodeInfo, PodInfo } from './framework/node-info.js';
 import type { Snapshot } from './framework/types.js';
-import { labelValue } from './plugins/helpers.js';
 
 /** Counters kept at most; asking for another drops the least recently asked. */
 export const MAX_SELECTOR_COUNTS = 64;

@@ -1,6 +1,6 @@
 /**
- * Small helpers the plugins share: Kubernetes' default score normalization, a label lookup
- * that is safe on plain objects, and preFilter extensions for plugins that count pods.
+ * Small helpers the plugins share: Kubernetes' default score normalization and preFilter
+ * extensions for plugins that count pods.
  */
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
 import { MAX_NODE_SCORE, type PreFilterExtensions, type Result } from '../framework/types.js';
@@ -22,15 +22,6 @@ export function defaultNormalizeScore(scores: number[], reverse: boolean): void 
     const scaled = Math.floor((MAX_NODE_SCORE * scores[i]!) / max);
     scores[i] = reverse ? MAX_NODE_SCORE - scaled : scaled;
   }
-}
-
-/**
- * `labels[key]` when it is a label: labels are plain objects, so a key such as `constructor`
- * must not find an inherited member.
- */
-export function labelValue(labels: Readonly<Record<string, string>>, key: string): string | undefined {
-  const v = labels[key];
-  return typeof v === 'string' ? v : undefined;
 }
 
 /** A preFilter state whose counts follow a pod added to or removed from a node (preemption's what-ifs). */

@@ -24,6 +24,7 @@
  * `namespaceSelector` (from Snapshot.namespaceLabels).
  */
 import { matches } from '../../api/labels.js';
+import { labelValue } from '../framework/labels.js';
 import type { AffinityTerm, NodeInfo, PodInfo, WeightedAffinityTerm } from '../framework/node-info.js';
 import {
   type CycleState,
@@ -38,7 +39,7 @@ import {
   skip,
 } from '../framework/types.js';
 import { type PodIndex, podIndexOf } from '../pod-index.js';
-import { countingExtensions, labelValue } from './helpers.js';
+import { countingExtensions } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
 export const INTER_POD_AFFINITY_WEIGHT = 2;

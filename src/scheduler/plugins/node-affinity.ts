@@ -10,6 +10,7 @@
  * term that does not parse fails preScore with an error naming the field.
  */
 import type { NodeSelectorRequirement, NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
+import { labelValue } from '../framework/labels.js';
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
 import {
   type FilterPlugin,
@@ -20,7 +21,7 @@ import {
   skip,
   unresolvable,
 } from '../framework/types.js';
-import { defaultNormalizeScore, labelValue } from './helpers.js';
+import { defaultNormalizeScore } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
 export const NODE_AFFINITY_WEIGHT = 2;

@@ -23,6 +23,7 @@
  */
 import type { Toleration, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { fromLabelSelector, matches, type Requirement } from '../../api/labels.js';
+import { labelValue } from '../framework/labels.js';
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
 import {
   type CycleState,
@@ -37,7 +38,7 @@ import {
   skip,
 } from '../framework/types.js';
 import { type PodIndex, podIndexOf, type SelectorCount } from '../pod-index.js';
-import { countingExtensions, labelValue } from './helpers.js';
+import { countingExtensions } from './helpers.js';
 import {
   matchesRequiredNodeAffinity,
   type RequiredNodeAffinity,
