@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { RESOURCES } from '../api/resources.js';
 import { discoveryResponse } from './discovery.js';
 import type { ApiRequest, ApiResponse } from './http-types.js';
-import { openapiResponse, openapiV3Document } from './openapi.js';
+import { negotiateOpenAPIV2, openapiResponse, openapiV3Document } from './openapi.js';
 
 function request(path: string, headers: IncomingHttpHeaders = {}, query = ''): ApiResponse | undefined {
   const req: ApiRequest = {
@@ -132,19 +132,71 @@ describe('openapi v3', () => {
 });
 
 describe('openapi v2', () => {
-  it('serves every definition and the paths, as JSON even when protobuf is asked for', () => {
-    const res = request('/openapi/v2', {
-      accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
-    });
-    assert.equal(res?.headers?.['content-type'], 'application/json');
-    const doc = json(res);
-    assert.equal(doc.swagger, '2.0');
-    assert.equal(doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format, 'int-or-string');
-    assert.equal(doc.definitions['io.k8s.api.core.v1.Pod']['x-kubernetes-group-version-kind'][0].kind, 'Pod');
-    const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
-    assert.ok(patch.parameters.some((p: Doc) => p.name === 'fieldValidation'));
-    assert.equal(patch.parameters[0].in, 'body');
+  it('serves every definition and the paths as JSON by default', () => {
+    for (const accept of [undefined, '*/*', 'application/json', 'application/*;q=0.5, text/plain']) {
+      const res = request('/openapi/v2', accept === undefined ? {} : { accept });
+      assert.equal(res?.headers?.['content-type'], 'application/json', String(accept));
+      const doc = json(res);
+      assert.equal(doc.swagger, '2.0');
+      assert.equal(
+        doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format,
+        'int-or-string',
+      );
+      assert.equal(
+        doc.definitions['io.k8s.api.core.v1.Pod']['x-kubernetes-group-version-kind'][0].kind,
+        'Pod',
+      );
+      const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
+      assert.ok(patch.parameters.some((p: Doc) => p.name === 'fieldValidation'));
+      assert.equal(patch.parameters[0].in, 'body');
+    }
   });
+
+  it('serves gnostic protobuf for either protobuf media type, with its own ETag', () => {
+    const jsonEtag = request('/openapi/v2')?.headers?.etag;
+    for (const accept of [
+      'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+      'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+      'application/json;q=0.5, application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+    ]) {
+      const res = request('/openapi/v2', { accept });
+      assert.ok(res);
+      assert.equal(res.status, 200, accept);
+      assert.equal(
+        res.headers?.['content-type'],
+        'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+      );
+      assert.ok(Buffer.isBuffer(res.body), accept);
+      // Document.swagger (field 1, length-delimited) comes first: "2.0".
+      assert.deepEqual([...res.body.subarray(0, 5)], [0x0a, 3, ...Buffer.from('2.0')]);
+      const etag = res.headers?.etag ?? '';
+      assert.match(etag, /^"[0-9A-F]{128}"$/);
+      assert.notEqual(etag, jsonEtag, 'a cached JSON body must not be revalidated as protobuf');
+      assert.equal(request('/openapi/v2', { accept, 'if-none-match': etag })?.status, 304);
+    }
+    assert.equal(request('/openapi/v2', { accept: 'text/html' })?.status, 406);
+  });
+});
+
+describe('negotiateOpenAPIV2', () => {
+  const cases: [string | undefined, ReturnType<typeof negotiateOpenAPIV2>][] = [
+    [undefined, 'json'],
+    ['', 'json'],
+    ['*/*', 'json'],
+    ['application/*', 'json'],
+    ['application/json', 'json'],
+    ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'protobuf'],
+    ['application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'protobuf'],
+    ['APPLICATION/COM.GITHUB.PROTO-OPENAPI.SPEC.V2.V1.0+PROTOBUF; charset=x', 'protobuf'],
+    ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json', 'protobuf'],
+    ['application/json;q=0.9, application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'protobuf'],
+    ['*/*, application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'protobuf'],
+    ['application/json;q=0', undefined],
+    ['text/html, application/yaml', undefined],
+  ];
+  for (const [accept, want] of cases) {
+    it(`${JSON.stringify(accept)} → ${want}`, () => assert.equal(negotiateOpenAPIV2(accept), want));
+  }
 });
 
 /** The real kubectl against a throwaway HTTP server that serves only discovery and OpenAPI. */
@@ -221,7 +273,11 @@ describe('kubectl against discovery and openapi', { skip: !existsSync('/usr/bin/
         return;
       }
       res.writeHead(answer.status, answer.headers);
-      res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+      res.end(
+        typeof answer.body === 'string' || Buffer.isBuffer(answer.body)
+          ? answer.body
+          : JSON.stringify(answer.body),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -313,6 +369,37 @@ describe('kubectl against discovery and openapi', { skip: !existsSync('/usr/bin/
       { containerPort: 80 },
       { containerPort: 443 },
     ]);
+  });
+
+  it('kubectl validates a kind: List against the protobuf OpenAPI v2 document', async () => {
+    // kubectl checks every item of a List itself, whatever the server validates.
+    const list = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+    const good = join(dir, 'list.json');
+    writeFileSync(
+      good,
+      list([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { x: '1' } }]),
+    );
+    assert.equal(
+      (await kubectl('create', '--dry-run=client', '-o', 'name', '-f', good)).trim(),
+      'configmap/a',
+    );
+    const bad = join(dir, 'bad-list.json');
+    writeFileSync(
+      bad,
+      list([
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, bogus: 1 },
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 'three' } },
+      ]),
+    );
+    const failed = await kubectl('create', '--dry-run=client', '-o', 'name', '-f', bad).then(
+      () => assert.fail('kubectl accepted an invalid List'),
+      (err: { stderr: string }) => err.stderr,
+    );
+    assert.match(failed, /unknown field "bogus" in io\.k8s\.api\.core\.v1\.ConfigMap/);
+    assert.match(
+      failed,
+      /invalid type for io\.k8s\.api\.apps\.v1\.DeploymentSpec\.replicas: got "string", expected "integer"/,
+    );
   });
 
   it('kubectl version sees Kubernetes 1.32 without a skew warning', async () => {

@@ -3,7 +3,8 @@
  * of group-versions, each served at /openapi/v3/api/v1 or /openapi/v3/apis/GROUP/VERSION with
  * its paths and the component schemas they reach). kubectl explain reads v3; kubectl apply reads
  * v3 for strategic-merge metadata and to learn, from the `fieldValidation` parameter on a
- * kind's PATCH operations, that the server validates fields itself. Operations, paths and
+ * kind's PATCH operations, that the server validates fields itself; kubectl validates a
+ * `kind: List` itself against v2, fetched as protobuf (openapi-v2-proto.ts). Operations, paths and
  * parameters follow Kubernetes' layout and are derived from the resource table; schemas come
  * from the generated definitions (api/schema). Built on first request, then served from memory
  * with ETags and hash-pinned, immutable URLs.
@@ -19,6 +20,7 @@ import {
 } from '../api/schema/index.js';
 import { GIT_VERSION, subresourceKind } from './discovery.js';
 import type { ApiRequest, ApiResponse } from './http-types.js';
+import { encodeOpenAPIV2Protobuf } from './openapi-v2-proto.js';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const STATUS = `${META}.Status`;
@@ -668,14 +670,21 @@ function v2Document(items: PathItem[]): JsonSchema {
 
 // ---- serving -------------------------------------------------------------------------------
 
-interface Served {
-  body: string;
-  /** Uppercase hex sha512 of the body, as Kubernetes computes it. */
+/** One served form of a document. */
+interface Representation {
+  body: string | Buffer;
+  /** Uppercase hex sha512 of the body, as Kubernetes computes it; the ETag. */
   hash: string;
+}
+
+interface Served extends Representation {
+  body: string;
 }
 
 interface Documents {
   v2: Served;
+  /** The v2 document as gnostic protobuf; encoded on first request, as only kubectl's List validation asks. */
+  v2Protobuf?: Representation;
   index: Served;
   /** "api/v1", "apis/apps/v1" → document. */
   groupVersions: Map<string, Served>;
@@ -683,8 +692,11 @@ interface Documents {
 
 let documents: Documents | undefined;
 
-function served(value: unknown): Served {
-  const body = JSON.stringify(value);
+function served(value: Buffer): Representation;
+function served(value: unknown): Served;
+/** A document as JSON text, or bytes already encoded, with its hash. */
+function served(value: unknown): Representation {
+  const body = Buffer.isBuffer(value) ? value : JSON.stringify(value);
   return { body, hash: createHash('sha512').update(body).digest('hex').toUpperCase() };
 }
 
@@ -722,7 +734,49 @@ function acceptsJson(accept: string | undefined): boolean {
   });
 }
 
-function respond(req: ApiRequest, doc: Served, extra: Record<string, string> = {}): ApiResponse {
+/** The protobuf media type of /openapi/v2, and the older spelling that clients still send. */
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const OPENAPI_V2_PROTOBUF_OLD = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+
+/**
+ * Which form of /openapi/v2 the Accept header asks for, negotiated as Kubernetes' OpenAPI
+ * handler does: ranges by descending q (wildcards after exact types at equal q), the first
+ * range that matches JSON or either protobuf spelling wins, JSON first for wildcards; undefined
+ * when none matches (406).
+ */
+export function negotiateOpenAPIV2(accept: string | undefined): 'json' | 'protobuf' | undefined {
+  const ranges = (accept?.trim() ? accept : '*/*')
+    .split(',')
+    .map((range, order) => {
+      const [mediaType = '', ...params] = range.split(';').map((p) => p.trim());
+      const qParam = params.find((p) => p.toLowerCase().startsWith('q='));
+      const q = qParam ? Number(qParam.slice(2)) : 1;
+      const [type = '', subtype = ''] = mediaType.toLowerCase().split('/');
+      return { type, subtype, q: Number.isFinite(q) ? q : 0, order };
+    })
+    .filter((r) => r.type && r.subtype && r.q > 0)
+    .sort(
+      (a, b) =>
+        b.q - a.q ||
+        Number(a.type === '*') - Number(b.type === '*') ||
+        Number(a.subtype === '*') - Number(b.subtype === '*') ||
+        a.order - b.order,
+    );
+  const offered = [
+    ['application/json', 'json'],
+    [OPENAPI_V2_PROTOBUF_OLD, 'protobuf'],
+    [OPENAPI_V2_PROTOBUF, 'protobuf'],
+  ] as const;
+  for (const r of ranges) {
+    for (const [mediaType, form] of offered) {
+      const [type, subtype] = mediaType.split('/');
+      if ((r.type === '*' || r.type === type) && (r.subtype === '*' || r.subtype === subtype)) return form;
+    }
+  }
+  return undefined;
+}
+
+function respond(req: ApiRequest, doc: Representation, extra: Record<string, string> = {}): ApiResponse {
   const etag = `"${doc.hash}"`;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -735,28 +789,36 @@ function respond(req: ApiRequest, doc: Served, extra: Record<string, string> = {
   return { status: 200, headers, body: req.method === 'HEAD' ? '' : doc.body };
 }
 
+function notAcceptable(offered: string): ApiResponse {
+  return {
+    status: 406,
+    headers: { 'content-type': 'text/plain', vary: 'Accept' },
+    body: `only ${offered} is served\n`,
+  };
+}
+
 /** Answers /openapi/v2, /openapi/v3 and /openapi/v3/<group-version>; undefined for other paths. */
 export function openapiResponse(req: ApiRequest): ApiResponse | undefined {
   if (!req.path.startsWith('/openapi/')) return undefined;
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
   documents ??= build();
   if (req.path === '/openapi/v2') {
-    // kubectl asks for protobuf first (application/com.github.proto-openapi.spec.v2@v1.0+protobuf);
-    // Shoal serves JSON only, whatever is asked.
-    return respond(req, documents.v2);
+    // client-go asks for protobuf only and cannot read JSON here. Kubernetes gives both forms the
+    // JSON's ETag; the protobuf form gets its own here, because kubectl's HTTP cache may still
+    // hold the JSON that earlier Shoal versions sent for the protobuf Accept, and a shared ETag
+    // would have it revalidated (304) and parsed as protobuf again.
+    const form = negotiateOpenAPIV2(req.headers.accept);
+    if (!form) return notAcceptable(`application/json or ${OPENAPI_V2_PROTOBUF}`);
+    if (form === 'json') return respond(req, documents.v2);
+    documents.v2Protobuf ??= served(encodeOpenAPIV2Protobuf(JSON.parse(documents.v2.body)));
+    return respond(req, documents.v2Protobuf, { 'content-type': OPENAPI_V2_PROTOBUF });
   }
   if (req.path === '/openapi/v3') return respond(req, documents.index);
   if (!req.path.startsWith('/openapi/v3/')) return undefined;
   const key = req.path.slice('/openapi/v3/'.length);
   const doc = documents.groupVersions.get(key);
   if (!doc) return undefined;
-  if (!acceptsJson(req.headers.accept)) {
-    return {
-      status: 406,
-      headers: { 'content-type': 'text/plain', vary: 'Accept' },
-      body: 'only application/json is served\n',
-    };
-  }
+  if (!acceptsJson(req.headers.accept)) return notAcceptable('application/json');
   const hash = req.query.get('hash');
   if (hash === null) return respond(req, doc, { 'cache-control': 'no-cache, private' });
   if (hash !== doc.hash) {

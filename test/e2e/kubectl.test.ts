@@ -327,6 +327,63 @@ describe('kubectl against shoal server', { timeout: 240_000 }, () => {
     );
   });
 
+  it('applies a kind: List, as JSON and as YAML, validating every item', async () => {
+    // kubectl validates a List itself, against /openapi/v2 fetched as protobuf.
+    const json = path.join(dir, 'list.json');
+    fs.writeFileSync(
+      json,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'list-a', namespace: 'shop' },
+            data: { x: '1' },
+          },
+        ],
+      }),
+    );
+    assert.equal((await ok(['apply', '-f', json])).trim(), 'configmap/list-a created');
+    const yaml = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: list-b, namespace: shop}
+  data: {y: "2"}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: list-a, namespace: shop}
+  data: {x: "changed"}
+`;
+    assert.deepEqual((await ok(['apply', '-f', '-'], { input: yaml })).trim().split('\n'), [
+      'configmap/list-b created',
+      'configmap/list-a configured',
+    ]);
+    const a = JSON.parse(await ok(['get', 'configmap', 'list-a', '-n', 'shop', '-o', 'json']));
+    assert.deepEqual(a.data, { x: 'changed' });
+
+    const invalid = await shoal.kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: list-c, namespace: shop}
+  bogus: 1
+`,
+    });
+    assert.notEqual(invalid.code, 0);
+    assert.match(
+      invalid.stderr,
+      /error validating data: ValidationError\(ConfigMap\): unknown field "bogus" in io\.k8s\.api\.core\.v1\.ConfigMap/,
+    );
+    const c = await shoal.kubectl(['get', 'configmap', 'list-c', '-n', 'shop']);
+    assert.match(c.stderr, /configmaps "list-c" not found/, 'nothing of an invalid List is applied');
+  });
+
   it('deletes everything in the manifest, namespace included', async () => {
     const out = await ok(['delete', '-f', manifest], { timeoutMs: 60_000 });
     assert.match(out, /namespace "shop" deleted/);
