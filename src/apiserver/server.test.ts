@@ -14,7 +14,7 @@ import { fakeMachinery } from '../../test/support/api-test-server.js';
 import type { KubeObject } from '../api/object.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { ApiServer } from './server.js';
+import { ApiServer, requestTarget } from './server.js';
 
 let store: Store;
 let server: http.Server;
@@ -546,5 +546,26 @@ describe('API server core', () => {
     assert.equal((await call('GET', '/api/v1/widgets')).status, 404);
     assert.equal((await call('PUT', '/api/v1/namespaces/default/configmaps')).status, 405);
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/one/status')).status, 404);
+  });
+});
+
+describe('request targets', () => {
+  it('splits a target into the path and query URL gives, plain or not', () => {
+    for (const target of [
+      '/api/v1/namespaces/default/pods/p/binding',
+      '/api/v1/pods?watch=true&fieldSelector=status.phase%21%3DSucceeded&labelSelector=a+in+(x,y)',
+      '/api/v1/pods?',
+      '/api/v1/x/../pods?limit=1',
+      '/api/./v1',
+      '//evil/api',
+      '/api/v1/pods?a=%22b%22#frag',
+      '/api/v1/pods/a\\b',
+      '/',
+    ]) {
+      const url = new URL(target, 'https://localhost');
+      const got = requestTarget(target);
+      assert.equal(got.path, url.pathname, target);
+      assert.deepEqual([...got.query], [...url.searchParams], target);
+    }
   });
 });

@@ -118,13 +118,12 @@ export class ApiServer {
   };
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://localhost');
-    const path = url.pathname;
+    const { path, query } = requestTarget(req.url ?? '/');
     for (const handler of this.options.publicPathHandlers ?? []) {
       const answer = await handler({
         method: req.method ?? 'GET',
         path,
-        query: url.searchParams,
+        query,
         headers: req.headers,
       });
       if (answer) return sendResponse(res, answer);
@@ -136,7 +135,7 @@ export class ApiServer {
       throw errors.unauthorized();
     }
     const route = parsePath(path);
-    if (route.type === 'resource') return this.resources.handle(req, res, route.route, url.searchParams);
+    if (route.type === 'resource') return this.resources.handle(req, res, route.route, query);
     if (route.type === 'unknown') throw errors.pathNotFound(path);
     if (
       HEALTH_PATHS.has(path) ||
@@ -149,7 +148,7 @@ export class ApiServer {
     const apiReq: ApiRequest = {
       method: req.method ?? 'GET',
       path,
-      query: url.searchParams,
+      query,
       headers: req.headers,
       user,
       readBody: () => readBody(req),
@@ -180,6 +179,24 @@ export class ApiServer {
     res.writeHead(apiErr.code, headers);
     res.end(JSON.stringify(apiErr.status));
   }
+}
+
+/** A request target that is a plain absolute path (no dot segments, nothing to escape) and a query. */
+const PLAIN_TARGET = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?:\?[^#\s]*)?$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|\?|$)/;
+
+/**
+ * The path and query of a request target. Plain targets are split as text, which is what URL
+ * would give for them at a fraction of the cost (one per request); anything else goes through URL.
+ */
+export function requestTarget(target: string): { path: string; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(path)) {
+    return { path, query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+  }
+  const url = new URL(target, 'https://localhost');
+  return { path: url.pathname, query: url.searchParams };
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

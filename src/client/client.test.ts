@@ -3,6 +3,8 @@
  * per-kind machinery): CRUD, patch types, subresources, errors, watch and the informer.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../test/support/api-test-server.js';
 import { ApiError } from '../api/errors.js';
@@ -206,6 +208,39 @@ describe('client CRUD', () => {
     const aborted = new AbortController();
     aborted.abort(new Error('stop'));
     await assert.rejects(client.get(CM, 'default', 'x', { signal: aborted.signal }), /stop/);
+  });
+});
+
+describe('client request targets', () => {
+  it("sends the path and query a URL would, under the server URL's path prefix", async () => {
+    const seen: string[] = [];
+    const echo = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const { port } = echo.address() as AddressInfo;
+    const prefixed = new Client({ server: `http://127.0.0.1:${port}/prefix/` });
+    try {
+      await prefixed.json('GET', '/api/v1/namespaces/a%2Fb/pods', {
+        query: { labelSelector: 'app in (x, y)', limit: 5, watch: undefined },
+      });
+      await prefixed.json('GET', '/api/v1/pods?watch=true', { query: { resourceVersion: '7' } });
+      await prefixed.json('GET', '/api/v1/x/../pods', { query: new URLSearchParams({ a: 'b c' }) });
+      await prefixed.json('GET', '/api/v1/pods/with space');
+      await prefixed.json('GET', '/api', { query: { dryRun: undefined } });
+      assert.deepEqual(seen, [
+        '/prefix/api/v1/namespaces/a%2Fb/pods?labelSelector=app+in+%28x%2C+y%29&limit=5',
+        '/prefix/api/v1/pods?watch=true&resourceVersion=7',
+        '/prefix/api/v1/pods?a=b+c',
+        '/prefix/api/v1/pods/with%20space',
+        '/prefix/api',
+      ]);
+    } finally {
+      prefixed.close();
+      await new Promise((resolve) => echo.close(resolve));
+    }
   });
 });
 
