@@ -292,5 +292,9 @@ describe('managedFields for create, update and patch', () => {
     assert.equal(managerOrUserAgent(undefined, 'bad\u0007agent/1'), 'badagent');
     assert.equal(managerOrUserAgent(undefined, 'x'.repeat(200)).length, 128);
     assert.equal(managerOrUserAgent(undefined, undefined), '');
+    // Answers are remembered per user agent; many distinct agents do not change them.
+    for (let i = 0; i < 300; i++) assert.equal(managerOrUserAgent(undefined, `agent-${i}/1.0`), `agent-${i}`);
+    assert.equal(managerOrUserAgent(undefined, 'bad\u0007agent/1'), 'badagent');
+    assert.equal(managerOrUserAgent('kubectl-edit', 'node-fetch'), 'kubectl-edit');
   });
 });

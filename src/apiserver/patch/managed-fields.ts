@@ -64,7 +64,22 @@ export function identity(
  */
 export function managerOrUserAgent(fieldManager: string | undefined, userAgent: string | undefined): string {
   if (fieldManager) return fieldManager;
-  const prefix = (userAgent ?? '').split('/')[0] ?? '';
+  const agent = userAgent ?? '';
+  let manager = managersByUserAgent.get(agent);
+  if (manager === undefined) {
+    // A client sends the same user agent on every request: clean it once, not once per write.
+    if (managersByUserAgent.size >= MAX_REMEMBERED_USER_AGENTS) managersByUserAgent.clear();
+    manager = managerFromUserAgent(agent);
+    managersByUserAgent.set(agent, manager);
+  }
+  return manager;
+}
+
+const MAX_REMEMBERED_USER_AGENTS = 256;
+const managersByUserAgent = new Map<string, string>();
+
+function managerFromUserAgent(userAgent: string): string {
+  const prefix = userAgent.split('/')[0] ?? '';
   let out = '';
   for (const ch of prefix) {
     if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch)) continue;
