@@ -67,6 +67,27 @@ describe('FieldSet', () => {
     assert.deepEqual([...a.withoutSubtree([f('a')]).paths()], [[f('b')]]);
   });
 
+  test('intersects says whether the intersection has a member, either way round', () => {
+    const a = FieldSet.of([f('a'), f('x')], [f('a'), f('y')], [f('b')]);
+    const sets = [
+      FieldSet.of([f('a'), f('y')], [f('c')]),
+      FieldSet.of([f('a')], [f('c')]),
+      FieldSet.of([f('a'), f('z')], [f('b'), f('q')]),
+      FieldSet.of([f('b')]),
+      new FieldSet(),
+    ];
+    for (const b of sets) {
+      const expected = !a.intersection(b).isEmpty();
+      assert.equal(a.intersects(b), expected, [...b.paths()].join(' '));
+      assert.equal(b.intersects(a), expected, [...b.paths()].join(' '));
+    }
+    assert.deepEqual(
+      sets.map((b) => a.intersects(b)),
+      [true, false, false, true, false],
+    );
+    assert.equal(a.intersects(undefined), false);
+  });
+
   test('paths print as structured-merge-diff prints them', () => {
     assert.equal(pathString([f('spec'), f('replicas')]), '.spec.replicas');
     assert.equal(

@@ -133,6 +133,18 @@ export class FieldSet {
     return out;
   }
 
+  /** Whether some member of this set is a member of `other` (intersection, without building it). */
+  intersects(other: FieldSet | undefined): boolean {
+    if (!other) return false;
+    if (this.member && other.member) return true;
+    const [few, many] = this.children.size <= other.children.size ? [this, other] : [other, this];
+    for (const [pe, c] of few.children) {
+      const o = many.children.get(pe);
+      if (o && c.intersects(o)) return true;
+    }
+    return false;
+  }
+
   /** This set without `path` and everything below it. */
   withoutSubtree(path: Path): FieldSet {
     const out = this.clone();

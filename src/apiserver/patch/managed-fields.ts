@@ -345,6 +345,10 @@ export function recordUpdate(
   const changed = scoped(diff.modified.union(diff.added), ctx);
   const removed = scoped(diff.removed, ctx);
   for (const [id, entry] of managers) {
+    // A write changes a few fields (a binding: spec.nodeName and a condition): a manager that
+    // owns none of them keeps its set as it is, without copying it twice to find that out.
+    if (!entry.fields.isEmpty() && !entry.fields.intersects(changed) && !entry.fields.intersects(removed))
+      continue;
     const fields = entry.fields.difference(changed).difference(removed);
     if (fields.isEmpty()) managers.delete(id);
     else if (!fields.equals(entry.fields)) managers.set(id, { ...entry, fields });
