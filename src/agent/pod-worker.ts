@@ -423,6 +423,8 @@ export class PodWorker {
         if (result !== undefined && result !== 'changed') started.push(result);
       }
     }
+    // Not built from what the worker knows: the runtime's start time and image id (both in the
+    // status) come only from inspecting, and a guess would be corrected by a second status write.
     const added = await Promise.all(started.map((id) => driver.inspect(id)));
     return added.every((r) => r !== undefined) ? [sandbox, ...added] : 'changed';
   }
