@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 
 import type { EventType, Recorder } from '../client/events.js';
-import { RuntimeUnavailableError } from '../runtime/driver.js';
+import { RuntimeUnavailableError, type SandboxRecord } from '../runtime/driver.js';
 
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../util/fake-clock.js';
-import { PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
+import { type EnvResolver, PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { type PodRef, StatusManager } from './status-manager.js';
 
@@ -44,7 +44,7 @@ function harness(
   pod: Pod,
   clock = new FakeClock(),
   driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock }),
-  options: { newPod?: boolean } = {},
+  options: { newPod?: boolean; env?: EnvResolver } = {},
 ): Harness {
   const statuses: PodStatus[] = [];
   const events: Harness['events'] = [];
@@ -66,7 +66,7 @@ function harness(
       hostIP: '192.0.2.10',
       clock,
       volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
-      env: async () => [],
+      env: options.env ?? (async () => []),
       probes: (args): ProbeRunner => {
         probes.push(args);
         const runner = { ready: true, started: true, stop: () => {} };
@@ -80,7 +80,7 @@ function harness(
       confirmDeleted: async (ref) => void deleted.push(ref),
       log: () => {},
     },
-    options,
+    { newPod: options.newPod ?? false },
   );
   const idle = async () => {
     for (let i = 0; i < 10; i++) await settle();
@@ -286,5 +286,130 @@ describe('PodWorker', () => {
     assert.deepEqual(await h.driver.list(), []);
     assert.deepEqual(h.deleted, [{ namespace: 'default', name: 'web', uid: 'uid-1' }]);
     assert.equal(h.events.filter((e) => e.reason === 'Killing').length, 2);
+  });
+});
+
+/**
+ * A simulated driver whose sandbox starts wait for `release()`, and which logs the calls that
+ * create and start things, to see what the worker does while a sandbox starts.
+ */
+function gatedDriver(clock: FakeClock) {
+  const driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock });
+  const calls: string[] = [];
+  let release: (fail?: Error) => void = () => {};
+  const gate = new Promise<Error | undefined>((resolve) => {
+    release = resolve;
+  });
+  const startSandbox = driver.startSandbox.bind(driver);
+  driver.startSandbox = async (id: string): Promise<SandboxRecord> => {
+    calls.push('startSandbox');
+    const fail = await gate;
+    if (fail) {
+      await driver.removeContainer(id);
+      throw fail;
+    }
+    const record = await startSandbox(id);
+    calls.push('sandbox running');
+    return record;
+  };
+  const createContainer = driver.createContainer.bind(driver);
+  driver.createContainer = async (sandbox, spec) => {
+    calls.push(`create ${spec.name}`);
+    return createContainer(sandbox, spec);
+  };
+  const startContainer = driver.startContainer.bind(driver);
+  driver.startContainer = async (id) => {
+    const r = await driver.inspect(id);
+    calls.push(`start ${r?.name}`);
+    return startContainer(id);
+  };
+  return { driver, calls, release: (fail?: Error) => release(fail) };
+}
+
+describe("PodWorker: a new pod's start", () => {
+  it('creates the containers while the sandbox starts, and starts them, in order, once it runs', async () => {
+    const clock = new FakeClock();
+    const g = gatedDriver(clock);
+    const h = harness(makePod(), clock, g.driver, { newPod: true });
+    h.worker.requestSync();
+    await h.idle();
+    assert.deepEqual(g.calls, ['startSandbox', 'create app', 'create side']);
+    g.release();
+    await h.idle();
+    assert.deepEqual(g.calls.slice(3), ['sandbox running', 'start app', 'start side']);
+    assert.equal(last(h).phase, 'Running');
+    assert.equal(
+      last(h).containerStatuses?.every((c) => c.ready),
+      true,
+    );
+  });
+
+  it('creates a container whose environment takes the pod IP only once the sandbox has it', async () => {
+    const clock = new FakeClock();
+    const g = gatedDriver(clock);
+    const seen: Array<[string, string | undefined]> = [];
+    const env: EnvResolver = async (_pod, c, ctx) => {
+      seen.push([c.name, ctx.podIP]);
+      return [];
+    };
+    const pod = makePod();
+    pod.spec!.containers[0]!.env = [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }];
+    const h = harness(pod, clock, g.driver, { newPod: true, env });
+    h.worker.requestSync();
+    await h.idle();
+    assert.deepEqual(g.calls, ['startSandbox', 'create side']);
+    g.release();
+    await h.idle();
+    assert.deepEqual(g.calls.slice(2), ['sandbox running', 'create app', 'start app', 'start side']);
+    assert.equal(seen[0]![0], 'side');
+    assert.deepEqual(seen[1], ['app', last(h).podIP]);
+    assert.ok(last(h).podIP?.startsWith('10.'));
+    assert.equal(last(h).phase, 'Running');
+  });
+
+  it('runs init containers one at a time before the app containers', async () => {
+    const clock = new FakeClock();
+    const g = gatedDriver(clock);
+    const pod = makePod({
+      initContainers: [
+        { name: 'init1', image: 'img:1' },
+        { name: 'init2', image: 'img:1' },
+      ],
+    });
+    const h = harness(pod, clock, g.driver, { newPod: true });
+    h.worker.requestSync();
+    await h.idle();
+    assert.deepEqual(g.calls, ['startSandbox', 'create init1'], 'only the first init container');
+    g.release();
+    await h.idle();
+    assert.deepEqual(g.calls.slice(2), [
+      'sandbox running',
+      'start init1',
+      'create init2',
+      'start init2',
+      'create app',
+      'start app',
+      'create side',
+      'start side',
+    ]);
+    assert.equal(last(h).phase, 'Running');
+  });
+
+  it('removes the containers made for a sandbox that failed to start, and starts afresh', async () => {
+    const clock = new FakeClock();
+    const g = gatedDriver(clock);
+    const h = harness(makePod(), clock, g.driver, { newPod: true });
+    h.worker.requestSync();
+    await h.idle();
+    g.release(new Error('network set-up failed'));
+    await h.idle();
+    assert.deepEqual(await g.driver.list({ podUid: 'uid-1' }), [], 'nothing left behind');
+    assert.equal(h.statuses.length, 0);
+    // The gate stays open (failing): the retry, 2 s later, goes to the plain simulated start.
+    g.driver.startSandbox = SimulatedDriver.prototype.startSandbox.bind(g.driver);
+    await clock.advance(2000);
+    await h.idle();
+    assert.equal(last(h).phase, 'Running');
+    assert.equal((await g.driver.list({ podUid: 'uid-1' })).length, 3);
   });
 });

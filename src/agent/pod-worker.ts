@@ -338,6 +338,7 @@ export class PodWorker {
           this.deps.events.event(podRef(this.pod), 'Warning', 'FailedMount', message);
         return acted ? 'changed' : 'unchanged';
       }
+      if (fresh && view.containers.size === 0) return this.startFresh();
       const sandbox = await driver.runSandbox(sandboxSpec(this.pod));
       this.selfStarted.add(sandbox.id);
       return fresh ? [sandbox] : 'changed';
@@ -352,14 +353,8 @@ export class PodWorker {
     }
     const sandbox = view.sandbox;
     if (sandbox?.state !== 'running') return acted ? 'changed' : 'unchanged';
-    const spec = this.pod.spec ?? { containers: [] };
-    const toStart: Array<[Container, 'init' | 'container']> = [];
-    if (plan.startInit) {
-      toStart.push([(spec.initContainers ?? []).find((x) => x.name === plan.startInit)!, 'init']);
-    }
-    for (const name of plan.start) toStart.push([spec.containers.find((x) => x.name === name)!, 'container']);
     const started: string[] = [];
-    for (const [c, kind] of toStart) {
+    for (const [c, kind] of this.toStart(plan)) {
       const result = await this.start(c, kind, sandbox, view.containers.get(c.name)?.[0]);
       if (result === 'changed') acted = true;
       else if (result) started.push(result);
@@ -368,6 +363,70 @@ export class PodWorker {
     if (started.length === 0) return 'unchanged';
     const added = await Promise.all(started.map((id) => driver.inspect(id)));
     return added.every((r) => r !== undefined) ? added : 'changed';
+  }
+
+  /** The containers a plan starts, in order: the next init container, or the app containers. */
+  private toStart(plan: PodPlan): Array<[Container, 'init' | 'container']> {
+    const spec = this.pod.spec ?? { containers: [] };
+    const out: Array<[Container, 'init' | 'container']> = [];
+    if (plan.startInit) {
+      out.push([(spec.initContainers ?? []).find((x) => x.name === plan.startInit)!, 'init']);
+    }
+    for (const name of plan.start) out.push([spec.containers.find((x) => x.name === name)!, 'container']);
+    return out;
+  }
+
+  /**
+   * A new pod's first steps. The sandbox is created, and while it starts (for Docker the longest
+   * step: the network set-up) the containers the plan starts first are pulled and created to join
+   * it; only their starts wait for it. A container whose environment names the pod's IP is created
+   * once the sandbox has it. Starts keep the plan's order (init containers one at a time, postStart
+   * hooks before the next container). The records of the sandbox and of the containers started.
+   */
+  private async startFresh(): Promise<Outcome> {
+    const { driver, clock } = this.deps;
+    const created = await driver.createSandbox(sandboxSpec(this.pod));
+    this.selfStarted.add(created.id);
+    const starting = driver.startSandbox(created.id);
+    // Awaited below; until then a failed start must not count as an unhandled rejection.
+    starting.catch(() => undefined);
+    const plan = planPod({
+      pod: this.pod,
+      runtime: viewOf([{ ...created, state: 'running' }]),
+      now: clock.now(),
+      backoff: this.deps.backoff,
+      killRequests: this.killRequests,
+    });
+    const toStart = this.toStart(plan);
+    const made = new Map<Container, string>();
+    for (const [c, kind] of toStart) {
+      if (needsPodIP(c)) continue;
+      const result = await this.create(c, kind, created, undefined);
+      if (typeof result === 'object') made.set(c, result.id);
+    }
+    let sandbox: SandboxRecord;
+    try {
+      sandbox = await starting;
+    } catch (err) {
+      // The containers made for it cannot run without it; the next pass starts from nothing again.
+      for (const id of made.values()) await driver.removeContainer(id).catch(() => undefined);
+      throw err;
+    }
+    const started: string[] = [];
+    for (const [c, kind] of toStart) {
+      const id = made.get(c);
+      if (id) {
+        await this.launch(c, id, sandbox);
+        started.push(id);
+      } else if (needsPodIP(c)) {
+        const result = await this.start(c, kind, sandbox, undefined);
+        if (result !== undefined && result !== 'changed') started.push(result);
+      }
+    }
+    // Not built from what the worker knows: the runtime's start time and image id (both in the
+    // status) come only from inspecting, and a guess would be corrected by a second status write.
+    const added = await Promise.all(started.map((id) => driver.inspect(id)));
+    return added.every((r) => r !== undefined) ? [sandbox, ...added] : 'changed';
   }
 
   /**
@@ -380,6 +439,23 @@ export class PodWorker {
     sandbox: SandboxRecord,
     previous: ContainerRecord | undefined,
   ): Promise<string | 'changed' | undefined> {
+    const made = await this.create(c, kind, sandbox, previous);
+    if (made === undefined || made === 'changed') return made;
+    await this.launch(c, made.id, sandbox);
+    return made.replaced ? 'changed' : made.id;
+  }
+
+  /**
+   * Pull and create one container, not started. Its id, and whether it replaced an earlier
+   * never-started instance; undefined when none was made (the reason is in `errors`); 'changed'
+   * when none was made but the earlier instance was removed.
+   */
+  private async create(
+    c: Container,
+    kind: 'container' | 'init',
+    sandbox: SandboxRecord,
+    previous: ContainerRecord | undefined,
+  ): Promise<{ id: string; replaced: boolean } | 'changed' | undefined> {
     const { driver, clock, events } = this.deps;
     const ref = podRef(this.pod, c.name);
     const image = c.image ?? '';
@@ -456,6 +532,13 @@ export class PodWorker {
     }
     events.event(ref, 'Normal', 'Created', `Created container ${c.name}`);
     this.errors.delete(c.name);
+    return { id, replaced };
+  }
+
+  /** Starts a created container (its sandbox running) and runs its postStart hook. */
+  private async launch(c: Container, id: string, sandbox: SandboxRecord): Promise<void> {
+    const { driver, clock, events } = this.deps;
+    const ref = podRef(this.pod, c.name);
     try {
       this.selfStarted.add(id);
       await driver.startContainer(id);
@@ -468,7 +551,7 @@ export class PodWorker {
         'Failed',
         `Error: failed to start container "${c.name}": ${(err as Error).message}`,
       );
-      return replaced ? 'changed' : id;
+      return;
     }
     events.event(ref, 'Normal', 'Started', `Started container ${c.name}`);
     const postStart = c.lifecycle?.postStart;
@@ -486,7 +569,6 @@ export class PodWorker {
         await driver.stopContainer(id, this.graceSeconds);
       }
     }
-    return replaced ? 'changed' : id;
   }
 
   /** preStop (within the grace period), then SIGTERM and SIGKILL after what is left of it. */
@@ -607,4 +689,12 @@ export class PodWorker {
       () => {},
     );
   }
+}
+
+/** Whether the container's environment takes the pod's IP (it must wait for the sandbox's). */
+function needsPodIP(c: Container): boolean {
+  return (c.env ?? []).some((e) => {
+    const path = e.valueFrom?.fieldRef?.fieldPath;
+    return path === 'status.podIP' || path === 'status.podIPs';
+  });
 }

@@ -273,6 +273,17 @@ export interface RuntimeDriver {
 
   /** Creates and starts the sandbox; resolves when it runs and has its IP. */
   runSandbox(spec: SandboxSpec): Promise<SandboxRecord>;
+  /**
+   * `runSandbox` in two halves, so that containers can be created to join the sandbox while it
+   * starts (they can only be *started* once it runs). Resolves with what the driver knows of the
+   * new sandbox: state `created`, no IP, times and image id possibly not yet known.
+   */
+  createSandbox(spec: SandboxSpec): Promise<SandboxRecord>;
+  /**
+   * Starts a sandbox made by `createSandbox`; resolves when it runs and has its IP. A sandbox that
+   * fails to start is removed (and the error thrown).
+   */
+  startSandbox(id: string): Promise<SandboxRecord>;
   /** Creates a container in the sandbox's namespaces (network, IPC; PID when shared). */
   createContainer(sandbox: SandboxRecord, spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -248,6 +248,39 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     });
   });
 
+  it('runs init containers first, and gives status.podIP to a container that asks for it', async () => {
+    await createPod('ordered', {
+      initContainers: [
+        container('init', 'echo from-init > /work/mark', {
+          volumeMounts: [{ name: 'w', mountPath: '/work' }],
+        }),
+      ],
+      containers: [
+        container('app', 'exec sleep 3600', {
+          env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+          volumeMounts: [{ name: 'w', mountPath: '/work' }],
+        }),
+      ],
+      volumes: [{ name: 'w', emptyDir: {} }],
+    });
+    const pod = await eventually('ordered to run', async () => {
+      const p = await getPod('ordered');
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const seen = await kubectl([
+      'exec',
+      'ordered',
+      '-c',
+      'app',
+      '--',
+      'sh',
+      '-c',
+      'echo $POD_IP $(cat /work/mark)',
+    ]);
+    assert.match(pod.status?.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal(seen.trim(), `${pod.status?.podIP} from-init`);
+  });
+
   it('streams logs: --tail, and -f follows new lines', async () => {
     await createPod('talker', {
       containers: [container('app', 'i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.2; done')],

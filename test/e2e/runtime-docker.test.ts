@@ -134,6 +134,34 @@ describe('Docker driver', { timeout: 60_000 }, () => {
     assert.match(hosts, /10\.1\.2\.3\s+extra\.example/);
   });
 
+  it('creates containers in a sandbox not yet started; they start in its network once it runs', async () => {
+    const uid = `${podUid}-split`;
+    const created = await driver.createSandbox({
+      podUid: uid,
+      podName: 'split',
+      namespace: 'default',
+      labels: {},
+      hostname: 'split',
+      hostNetwork: false,
+      ports: [],
+    });
+    assert.equal(created.kind, 'sandbox');
+    assert.equal(created.state, 'created');
+    assert.equal(created.podUid, uid);
+    assert.equal(created.ip, undefined);
+    assert.equal((await driver.inspect(created.id))?.state, 'created');
+    const id = await driver.createContainer(
+      created,
+      spec('ip', { podUid: uid, podName: 'split', command: ['sh', '-c', 'ip -4 addr show eth0'] }),
+    );
+    const started = await driver.startSandbox(created.id);
+    assert.equal(started.state, 'running');
+    assert.match(started.ip ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    await driver.startContainer(id);
+    await waitExited(id);
+    assert.match(await readAll(await driver.logs(id, {})), new RegExp(`inet ${started.ip}/`));
+  });
+
   it('lets two containers of the pod talk over localhost; mounts read-only; forwards a port', async () => {
     fs.mkdirSync(path.join(hostDir, 'www'));
     fs.writeFileSync(path.join(hostDir, 'www', 'index.html'), 'hello from httpd\n');

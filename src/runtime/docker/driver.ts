@@ -34,6 +34,7 @@ import { normalizeImage, parseImageRef } from './image-ref.js';
 import { pauseImageTar } from './pause-image.js';
 import {
   containerCreateOptions,
+  createdRecord,
   dockerName,
   eventFromEngine,
   infoFromEngine,
@@ -266,6 +267,10 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async runSandbox(spec: SandboxSpec): Promise<SandboxRecord> {
+    return this.startSandbox((await this.createSandbox(spec)).id);
+  }
+
+  async createSandbox(spec: SandboxSpec): Promise<SandboxRecord> {
     await this.ensurePauseImage();
     const body = sandboxCreateOptions(spec, {
       nodeName: this.nodeName,
@@ -276,15 +281,20 @@ export class DockerDriver implements RuntimeDriver {
     const container = await this.call(`create sandbox for pod ${spec.namespace}/${spec.podName}`, () =>
       this.docker.createContainer({ ...body, name }),
     );
+    // Docker's create answers with the id only; the rest is what was sent (no inspect on this path).
+    return createdRecord(container.id, body.Labels ?? {}, this.pauseImageName) as SandboxRecord;
+  }
+
+  async startSandbox(id: string): Promise<SandboxRecord> {
     try {
-      await this.call(`start sandbox ${container.id}`, () => container.start());
+      await this.call(`start sandbox ${id}`, () => this.docker.getContainer(id).start());
     } catch (err) {
       // A sandbox that never ran is of no use to anyone; do not leave it for the agent to find.
-      await this.removeContainer(container.id).catch(() => undefined);
+      await this.removeContainer(id).catch(() => undefined);
       throw err;
     }
-    const record = await this.inspect(container.id);
-    if (!record) throw new Error(`docker: sandbox ${container.id} vanished right after it started`);
+    const record = await this.inspect(id);
+    if (!record) throw new Error(`docker: sandbox ${id} vanished right after it started`);
     return record as SandboxRecord;
   }
 

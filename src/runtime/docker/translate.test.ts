@@ -4,6 +4,7 @@ import type { ContainerInfo, ContainerInspectInfo } from 'dockerode';
 import type { ContainerSpec, SandboxRecord, SandboxSpec } from '../driver.js';
 import {
   containerCreateOptions,
+  createdRecord,
   dockerName,
   eventFromEngine,
   infoFromEngine,
@@ -407,6 +408,27 @@ describe('recordFromInspect', () => {
     );
     assert.equal(sandbox({ IPAddress: '', Networks: { host: { IPAddress: '' } } }).ip, undefined);
     assert.equal(sandbox({}).kind, 'sandbox');
+  });
+});
+
+describe('createdRecord', () => {
+  it('reads identity from the labels sent, in state created with no image id nor IP yet', () => {
+    const body = sandboxCreateOptions(sandboxSpec, sandboxOpts);
+    const now = new Date('2024-05-01T10:00:00Z');
+    assert.deepEqual(createdRecord('abc', body.Labels ?? {}, 'shoal/pause:1', now), {
+      id: 'abc',
+      kind: 'sandbox',
+      podUid: 'u1',
+      podName: 'web',
+      namespace: 'prod',
+      name: '',
+      attempt: 0,
+      labels: body.Labels,
+      image: 'shoal/pause:1',
+      imageId: '',
+      state: 'created',
+      createdAt: now,
+    });
   });
 });
 

@@ -242,6 +242,19 @@ function ipOf(primary: string | undefined, networks: Networks): string | undefin
   return undefined;
 }
 
+/**
+ * The record of an object just created (Docker's create answers with its id only): what its labels
+ * and image say, state `created`, created now, image id not yet known.
+ */
+export function createdRecord(
+  id: string,
+  labels: Record<string, string>,
+  image: string,
+  now = new Date(),
+): ContainerRecord {
+  return { id, ...fromLabels(labels), image, imageId: '', state: 'created', createdAt: now };
+}
+
 /** A record from `GET /containers/{id}/json`. */
 export function recordFromInspect(json: ContainerInspectInfo): ContainerRecord | SandboxRecord {
   const labels = json.Config?.Labels ?? {};

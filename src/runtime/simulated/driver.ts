@@ -49,6 +49,10 @@ export class SimulatedDriver implements RuntimeDriver {
   readonly name = 'simulated';
   readonly simulated = true;
   private readonly objects = new Map<string, ContainerRecord>();
+  /** The sandbox each container was created in. */
+  private readonly sandboxOf = new Map<string, string>();
+  /** Whether each sandbox uses the host's network (no IP of its own). */
+  private readonly hostNetwork = new Map<string, boolean>();
   private readonly images = new Set<string>();
   private readonly bus = new EventEmitter();
   private readonly clock: Clock;
@@ -92,28 +96,41 @@ export class SimulatedDriver implements RuntimeDriver {
   }
 
   async runSandbox(spec: SandboxSpec): Promise<SandboxRecord> {
-    const n = nextIp++;
-    const record: SandboxRecord = {
-      ...this.base(spec, 'sandbox', '', 0, 'shoal/pause:1'),
-      kind: 'sandbox',
-      state: 'running',
-      startedAt: new Date(this.clock.now()),
-      ip: spec.hostNetwork ? undefined : `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-    };
-    this.objects.set(record.id, record);
-    this.emit('start', record);
-    return record;
+    return this.startSandbox((await this.createSandbox(spec)).id);
   }
 
-  async createContainer(_sandbox: SandboxRecord, spec: ContainerSpec): Promise<string> {
+  async createSandbox(spec: SandboxSpec): Promise<SandboxRecord> {
+    const record: SandboxRecord = { ...this.base(spec, 'sandbox', '', 0, 'shoal/pause:1'), kind: 'sandbox' };
+    this.objects.set(record.id, record);
+    this.hostNetwork.set(record.id, spec.hostNetwork);
+    return { ...record };
+  }
+
+  async startSandbox(id: string): Promise<SandboxRecord> {
+    const record = this.require(id) as SandboxRecord;
+    const n = nextIp++;
+    record.state = 'running';
+    record.startedAt = new Date(this.clock.now());
+    if (!this.hostNetwork.get(id)) record.ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    this.emit('start', record);
+    return { ...record };
+  }
+
+  async createContainer(sandbox: SandboxRecord, spec: ContainerSpec): Promise<string> {
     const record = this.base(spec, spec.kind, spec.name, spec.attempt, spec.image);
     record.labels = { ...record.labels, ...spec.labels };
     this.objects.set(record.id, record);
+    this.sandboxOf.set(record.id, sandbox.id);
     return record.id;
   }
 
   async startContainer(id: string): Promise<void> {
     const r = this.require(id);
+    // As Docker: a container joins its sandbox's namespaces when it starts, so the sandbox must run.
+    const sandbox = this.objects.get(this.sandboxOf.get(id) ?? '');
+    if (sandbox?.state !== 'running') {
+      throw new Error(`cannot start container ${id}: its sandbox is not running`);
+    }
     const delay = this.options.startDelayMs ?? 0;
     if (delay > 0) await this.clock.sleep(delay);
     r.state = 'running';
@@ -132,6 +149,8 @@ export class SimulatedDriver implements RuntimeDriver {
     const r = this.objects.get(id);
     if (!r) return;
     this.objects.delete(id);
+    this.sandboxOf.delete(id);
+    this.hostNetwork.delete(id);
     this.emit('destroy', r);
   }
 
