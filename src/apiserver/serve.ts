@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { hasReason } from '../api/errors.js';
+import { ApiError, hasReason } from '../api/errors.js';
 import { lookupResource } from '../api/resources.js';
 import { Compactor, openStore, type Store, type StoreConfig } from '../store/index.js';
 import { isStoreError } from '../store/store.js';
@@ -93,8 +93,14 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       pathHandlers: [discoveryResponse, openapiResponse, nodeJoinHandler({ ca: identity.ca, log })],
       publicPathHandlers: [caCertificateHandler(identity.caPem)],
       agentClient: { caPem: identity.caPem, ...agentClient },
+      // An ApiError is an answer the server chose (an unreachable agent, an unavailable store): its
+      // message says it all. Anything else is a bug, and its stack is what finds it.
       onError: (err, req) =>
-        log(`error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`),
+        log(
+          `error serving ${req.method} ${req.url}: ${
+            err instanceof ApiError ? err.message : err instanceof Error ? err.stack : String(err)
+          }`,
+        ),
     });
     await ensureSystemNamespaces(api);
     warmOpenAPI();
