@@ -27,6 +27,7 @@ import {
   nodeLease,
   nodeReadyCondition,
   podFullyUp,
+  podManifest as podManifestFor,
   podReady,
   type RuntimeObject,
   runtimeObjects,
@@ -60,14 +61,7 @@ function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 3
   });
 }
 
-function podManifest(name: string, containers: unknown[]): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: NS },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers },
-  });
-}
+const podManifest = (name: string, containers: unknown[]) => podManifestFor(NODE, name, containers, NS);
 
 function sleeper(name = 'app') {
   return { name, image, imagePullPolicy: 'Never', command: ['sh', '-c', 'exec sleep 3600'] };

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { getPod as getPodOf, kubectlOk } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventually as waitFor } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
@@ -31,15 +32,8 @@ function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 3
   });
 }
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const r = await server.kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
-async function getPod(name: string): Promise<Pod> {
-  return JSON.parse(await kubectl(['get', 'pod', name, '-n', NS, '-o', 'json'])) as Pod;
-}
+const kubectl = (args: string[], input?: string) => kubectlOk(server, args, input);
+const getPod = (name: string): Promise<Pod> => getPodOf(server, NS, name);
 
 function podManifest(name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({

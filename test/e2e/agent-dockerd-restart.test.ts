@@ -22,6 +22,7 @@ import {
   kubectlOk,
   nodeReadyCondition,
   podFullyUp,
+  podManifest as podManifestFor,
   runtimeObjects,
 } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
@@ -49,14 +50,7 @@ function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 3
   });
 }
 
-function podManifest(name: string, containers: unknown[]): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: NS },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers },
-  });
-}
+const podManifest = (name: string, containers: unknown[]) => podManifestFor(NODE, name, containers, NS);
 
 const sleeper = (name = 'app') => ({
   name,

@@ -18,6 +18,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { DockerDriver } from '../../src/runtime/docker/driver.js';
 import { pauseImageTar } from '../../src/runtime/docker/pause-image.js';
 import { LABEL_ATTEMPT, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_UID } from '../../src/runtime/driver.js';
+import { getPod as getPodOf, kubectlOk } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventually as waitFor } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
@@ -39,15 +40,8 @@ function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 4
   });
 }
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const r = await server.kubectl(args, input === undefined ? {} : { input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-
-async function getPod(name: string): Promise<Pod> {
-  return JSON.parse(await kubectl(['get', 'pod', name, '-n', NS, '-o', 'json'])) as Pod;
-}
+const kubectl = (args: string[], input?: string) => kubectlOk(server, args, input);
+const getPod = (name: string): Promise<Pod> => getPodOf(server, NS, name);
 
 async function createPod(name: string, spec: Record<string, unknown>): Promise<Pod> {
   const manifest = {

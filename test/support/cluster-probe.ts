@@ -28,6 +28,21 @@ export async function getPod(server: ShoalServer, namespace: string, name: strin
   return JSON.parse(await kubectlOk(server, ['get', 'pod', name, '-n', namespace, '-o', 'json'])) as Pod;
 }
 
+/** A pod bound to `node` (no scheduler involved), as JSON for `kubectl apply -f -`. */
+export function podManifest(
+  node: string,
+  name: string,
+  containers: unknown[],
+  namespace = 'default',
+): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace },
+    spec: { nodeName: node, terminationGracePeriodSeconds: 2, containers },
+  });
+}
+
 /** The pod, or undefined once the API server no longer has it. */
 export async function findPod(
   server: ShoalServer,
