@@ -17,11 +17,13 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { fromLabelSelector, matches, type Requirement } from '../api/labels.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { FitError } from './fit-error.js';
 import type { NodeInfo, PodInfo } from './framework/node-info.js';
 import {
   type CycleState,
   type FilterRunner,
   failure,
+  fixedStatus,
   type PostFilter,
   type Preemption,
   type Snapshot,
@@ -51,6 +53,7 @@ export interface PreemptionOptions {
 
 export const NO_VICTIMS = 'No preemption victims found for incoming pod';
 export const NOT_HELPFUL = 'Preemption is not helpful for scheduling';
+const NOT_HELPFUL_STATUS = fixedStatus('UnschedulableAndUnresolvable', NOT_HELPFUL);
 
 /** A node where evicting `victims` (most important first) makes the pod fit. */
 interface Candidate {
@@ -123,7 +126,9 @@ export function defaultPreemption(options: PreemptionOptions = {}): PostFilter {
     const candidates = nonViolating.concat(violating);
     if (candidates.length === 0) {
       if (errors.length > 0) return { message: `preemption: ${aggregate(errors)}` };
-      return { message: `preemption: ${noNodeMessage(allNodes.length, statuses)}` };
+      // Nodes never tried: their filters said removing pods cannot help.
+      for (const n of allNodes) if (!statuses.has(n.name)) statuses.set(n.name, NOT_HELPFUL_STATUS);
+      return { message: `preemption: ${new FitError(allNodes.length, statuses).message}` };
     }
     const best = pickCandidate(candidates, clock.now());
     // The contract lists victims lowest priority first: the least important go first.
@@ -328,20 +333,6 @@ function earliestTopStart(victims: readonly PodInfo[], now: number): number {
     } else if (v.priority === top && t < earliest) earliest = t;
   }
   return earliest;
-}
-
-/**
- * Kubernetes' FitError text: "0/5 nodes are available: 2 Insufficient cpu, 3 Preemption is not
- * helpful for scheduling." — one "count reason" per distinct reason, sorted as strings. Nodes not
- * in `statuses` were never tried (their filters said removing pods cannot help).
- */
-function noNodeMessage(total: number, statuses: ReadonlyMap<string, Status>): string {
-  const counts = new Map<string, number>();
-  for (const s of statuses.values()) for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-  const absent = total - statuses.size;
-  if (absent > 0) counts.set(NOT_HELPFUL, (counts.get(NOT_HELPFUL) ?? 0) + absent);
-  const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort();
-  return `0/${total} nodes are available${parts.length > 0 ? `: ${parts.join(', ')}.` : ':'}`;
 }
 
 /** Errors read as Kubernetes' aggregate error: duplicates dropped, one alone, several as "[a, b]". */
