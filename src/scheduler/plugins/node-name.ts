@@ -4,19 +4,14 @@
  * pod fit there?" for a pod that already names a node.
  */
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
-import type { CycleState, FilterPlugin, Result, Status } from '../framework/types.js';
+import { type CycleState, type FilterPlugin, fixedStatus, type Result } from '../framework/types.js';
 
-export const NAME = 'NodeName';
 export const REASON = "node(s) didn't match the requested node name";
 
-const rejected: Status = Object.freeze({
-  code: 'UnschedulableAndUnresolvable',
-  reasons: Object.freeze([REASON]) as string[],
-  plugin: NAME,
-}) as Status;
+const rejected = fixedStatus('UnschedulableAndUnresolvable', REASON);
 
 export const nodeName: FilterPlugin = {
-  name: NAME,
+  name: 'NodeName',
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Result {
     const wanted = pod.pod.spec?.nodeName;
     return !wanted || wanted === node.name ? undefined : rejected;

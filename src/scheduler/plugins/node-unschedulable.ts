@@ -5,17 +5,12 @@
  */
 import type { Toleration } from 'kubernetes-types/core/v1.js';
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
-import type { CycleState, FilterPlugin, Result, Status } from '../framework/types.js';
+import { type CycleState, type FilterPlugin, fixedStatus, type Result } from '../framework/types.js';
 
-export const NAME = 'NodeUnschedulable';
 export const UNSCHEDULABLE_TAINT_KEY = 'node.kubernetes.io/unschedulable';
 export const REASON = 'node(s) were unschedulable';
 
-const rejected: Status = Object.freeze({
-  code: 'UnschedulableAndUnresolvable',
-  reasons: Object.freeze([REASON]) as string[],
-  plugin: NAME,
-}) as Status;
+const rejected = fixedStatus('UnschedulableAndUnresolvable', REASON);
 
 /** Kubernetes' Toleration.ToleratesTaint for a taint with no value. */
 function toleratesUnschedulable(t: Toleration): boolean {
@@ -26,7 +21,7 @@ function toleratesUnschedulable(t: Toleration): boolean {
 }
 
 export const nodeUnschedulable: FilterPlugin = {
-  name: NAME,
+  name: 'NodeUnschedulable',
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Result {
     if (!node.unschedulable) return undefined;
     // Only cordoned nodes get here, so reading the tolerations each time costs nothing in bulk.
