@@ -10,34 +10,14 @@
  *
  * Flags: --nodes N (5000), --pods N (10000), --workload basic|spread|antiaffinity (basic).
  */
-import { parseArgs } from 'node:util';
 import { SchedulerCache } from '../src/scheduler/cache.js';
 import { PodInfo } from '../src/scheduler/framework/node-info.js';
 import { Pipeline, registrations } from '../src/scheduler/pipeline.js';
 import { Histogram, round } from './lib/histogram.js';
-import { benchNode, benchPod, isWorkload, type Workload } from './lib/scheduler-workload.js';
+import { benchFail, benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '5000' },
-    pods: { type: 'string', default: '10000' },
-    workload: { type: 'string', default: 'basic' },
-  },
-});
-const numNodes = Number(flags.nodes);
-const numPods = Number(flags.pods);
-const fail = (why: string): never => {
-  console.error(`bench:scheduler-cycle: ${why}`);
-  process.exit(2);
-};
-if (!Number.isInteger(numNodes) || numNodes < 1)
-  fail(`--nodes must be a positive integer, got ${flags.nodes}`);
-if (!Number.isInteger(numPods) || numPods < 1) fail(`--pods must be a positive integer, got ${flags.pods}`);
-const workload: Workload = isWorkload(flags.workload ?? '')
-  ? (flags.workload as Workload)
-  : fail(`--workload must be basic, spread or antiaffinity, got ${flags.workload}`);
-if (workload === 'antiaffinity' && numPods > numNodes)
-  fail('--workload antiaffinity places at most one pod per node: use --pods ≤ --nodes');
+const BENCH = 'bench:scheduler-cycle';
+const { numNodes, numPods, workload } = parseWorkloadFlags(BENCH);
 
 const cache = new SchedulerCache();
 for (let i = 0; i < numNodes; i++) cache.setNode(benchNode(i));
@@ -57,8 +37,7 @@ for (const pod of pods) {
   latency.record(performance.now() - cycleStart);
   if (result.kind !== 'scheduled') {
     const why = result.kind === 'error' ? result.message : result.error.message;
-    fail(`${pod.metadata?.name} was not scheduled: ${why}`);
-    break;
+    benchFail(BENCH, `${pod.metadata?.name} was not scheduled: ${why}`);
   }
   cache.assume(info, result.nodeName);
   cache.setPod({ ...pod, spec: { ...pod.spec!, nodeName: result.nodeName } });

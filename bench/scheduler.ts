@@ -17,40 +17,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { lookupResource } from '../src/api/resources.js';
 import { startApiServer } from '../src/apiserver/serve.js';
 import { Client } from '../src/client/rest.js';
-import { registrations } from '../src/scheduler/pipeline.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { Histogram, round } from './lib/histogram.js';
-import { benchNode, benchPod, isWorkload, WORKLOAD_PLUGIN, type Workload } from './lib/scheduler-workload.js';
+import { benchFail, benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '5000' },
-    pods: { type: 'string', default: '10000' },
-    workload: { type: 'string', default: 'basic' },
-  },
-});
-const numNodes = Number(flags.nodes);
-const numPods = Number(flags.pods);
-const workload = flags.workload ?? 'basic';
-const fail = (why: string): never => {
-  console.error(`bench:scheduler: ${why}`);
-  process.exit(2);
-};
-if (!Number.isInteger(numNodes) || numNodes < 1)
-  fail(`--nodes must be a positive integer, got ${flags.nodes}`);
-if (!Number.isInteger(numPods) || numPods < 1) fail(`--pods must be a positive integer, got ${flags.pods}`);
-if (!isWorkload(workload)) fail(`--workload must be basic, spread or antiaffinity, got ${workload}`);
-const plugin = WORKLOAD_PLUGIN[workload as Workload];
-if (plugin && !registrations().some((r) => r.plugin.name === plugin))
-  fail(
-    `--workload ${workload} needs the ${plugin} plugin, which this build's pipeline does not register yet`,
-  );
-if (workload === 'antiaffinity' && numPods > numNodes)
-  fail('--workload antiaffinity places at most one pod per node: use --pods ≤ --nodes');
+const BENCH = 'bench:scheduler';
+const { numNodes, numPods, workload } = parseWorkloadFlags(BENCH);
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const PODS = lookupResource('', 'v1', 'pods')!;
@@ -81,7 +56,7 @@ const client = new Client({ ...server.loopback, userAgent: 'bench-scheduler' });
 const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
 try {
   await inParallel(numNodes, 64, (i) => client.create(NODES, undefined, benchNode(i)));
-  await inParallel(numPods, 64, (i) => client.create(PODS, 'default', benchPod(i, workload as Workload)));
+  await inParallel(numPods, 64, (i) => client.create(PODS, 'default', benchPod(i, workload)));
 
   const latency = new Histogram();
   let bound = 0;
@@ -103,7 +78,10 @@ try {
     });
     void scheduler.run(stop.signal);
   });
-  const timeout = setTimeout(() => fail(`only ${bound}/${numPods} pods bound after 10 minutes`), 600_000);
+  const timeout = setTimeout(
+    () => benchFail(BENCH, `only ${bound}/${numPods} pods bound after 10 minutes`),
+    600_000,
+  );
   await done;
   clearTimeout(timeout);
   stop.abort();

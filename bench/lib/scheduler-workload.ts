@@ -2,23 +2,46 @@
  * The objects both scheduler benches create (bench/scheduler.ts through the API server,
  * bench/scheduler-cycle.ts straight into the scheduler cache), so their figures compare:
  * Kubernetes scheduler_perf's shapes with nodes of 32 CPUs / 256Gi / 110 pods over 3 zones and
- * pods requesting 100m / 128Mi.
+ * pods requesting 100m / 128Mi. Their flags are parsed here too, so they mean the same in both.
  */
+import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../src/api/object.js';
 
-export const WORKLOADS = ['basic', 'spread', 'antiaffinity'] as const;
+const WORKLOADS = ['basic', 'spread', 'antiaffinity'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
-/** The pipeline plugin each workload exercises beyond the basic ones. */
-export const WORKLOAD_PLUGIN: Record<Workload, string | undefined> = {
-  basic: undefined,
-  spread: 'PodTopologySpread',
-  antiaffinity: 'InterPodAffinity',
-};
-
-export function isWorkload(name: string): name is Workload {
+function isWorkload(name: string): name is Workload {
   return (WORKLOADS as readonly string[]).includes(name);
+}
+
+/** Prints `bench: why` and exits 2, as both benches do on bad input. */
+export function benchFail(bench: string, why: string): never {
+  console.error(`${bench}: ${why}`);
+  process.exit(2);
+}
+
+/** Both benches' flags, checked: --nodes N (5000), --pods N (10000), --workload (basic). */
+export function parseWorkloadFlags(bench: string): { numNodes: number; numPods: number; workload: Workload } {
+  const { values: flags } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '5000' },
+      pods: { type: 'string', default: '10000' },
+      workload: { type: 'string', default: 'basic' },
+    },
+  });
+  const numNodes = Number(flags.nodes);
+  const numPods = Number(flags.pods);
+  const workload = flags.workload ?? 'basic';
+  if (!Number.isInteger(numNodes) || numNodes < 1)
+    benchFail(bench, `--nodes must be a positive integer, got ${flags.nodes}`);
+  if (!Number.isInteger(numPods) || numPods < 1)
+    benchFail(bench, `--pods must be a positive integer, got ${flags.pods}`);
+  if (!isWorkload(workload))
+    return benchFail(bench, `--workload must be basic, spread or antiaffinity, got ${workload}`);
+  if (workload === 'antiaffinity' && numPods > numNodes)
+    benchFail(bench, '--workload antiaffinity places at most one pod per node: use --pods ≤ --nodes');
+  return { numNodes, numPods, workload };
 }
 
 const ZONES = ['zone-a', 'zone-b', 'zone-c'];
