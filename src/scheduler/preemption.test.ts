@@ -3,13 +3,12 @@ import { describe, it } from 'node:test';
 import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { type NodeInfo, PodInfo } from './framework/node-info.js';
-import { makeNode, makePod, nodeInfo } from './framework/testing.js';
+import { makeNode, makePod, nodeInfo, testSnapshot } from './framework/testing.js';
 import {
   CycleState,
   type FilterRunner,
   failure,
   type Result,
-  type Snapshot,
   type Status,
   unresolvable,
   unschedulable,
@@ -74,17 +73,6 @@ function runner(filters: Filter[] = [cpuFit]): FakeRunner {
   };
 }
 
-function snapshotOf(nodes: NodeInfo[]): Snapshot {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  return {
-    nodes,
-    get: (name) => byName.get(name),
-    nodesWithAffinityPods: [],
-    nodesWithRequiredAntiAffinityPods: [],
-    namespaceLabels: () => undefined,
-  };
-}
-
 interface Case {
   nodes: NodeInfo[];
   pod: Pod;
@@ -96,7 +84,7 @@ interface Case {
 
 /** Runs the filters over every node as the scheduling loop would, then preemption. */
 function preempt(c: Case) {
-  const snapshot = snapshotOf(c.nodes);
+  const snapshot = testSnapshot(c.nodes);
   const state = new CycleState();
   preFilterWeb(state, c.nodes);
   const run = runner(c.filters);
@@ -332,7 +320,7 @@ describe('defaultPreemption: which victims on a node', () => {
     const got = defaultPreemption({ randomInt: () => 0 })(
       new CycleState(),
       pod,
-      snapshotOf([n]),
+      testSnapshot([n]),
       new Map([['a', unschedulable('Insufficient cpu')]]),
       run,
     );

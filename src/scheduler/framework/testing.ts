@@ -4,6 +4,7 @@
  */
 import type { Container, Node, Pod, PodSpec, Taint } from 'kubernetes-types/core/v1.js';
 import { NodeInfo, PodInfo } from './node-info.js';
+import type { Snapshot } from './types.js';
 
 export interface NodeOptions {
   cpu?: string;
@@ -79,4 +80,26 @@ export function nodeInfo(node: Node, ...pods: Pod[]): NodeInfo {
   const info = new NodeInfo(node);
   for (const p of pods) info.addPod(new PodInfo(p));
   return info;
+}
+
+/**
+ * A Snapshot of `nodes` (the real one is the scheduler cache's); `namespaces` gives namespace
+ * labels for namespaceSelector terms.
+ */
+export function testSnapshot(
+  nodes: NodeInfo[],
+  namespaces: Record<string, Record<string, string>> = {},
+): Snapshot {
+  return {
+    nodes,
+    get: (name) => nodes.find((n) => n.name === name),
+    // Getters, so a test that adds pods to a NodeInfo after building the snapshot still sees them.
+    get nodesWithAffinityPods() {
+      return nodes.filter((n) => n.podsWithAffinity.length > 0);
+    },
+    get nodesWithRequiredAntiAffinityPods() {
+      return nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0);
+    },
+    namespaceLabels: (ns) => namespaces[ns],
+  };
 }

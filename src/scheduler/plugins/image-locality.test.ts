@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { normalizeImageName } from '../framework/images.js';
 import type { NodeInfo } from '../framework/node-info.js';
-import { makeNode, makePod, nodeInfo } from '../framework/testing.js';
+import { makeNode, makePod, nodeInfo, testSnapshot } from '../framework/testing.js';
 import { ImageLocality } from './image-locality.js';
-import { runScore, testSnapshot } from './test-snapshot.js';
+import { runScore } from './test-snapshot.js';
 
 const MB = 1024 * 1024;
 

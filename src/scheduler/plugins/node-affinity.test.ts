@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeSelectorTerm, PodSpec, PreferredSchedulingTerm } from 'kubernetes-types/core/v1.js';
-import { makeNode, makePod, nodeInfo } from '../framework/testing.js';
+import { makeNode, makePod, nodeInfo, testSnapshot } from '../framework/testing.js';
 import { ERR_REASON_POD, NodeAffinity } from './node-affinity.js';
-import { runFilter, runScore, testSnapshot } from './test-snapshot.js';
+import { runFilter, runScore } from './test-snapshot.js';
 
 const required = (...nodeSelectorTerms: NodeSelectorTerm[]): Partial<PodSpec> => ({
   affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms } } },

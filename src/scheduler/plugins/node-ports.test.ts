@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerPort, Pod } from 'kubernetes-types/core/v1.js';
-import { makeNode, makePod, nodeInfo } from '../framework/testing.js';
+import { makeNode, makePod, nodeInfo, testSnapshot } from '../framework/testing.js';
 import { ERR_REASON_PORTS, NodePorts } from './node-ports.js';
-import { runFilter, testSnapshot } from './test-snapshot.js';
+import { runFilter } from './test-snapshot.js';
 
 function withPorts(name: string, ...ports: ContainerPort[]): Pod {
   return makePod(name, { spec: { containers: [{ name: 'c', image: 'busybox', ports }] } });

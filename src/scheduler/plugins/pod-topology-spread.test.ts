@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod, PodSpec, Taint, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { type NodeInfo, PodInfo } from '../framework/node-info.js';
-import { makeNode, makePod, nodeInfo } from '../framework/testing.js';
+import { makeNode, makePod, nodeInfo, testSnapshot } from '../framework/testing.js';
 import type { Result } from '../framework/types.js';
 import {
   ERR_REASON_CONSTRAINTS,
   ERR_REASON_MISSING_LABEL,
   PodTopologySpread,
 } from './pod-topology-spread.js';
-import { runFilter, runScore, SNAPSHOT_KINDS, testSnapshot } from './test-snapshot.js';
+import { runFilter, runScore, SNAPSHOT_KINDS } from './test-snapshot.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';

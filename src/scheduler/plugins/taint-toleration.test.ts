@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { makeNode, makePod, nodeInfo } from '../framework/testing.js';
+import { makeNode, makePod, nodeInfo, testSnapshot } from '../framework/testing.js';
 import type { Status } from '../framework/types.js';
 import { TaintToleration, toleratesTaint } from './taint-toleration.js';
-import { runFilter, runScore, testSnapshot } from './test-snapshot.js';
+import { runFilter, runScore } from './test-snapshot.js';
 
 const gpu: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
 

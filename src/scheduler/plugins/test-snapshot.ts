@@ -1,12 +1,13 @@
 /**
- * Test-only helpers for plugin table tests: a Snapshot over a handful of NodeInfos (the real one
- * is the scheduler cache's), and runners that drive one plugin through its extension points the
- * way the pipeline does.
+ * Test-only helpers for plugin table tests: the scheduler cache as a snapshot beside
+ * framework/testing.ts's plain one, and runners that drive one plugin through its extension points
+ * the way the pipeline does.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache.js';
 import type { NodeInfo } from '../framework/node-info.js';
 import { PodInfo } from '../framework/node-info.js';
+import { testSnapshot } from '../framework/testing.js';
 import {
   CycleState,
   type FilterPlugin,
@@ -15,25 +16,6 @@ import {
   type ScorePlugin,
   type Snapshot,
 } from '../framework/types.js';
-
-/** A Snapshot of `nodes`; `namespaces` gives namespace labels for namespaceSelector terms. */
-export function testSnapshot(
-  nodes: NodeInfo[],
-  namespaces: Record<string, Record<string, string>> = {},
-): Snapshot {
-  return {
-    nodes,
-    get: (name) => nodes.find((n) => n.name === name),
-    // Getters, so a test that adds pods to a NodeInfo after building the snapshot still sees them.
-    get nodesWithAffinityPods() {
-      return nodes.filter((n) => n.podsWithAffinity.length > 0);
-    },
-    get nodesWithRequiredAntiAffinityPods() {
-      return nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0);
-    },
-    namespaceLabels: (ns) => namespaces[ns],
-  };
-}
 
 /**
  * The same cluster as the scheduler's own cache, whose pod index the cluster-wide plugins read
