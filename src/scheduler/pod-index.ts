@@ -51,7 +51,7 @@ export function podIndexOf(snapshot: Snapshot): IndexedSnapshot | undefined {
 }
 
 /** Adds `delta` to `map[key]`, dropping the entry at 0 so maps hold positive counts only. */
-function bump(map: Map<string, number>, key: string, delta: number): void {
+function bump<K>(map: Map<K, number>, key: K, delta: number): void {
   const n = (map.get(key) ?? 0) + delta;
   if (n === 0) map.delete(key);
   else map.set(key, n);
@@ -95,9 +95,7 @@ export class SelectorCount {
   /** `pod` joined (1) or left (−1) `node`. */
   podChanged(pod: PodInfo, node: NodeInfo, present: boolean, delta: 1 | -1): void {
     if (!this.selects(pod)) return;
-    const n = (this.perNode.get(node) ?? 0) + delta;
-    if (n === 0) this.perNode.delete(node);
-    else this.perNode.set(node, n);
+    bump(this.perNode, node, delta);
     if (present) this.domainsOf(node, delta);
   }
 
@@ -166,7 +164,7 @@ export class PodIndexer {
     } else {
       c = new SelectorCount(namespace, selector, skipTerminating, this.present);
       for (const node of this.entries())
-        for (const p of node.pods) if (c.selects(p)) c.perNode.set(node, (c.perNode.get(node) ?? 0) + 1);
+        for (const p of node.pods) if (c.selects(p)) bump(c.perNode, node, 1);
       if (this.counts.size >= MAX_SELECTOR_COUNTS) this.counts.delete(this.counts.keys().next().value!);
     }
     this.counts.set(key, c);
