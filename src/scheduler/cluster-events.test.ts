@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node } from 'kubernetes-types/core/v1.js';
-import { nodeEvents } from './cluster-events.js';
+import { labelsChanged, nodeEvents } from './cluster-events.js';
 import { makeNode } from './framework/testing.js';
 
 describe('nodeEvents', () => {
@@ -26,4 +26,14 @@ describe('nodeEvents', () => {
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(nodeEvents(base, c.node), c.events));
+});
+
+describe('labelsChanged', () => {
+  const withLabels = (labels?: Record<string, string>) => ({ metadata: labels ? { labels } : {} });
+  it('no labels and empty labels are the same', () =>
+    assert.equal(labelsChanged(withLabels(), withLabels({})), false));
+  it('a changed value is a change', () =>
+    assert.equal(labelsChanged(withLabels({ a: '1' }), withLabels({ a: '2' })), true));
+  it('an added label is a change', () =>
+    assert.equal(labelsChanged(withLabels(), withLabels({ a: '1' })), true));
 });

@@ -4,7 +4,9 @@
  * pipeline.ts); the queue moves a pod only on events that concern a plugin that rejected it.
  * Node status heartbeats change none of these, so they wake nothing.
  */
+
 import type { Node } from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
 export type ClusterEvent =
   | 'NodeAdd'
@@ -32,6 +34,11 @@ export const ALL_EVENTS: readonly ClusterEvent[] = [
 ];
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Whether two versions of an object differ in their labels (none and empty are the same). */
+export function labelsChanged(old: { metadata?: ObjectMeta }, obj: { metadata?: ObjectMeta }): boolean {
+  return JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(obj.metadata?.labels ?? {});
+}
 
 /** What changed between two versions of a Node that scheduling cares about. */
 export function nodeEvents(old: Node, node: Node): ClusterEvent[] {

@@ -16,7 +16,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { keyOf } from '../client/informer.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import type { ClusterEvent } from './cluster-events.js';
+import { type ClusterEvent, labelsChanged } from './cluster-events.js';
 import { PodInfo } from './framework/node-info.js';
 import { Heap } from './heap.js';
 
@@ -294,7 +294,7 @@ export class SchedulingQueue {
 function schedulingInputsChanged(old: Pod, pod: Pod): boolean {
   return (
     JSON.stringify(old.spec) !== JSON.stringify(pod.spec) ||
-    JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {}) ||
+    labelsChanged(old, pod) ||
     JSON.stringify(old.metadata?.annotations ?? {}) !== JSON.stringify(pod.metadata?.annotations ?? {})
   );
 }

@@ -26,7 +26,7 @@ import { Informer } from '../client/informer.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { SchedulerCache } from './cache.js';
-import { nodeEvents } from './cluster-events.js';
+import { labelsChanged, nodeEvents } from './cluster-events.js';
 import { PodInfo } from './framework/node-info.js';
 import type { PostFilter, Preemption } from './framework/types.js';
 import { Nominator } from './nominator.js';
@@ -180,8 +180,7 @@ export class Scheduler {
     this.namespaces.onAdd((ns) => this.cache.setNamespace(ns.metadata?.name ?? '', ns.metadata?.labels));
     this.namespaces.onUpdate((old, ns) => {
       this.cache.setNamespace(ns.metadata?.name ?? '', ns.metadata?.labels);
-      if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(ns.metadata?.labels ?? {}))
-        this.queue.onEvent('NamespaceLabel');
+      if (labelsChanged(old, ns)) this.queue.onEvent('NamespaceLabel');
     });
     this.namespaces.onDelete((ns) => this.cache.removeNamespace(ns.metadata?.name ?? ''));
   }
@@ -272,8 +271,7 @@ export class Scheduler {
         return;
       }
       this.cache.setPod(pod);
-      if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {}))
-        this.queue.onEvent('AssignedPodLabel');
+      if (labelsChanged(old, pod)) this.queue.onEvent('AssignedPodLabel');
       return;
     }
     if (!this.responsible(pod)) return;
