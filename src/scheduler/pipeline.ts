@@ -34,6 +34,7 @@ import { nodeResourcesFit } from './plugins/node-resources-fit.js';
 import { nodeUnschedulable } from './plugins/node-unschedulable.js';
 import { POD_TOPOLOGY_SPREAD_WEIGHT, PodTopologySpread } from './plugins/pod-topology-spread.js';
 import { TAINT_TOLERATION_WEIGHT, TaintToleration } from './plugins/taint-toleration.js';
+import type { ScoringProfile } from './profiles.js';
 
 export interface Registration {
   plugin: Plugin;
@@ -42,11 +43,6 @@ export interface Registration {
   /** Events that can turn this plugin's rejection into a pass; every event when left out. */
   events?: readonly ClusterEvent[];
 }
-
-/** The scoring profiles `shoal server --scheduler-scoring` chooses between. */
-import type { ScoringProfile } from './profiles.js';
-
-export { SCORING_PROFILES, type ScoringProfile } from './profiles.js';
 
 /**
  * The plugins, in Kubernetes' default order and with its default weights. Filters run in this

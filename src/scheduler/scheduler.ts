@@ -30,7 +30,8 @@ import { labelsChanged, nodeEvents } from './cluster-events.js';
 import { PodInfo } from './framework/node-info.js';
 import type { PostFilter, Preemption } from './framework/types.js';
 import { Nominator } from './nominator.js';
-import { type CycleResult, Pipeline, registrations, type ScoringProfile } from './pipeline.js';
+import { type CycleResult, Pipeline, registrations } from './pipeline.js';
+import type { ScoringProfile } from './profiles.js';
 import { type QueuedPod, SchedulingQueue } from './queue.js';
 
 const PODS = lookupResource('', 'v1', 'pods')!;
