@@ -1,6 +1,6 @@
 /**
- * Small helpers the plugins share: Kubernetes' default score normalization and preFilter
- * extensions for plugins that count pods.
+ * Small helpers the plugins share: Kubernetes' default score normalization, preFilter
+ * extensions for plugins that count pods, and per-object memos.
  */
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
 import { MAX_NODE_SCORE, type PreFilterExtensions, type Result } from '../framework/types.js';
@@ -40,5 +40,21 @@ export function countingExtensions(key: string): PreFilterExtensions {
       state.read<CountingState>(key)?.update(removed, node, -1);
       return undefined;
     },
+  };
+}
+
+/**
+ * `compute(key)` made once per key object and remembered weakly: a PodInfo's compiled selectors
+ * and constraints (its pod does not change under it), a node's normalized images, ...
+ */
+export function memoize<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const memo = new WeakMap<K, V>();
+  return (key) => {
+    let v = memo.get(key);
+    if (v === undefined) {
+      v = compute(key);
+      memo.set(key, v);
+    }
+    return v;
   };
 }

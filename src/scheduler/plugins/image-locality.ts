@@ -18,6 +18,7 @@ import {
   type Snapshot,
   skip,
 } from '../framework/types.js';
+import { memoize } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
 export const IMAGE_LOCALITY_WEIGHT = 1;
@@ -37,32 +38,20 @@ interface PreScoreState {
   maxThreshold: number;
 }
 
-const podImages = new WeakMap<PodInfo, string[]>();
-const nodeImages = new WeakMap<ReadonlyMap<string, number>, ReadonlyMap<string, number>>();
+const imagesOf = memoize((pod: PodInfo): string[] => {
+  const spec = pod.pod.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) =>
+    normalizeImageName(c.image ?? ''),
+  );
+});
 
-function imagesOf(pod: PodInfo): string[] {
-  let images = podImages.get(pod);
-  if (!images) {
-    const spec = pod.pod.spec;
-    images = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) =>
-      normalizeImageName(c.image ?? ''),
-    );
-    podImages.set(pod, images);
-  }
-  return images;
-}
-
-/** The node's images by normalized name, rebuilt only when its `status.images` changes. */
-function normalizedImagesOf(node: NodeInfo): ReadonlyMap<string, number> {
-  let m = nodeImages.get(node.imageSizes);
-  if (!m) {
-    const out = new Map<string, number>();
-    for (const [name, size] of node.imageSizes) out.set(normalizeImageName(name), size);
-    nodeImages.set(node.imageSizes, out);
-    m = out;
-  }
-  return m;
-}
+/** Images by normalized name, per `NodeInfo.imageSizes` map: rebuilt only when `status.images` changes. */
+const normalizedImages = memoize((sizes: ReadonlyMap<string, number>): ReadonlyMap<string, number> => {
+  const out = new Map<string, number>();
+  for (const [name, size] of sizes) out.set(normalizeImageName(name), size);
+  return out;
+});
+const normalizedImagesOf = (node: NodeInfo) => normalizedImages(node.imageSizes);
 
 function nodesHolding(image: string, snapshot: Snapshot): number {
   const counting = snapshot as Partial<ImageCountingSnapshot>;

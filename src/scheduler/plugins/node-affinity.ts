@@ -21,7 +21,7 @@ import {
   skip,
   unresolvable,
 } from '../framework/types.js';
-import { defaultNormalizeScore } from './helpers.js';
+import { defaultNormalizeScore, memoize } from './helpers.js';
 
 /** Kubernetes' default weight for this score plugin. */
 export const NODE_AFFINITY_WEIGHT = 2;
@@ -61,16 +61,7 @@ interface Compiled {
   preferredError?: string;
 }
 
-const compiled = new WeakMap<PodInfo, Compiled>();
-
-function compiledOf(pod: PodInfo): Compiled {
-  let c = compiled.get(pod);
-  if (!c) {
-    c = compile(pod);
-    compiled.set(pod, c);
-  }
-  return c;
-}
+const compiledOf = memoize(compile);
 
 /** The pod's nodeSelector and required node affinity (compiled once per PodInfo). */
 export function requiredNodeAffinity(pod: PodInfo): RequiredNodeAffinity {

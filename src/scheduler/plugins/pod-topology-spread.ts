@@ -38,7 +38,7 @@ import {
   skip,
 } from '../framework/types.js';
 import { type PodIndex, podIndexOf, type SelectorCount } from '../pod-index.js';
-import { countingExtensions } from './helpers.js';
+import { countingExtensions, memoize } from './helpers.js';
 import {
   matchesRequiredNodeAffinity,
   type RequiredNodeAffinity,
@@ -77,16 +77,7 @@ interface Compiled {
   error?: string;
 }
 
-const compiled = new WeakMap<PodInfo, Compiled>();
-
-function constraintsOf(pod: PodInfo): Compiled {
-  let c = compiled.get(pod);
-  if (!c) {
-    c = compile(pod);
-    compiled.set(pod, c);
-  }
-  return c;
-}
+const constraintsOf = memoize(compile);
 
 function compile(pod: PodInfo): Compiled {
   const out: Compiled = { hard: [], soft: [] };
