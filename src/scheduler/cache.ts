@@ -23,7 +23,7 @@ interface CachedPod {
 }
 
 /** Succeeded and Failed pods hold no resources. */
-export function isTerminal(pod: Pod): boolean {
+function isTerminal(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }

@@ -35,8 +35,4 @@ export class Nominator {
     if (list.length > 0) this.byNode.set(nodeName, list);
     else this.byNode.delete(nodeName);
   }
-
-  get size(): number {
-    return this.byUid.size;
-  }
 }

@@ -120,7 +120,7 @@ export interface PipelineOptions {
 }
 
 /** At least this many feasible nodes are looked for before sampling stops (Kubernetes' minimum). */
-export const MIN_FEASIBLE_NODES = 100;
+const MIN_FEASIBLE_NODES = 100;
 const MIN_FEASIBLE_PERCENTAGE = 5;
 /** CycleState key: the filters this pod's preFilter did not skip. */
 const ACTIVE_FILTERS = 'pipeline/activeFilters';

@@ -23,7 +23,7 @@ export interface Resources {
   scalar: Record<string, number>;
 }
 
-export const emptyResources = (): Resources => ({ milliCpu: 0, memory: 0, ephemeralStorage: 0, scalar: {} });
+const emptyResources = (): Resources => ({ milliCpu: 0, memory: 0, ephemeralStorage: 0, scalar: {} });
 
 export interface HostPort {
   protocol: string;
@@ -260,7 +260,7 @@ function maxInto(into: Resources, r: Resources): void {
   for (const [k, v] of Object.entries(r.scalar)) into.scalar[k] = Math.max(into.scalar[k] ?? 0, v);
 }
 
-export function podRequests(pod: Pod): {
+function podRequests(pod: Pod): {
   requests: Resources;
   nonZero: { milliCpu: number; memory: number };
 } {

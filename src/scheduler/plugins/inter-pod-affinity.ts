@@ -44,7 +44,7 @@ import { countingExtensions } from './helpers.js';
 /** Kubernetes' default weight for this score plugin. */
 export const INTER_POD_AFFINITY_WEIGHT = 2;
 /** What an existing pod's required affinity term matching the incoming pod adds to the score (Kubernetes' default). */
-export const HARD_POD_AFFINITY_WEIGHT = 1;
+const HARD_POD_AFFINITY_WEIGHT = 1;
 
 export const ERR_REASON_AFFINITY = "node(s) didn't match pod affinity rules";
 export const ERR_REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";

@@ -73,7 +73,7 @@ function scalarNames(pod: PodInfo): string[] {
 }
 
 /** The filter on its own, for callers that only need "does it fit" (preemption, tests). */
-export function fitsRequest(pod: PodInfo, node: NodeInfo): Result {
+function fitsRequest(pod: PodInfo, node: NodeInfo): Result {
   const req = pod.requests;
   let mask = 0;
   // The free amounts are allocatable − requested; `allocatable` is read only to tell whether a

@@ -21,7 +21,7 @@ import {
  * The same cluster as the scheduler's own cache, whose pod index the cluster-wide plugins read
  * instead of walking every pod. Pods go in before their nodes, as they may from the informers.
  */
-export function cacheSnapshot(
+function cacheSnapshot(
   nodes: NodeInfo[],
   namespaces: Record<string, Record<string, string>> = {},
 ): SchedulerCache {
