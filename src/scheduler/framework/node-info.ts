@@ -122,8 +122,6 @@ export class NodeInfo {
   readonly requested: Resources = emptyResources();
   readonly nonZeroRequested = { milliCpu: 0, memory: 0 };
   readonly usedPorts: HostPort[] = [];
-  /** Bumped on every change, so caches of derived data can tell when they are stale. */
-  generation = 0;
   /**
    * The numbers NodeResourcesFit and BalancedAllocation read for hundreds of nodes per pod, copied
    * from `allocatable`, `requested` and `nonZeroRequested` (free = allocatable − requested)
@@ -158,7 +156,6 @@ export class NodeInfo {
       for (const name of image.names ?? []) images.set(name, image.sizeBytes ?? 0);
     this.imageSizes = images;
     this.updateHotNumbers();
-    this.generation++;
   }
 
   addPod(pi: PodInfo): void {
@@ -170,7 +167,6 @@ export class NodeInfo {
     this.nonZeroRequested.memory += pi.nonZeroRequests.memory;
     for (const p of pi.hostPorts) this.usedPorts.push(p);
     this.updateHotNumbers();
-    this.generation++;
   }
 
   /** Removes the pod with this UID; false when it is not on this node. */
@@ -189,7 +185,6 @@ export class NodeInfo {
       if (j >= 0) this.usedPorts.splice(j, 1);
     }
     this.updateHotNumbers();
-    this.generation++;
     return true;
   }
 
