@@ -27,6 +27,23 @@ describe('SchedulerCache', () => {
     assert.equal(cache.imageNodeCount('docker.io/library/busybox:latest'), 0);
   });
 
+  it("keeps a node's image map through a heartbeat with the same images, and recounts on a change", () => {
+    const cache = new SchedulerCache();
+    const img = (names: string[], sizeBytes = 1000) => ({ names, sizeBytes });
+    cache.setNode(makeNode('n1', { images: [img(['busybox'])] }));
+    const before = cache.get('n1')!.imageSizes;
+    cache.setNode(makeNode('n1', { cpu: '8', images: [img(['busybox'])] }));
+    assert.equal(cache.get('n1')!.imageSizes, before);
+    assert.equal(cache.imageNodeCount('docker.io/library/busybox:latest'), 1);
+    cache.setNode(makeNode('n1', { images: [img(['busybox'], 2000)] }));
+    assert.notEqual(cache.get('n1')!.imageSizes, before);
+    assert.equal(cache.get('n1')!.imageSizes.get('busybox'), 2000);
+    assert.equal(cache.imageNodeCount('docker.io/library/busybox:latest'), 1);
+    cache.setNode(makeNode('n1', { images: [img(['nginx'])] }));
+    assert.equal(cache.imageNodeCount('docker.io/library/busybox:latest'), 0);
+    assert.equal(cache.imageNodeCount('docker.io/library/nginx:latest'), 1);
+  });
+
   it('counts assigned pods on their node and frees them on delete', () => {
     const cache = new SchedulerCache();
     cache.setNode(makeNode('n1'));

@@ -111,12 +111,14 @@ export class SchedulerCache implements ImageCountingSnapshot, PodIndex {
       this.infos.set(name, info);
     }
     const live = this.live.has(info);
-    if (live) {
-      this.countImages(info, -1);
-      this.index.nodeLeaving(info);
-    }
+    const images = live ? info.imageSizes : undefined;
+    if (live) this.index.nodeLeaving(info);
     info.setNode(node);
-    this.countImages(info, 1);
+    // A heartbeat keeps the node's image map: nothing to recount.
+    if (info.imageSizes !== images) {
+      if (images) this.countImages(images, -1);
+      this.countImages(info.imageSizes, 1);
+    }
     if (!live) {
       this.live.add(info);
       this.present.push(info);
@@ -131,15 +133,15 @@ export class SchedulerCache implements ImageCountingSnapshot, PodIndex {
     if (!info || !this.live.has(info)) return;
     this.index.nodeLeaving(info);
     this.live.delete(info);
-    this.countImages(info, -1);
+    this.countImages(info.imageSizes, -1);
     this.present.splice(this.present.indexOf(info), 1);
     this.trackAffinity(info);
     if (info.pods.length === 0) this.infos.delete(name);
   }
 
-  private countImages(info: NodeInfo, delta: 1 | -1): void {
+  private countImages(imageSizes: ReadonlyMap<string, number>, delta: 1 | -1): void {
     const seen = new Set<string>();
-    for (const name of info.imageSizes.keys()) {
+    for (const name of imageSizes.keys()) {
       const image = normalizeImageName(name);
       if (seen.has(image)) continue; // one image under several names counts once
       seen.add(image);

@@ -7,7 +7,14 @@
  * limits; for scoring, a container without a request counts as 100m CPU / 200Mi memory
  * ("non-zero" requests) so empty pods still spread.
  */
-import type { Container, Node, Pod, PodAffinityTerm, Taint } from 'kubernetes-types/core/v1.js';
+import type {
+  Container,
+  ContainerImage,
+  Node,
+  Pod,
+  PodAffinityTerm,
+  Taint,
+} from 'kubernetes-types/core/v1.js';
 import { fromLabelSelector, type Requirement } from '../../api/labels.js';
 import { quantityMilliValue, quantityValue } from '../../api/quantity.js';
 
@@ -144,6 +151,9 @@ export class NodeInfo {
   }
 
   setNode(node: Node): void {
+    // Heartbeats rewrite a Node every few seconds with the same images: keep the map (and what
+    // ImageLocality and the cache derive from it, keyed by its identity) unless they changed.
+    if (!sameImages(this.node?.status?.images, node.status?.images)) this.imageSizes = imageSizesOf(node);
     this.node = node;
     this.name = node.metadata?.name ?? '';
     this.labels = node.metadata?.labels ?? {};
@@ -151,10 +161,6 @@ export class NodeInfo {
     this.unschedulable = node.spec?.unschedulable === true;
     const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
     this.allocatable = { ...resourcesOf(alloc), pods: quantityValue(alloc.pods) ?? 0 };
-    const images = new Map<string, number>();
-    for (const image of node.status?.images ?? [])
-      for (const name of image.names ?? []) images.set(name, image.sizeBytes ?? 0);
-    this.imageSizes = images;
     this.updateHotNumbers();
   }
 
@@ -218,6 +224,29 @@ export function portsConflict(a: HostPort, b: HostPort): boolean {
     a.protocol === b.protocol &&
     (a.hostIP === b.hostIP || a.hostIP === '0.0.0.0' || b.hostIP === '0.0.0.0')
   );
+}
+
+/** Every name of every image on the node → size in bytes. */
+function imageSizesOf(node: Node): Map<string, number> {
+  const images = new Map<string, number>();
+  for (const image of node.status?.images ?? [])
+    for (const name of image.names ?? []) images.set(name, image.sizeBytes ?? 0);
+  return images;
+}
+
+function sameImages(a: readonly ContainerImage[] = [], b: readonly ContainerImage[] = []): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.sizeBytes !== y.sizeBytes) return false;
+    const xs = x.names ?? [];
+    const ys = y.names ?? [];
+    if (xs.length !== ys.length) return false;
+    for (let j = 0; j < xs.length; j++) if (xs[j] !== ys[j]) return false;
+  }
+  return true;
 }
 
 function removeFrom(list: PodInfo[], pi: PodInfo): void {
