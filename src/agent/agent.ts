@@ -6,7 +6,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { hasCode } from '../api/errors.js';
 import { lookupKind } from '../api/resources.js';
 import { clientSink, EventRecorder, podRef } from '../client/events.js';
 import { Informer } from '../client/informer.js';
@@ -25,7 +24,7 @@ import type { EnvResolver, PodVolumes, ProbeFactory, WorkerDeps } from './pod-wo
 import { ContainerProbes } from './prober/index.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { startAgentServer } from './server.js';
-import { clientWriter, StatusManager } from './status-manager.js';
+import { clientDeleter, clientWriter, StatusManager } from './status-manager.js';
 import { ensureTmpfsRoot, type HostVolume, mountTmpfs, VolumeManager } from './volumes/index.js';
 
 export interface AgentConfig {
@@ -147,16 +146,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     status,
     backoff: new RestartBackoff(),
     imageBackoff: new RestartBackoff(),
-    confirmDeleted: async (ref) => {
-      try {
-        await client.delete(pods, ref.namespace, ref.name, {
-          gracePeriodSeconds: 0,
-          preconditions: { uid: ref.uid },
-        });
-      } catch (err) {
-        if (!hasCode(err, 404, 409)) throw err;
-      }
-    },
+    confirmDeleted: clientDeleter(client),
     log,
   };
   const podManager = new PodManager(deps);

@@ -17,8 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { joinCluster, type NodeCredentials } from '../agent/join.js';
 import { RestartBackoff } from '../agent/restart-backoff.js';
-import { clientWriter, StatusManager } from '../agent/status-manager.js';
-import { hasCode } from '../api/errors.js';
+import { clientDeleter, clientWriter, StatusManager } from '../agent/status-manager.js';
 import { lookupKind } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
 import { Client } from '../client/rest.js';
@@ -89,21 +88,12 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     onError: (err, pod) => log(`warning: pod ${pod.namespace}/${pod.name}: status: ${message(err)}`),
   });
   const deletes = new Limiter(DELETE_CONCURRENCY);
+  const deletePod = clientDeleter(podClient);
   const lease = leaseTiming(nodes);
   const shared: HollowNodeShared = {
     nodeApi: nodeClient,
     status,
-    confirmDeleted: (ref) =>
-      deletes.run(async () => {
-        try {
-          await podClient.delete(PODS, ref.namespace, ref.name, {
-            gracePeriodSeconds: 0,
-            preconditions: { uid: ref.uid },
-          });
-        } catch (err) {
-          if (!hasCode(err, 404, 409)) throw err;
-        }
-      }),
+    confirmDeleted: (ref) => deletes.run(() => deletePod(ref)),
     cpus: config.cpus,
     memoryBytes: config.memoryBytes,
     maxPods: config.maxPods,
