@@ -113,7 +113,7 @@ export function backoffKey(pod: Pod, name: string): string {
 }
 
 /** Whether the policy restarts a container that exited with `exitCode`. */
-export function policyRestarts(pod: Pod, exitCode: number | undefined): boolean {
+function policyRestarts(pod: Pod, exitCode: number | undefined): boolean {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (policy === 'Always') return true;
   if (policy === 'OnFailure') return exitCode !== 0;

@@ -97,7 +97,7 @@ const MIN_RESYNC_MS = 10_000;
 const MAX_STEPS_PER_PASS = 4;
 
 /** Whether the worker must look again after the pod changed from `a` to `b`. */
-export function actionable(a: Pod, b: Pod): boolean {
+function actionable(a: Pod, b: Pod): boolean {
   const ma = a.metadata ?? {};
   const mb = b.metadata ?? {};
   return (
