@@ -17,6 +17,7 @@ import { resolveEnv } from './env.js';
 import { GarbageCollector, type GcSettings } from './gc/index.js';
 import { ProcHostStats } from './host-stats.js';
 import { joinCluster, nodeClient } from './join.js';
+import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from './no-process-parts.js';
 import { NodeStatusReporter } from './node-status.js';
 import type { ObjectSource } from './object-source.js';
 import { PodManager } from './pod-manager.js';
@@ -87,8 +88,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let reporter: NodeStatusReporter | undefined;
   const allocatable = () => reporter?.node?.status?.allocatable ?? {};
 
-  let volumes: PodVolumes = { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} };
-  let env: EnvResolver = async () => [];
+  let volumes: PodVolumes = NO_VOLUMES;
+  let env: EnvResolver = NO_ENV;
   let manager: VolumeManager | undefined;
   const events = new EventRecorder(clientSink(client), {
     component: 'kubelet',
@@ -113,7 +114,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   }
 
   const probes: ProbeFactory = driver.simulated
-    ? () => ({ ready: true, started: true, stop: () => {} })
+    ? ALWAYS_READY_PROBES
     : (args) => {
         const p = new ContainerProbes({
           podIP: args.podIP,

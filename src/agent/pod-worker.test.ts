@@ -7,6 +7,7 @@ import { RuntimeUnavailableError, type SandboxRecord } from '../runtime/driver.j
 
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../util/fake-clock.js';
+import { NO_VOLUMES } from './no-process-parts.js';
 import { type EnvResolver, PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { type PodRef, StatusManager } from './status-manager.js';
@@ -65,7 +66,7 @@ function harness(
       nodeName: 'n1',
       hostIP: '192.0.2.10',
       clock,
-      volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
+      volumes: NO_VOLUMES,
       env: options.env ?? (async () => []),
       probes: (args): ProbeRunner => {
         probes.push(args);
