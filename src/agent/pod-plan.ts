@@ -120,7 +120,7 @@ function policyRestarts(pod: Pod, exitCode: number | undefined): boolean {
   return false;
 }
 
-/** Every instance of every container of the pod, newest of each name first. */
+/** The newest instance of container `name`, if it ever ran or was made. */
 function latest(view: PodRuntimeView, name: string): ContainerRecord | undefined {
   return view.containers.get(name)?.[0];
 }
