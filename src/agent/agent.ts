@@ -6,7 +6,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { hasCode } from '../api/errors.js';
 import { lookupKind } from '../api/resources.js';
 import { clientSink, EventRecorder, podRef } from '../client/events.js';
 import { Informer } from '../client/informer.js';
@@ -18,6 +17,7 @@ import { resolveEnv } from './env.js';
 import { GarbageCollector, type GcSettings } from './gc/index.js';
 import { ProcHostStats } from './host-stats.js';
 import { joinCluster, nodeClient } from './join.js';
+import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from './no-process-parts.js';
 import { NodeStatusReporter } from './node-status.js';
 import type { ObjectSource } from './object-source.js';
 import { PodManager } from './pod-manager.js';
@@ -25,7 +25,7 @@ import type { EnvResolver, PodVolumes, ProbeFactory, WorkerDeps } from './pod-wo
 import { ContainerProbes } from './prober/index.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { startAgentServer } from './server.js';
-import { clientWriter, StatusManager } from './status-manager.js';
+import { clientDeleter, clientWriter, StatusManager } from './status-manager.js';
 import { ensureTmpfsRoot, type HostVolume, mountTmpfs, VolumeManager } from './volumes/index.js';
 
 export interface AgentConfig {
@@ -88,8 +88,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let reporter: NodeStatusReporter | undefined;
   const allocatable = () => reporter?.node?.status?.allocatable ?? {};
 
-  let volumes: PodVolumes = { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} };
-  let env: EnvResolver = async () => [];
+  let volumes: PodVolumes = NO_VOLUMES;
+  let env: EnvResolver = NO_ENV;
   let manager: VolumeManager | undefined;
   const events = new EventRecorder(clientSink(client), {
     component: 'kubelet',
@@ -114,7 +114,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   }
 
   const probes: ProbeFactory = driver.simulated
-    ? () => ({ ready: true, started: true, stop: () => {} })
+    ? ALWAYS_READY_PROBES
     : (args) => {
         const p = new ContainerProbes({
           podIP: args.podIP,
@@ -147,16 +147,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     status,
     backoff: new RestartBackoff(),
     imageBackoff: new RestartBackoff(),
-    confirmDeleted: async (ref) => {
-      try {
-        await client.delete(pods, ref.namespace, ref.name, {
-          gracePeriodSeconds: 0,
-          preconditions: { uid: ref.uid },
-        });
-      } catch (err) {
-        if (!hasCode(err, 404, 409)) throw err;
-      }
-    },
+    confirmDeleted: clientDeleter(client),
     log,
   };
   const podManager = new PodManager(deps);

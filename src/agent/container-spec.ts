@@ -61,7 +61,7 @@ export function sandboxSpec(pod: Pod): SandboxSpec {
   return out;
 }
 
-export function resourceLimits(container: Container): ResourceLimits {
+function resourceLimits(container: Container): ResourceLimits {
   const r = container.resources ?? {};
   const out: ResourceLimits = {};
   const cpuReq = r.requests?.cpu ?? r.limits?.cpu;
@@ -74,7 +74,7 @@ export function resourceLimits(container: Container): ResourceLimits {
 }
 
 /** The container's security context over the pod's, as Kubernetes merges them. */
-export function securitySettings(
+function securitySettings(
   pod: PodSecurityContext | undefined,
   c: SecurityContext | undefined,
 ): SecuritySettings {

@@ -150,14 +150,15 @@ export async function joinCluster(opts: JoinOptions): Promise<NodeCredentials> {
   return { server, ...creds, kubeconfigPath: path('kubeconfig') };
 }
 
-/** A client that speaks to the API server as the node. */
-export function nodeClient(creds: NodeCredentials, userAgent = 'shoal-agent'): Client {
+/** A client that speaks to the API server as the node (`maxSockets`: its connection pool's size). */
+export function nodeClient(creds: NodeCredentials, userAgent = 'shoal-agent', maxSockets?: number): Client {
   return new Client({
     server: creds.server,
     ca: creds.caPem,
     cert: creds.certPem,
     key: creds.keyPem,
     userAgent,
+    maxSockets,
   });
 }
 

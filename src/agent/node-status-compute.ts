@@ -18,11 +18,11 @@ import { KUBERNETES_VERSION } from '../api/version.js';
 import type { RuntimeInfo } from '../runtime/driver.js';
 import type { HostSnapshot } from './host-stats.js';
 
-export const AGENT_VERSION = `v${KUBERNETES_VERSION}-shoal`;
-export const MAX_PODS = 110;
-export const MEMORY_RESERVE_BYTES = 100 * 1024 * 1024;
-export const DISK_RESERVE_FRACTION = 0.1;
-export const PID_RESERVE_FRACTION = 0.05;
+const AGENT_VERSION = `v${KUBERNETES_VERSION}-shoal`;
+const MAX_PODS = 110;
+const MEMORY_RESERVE_BYTES = 100 * 1024 * 1024;
+const DISK_RESERVE_FRACTION = 0.1;
+const PID_RESERVE_FRACTION = 0.05;
 
 export interface StatusInput {
   host: HostSnapshot;

@@ -182,13 +182,20 @@ describe('NodeStatusReporter', () => {
     await reporter.stop();
   });
 
-  it('reports runtime health at once, moving only the transition that changed', async () => {
-    const { clock, reporter, getNode, idle } = setup('node-c');
+  it('reports a runtime that does not answer at the next check, moving only the transition that changed', async () => {
+    let refusal: string | undefined;
+    const { clock, reporter, getNode, idle } = setup('node-c', {
+      runtimeInfo: async () => {
+        if (refusal) throw new Error(refusal);
+        return RUNTIME;
+      },
+    });
     reporter.start();
     await idle();
     const registeredAt = formatTime(new Date(clock.now()));
     await clock.advance(5_000);
-    reporter.setRuntimeHealth(false, 'docker: connection refused');
+    refusal = 'docker: connection refused';
+    await clock.advance(5_000); // the next status check
     const down = await until('Ready=False', async () => {
       const n = await getNode();
       return condition(n, 'Ready').status === 'False' && n;
@@ -201,7 +208,8 @@ describe('NodeStatusReporter', () => {
     assert.equal(condition(down, 'MemoryPressure').lastTransitionTime, registeredAt);
     assert.equal(condition(down, 'MemoryPressure').lastHeartbeatTime, later);
 
-    reporter.setRuntimeHealth(true);
+    refusal = undefined;
+    await clock.advance(10_000);
     await until('Ready=True', async () => condition(await getNode(), 'Ready').status === 'True');
     await reporter.stop();
   });

@@ -4,8 +4,8 @@
  * 1. Register: create the Node with its labels and status; if one of that name exists, take it
  *    over (add our labels, keep foreign ones, write our status). Retried with backoff until it works.
  * 2. Heartbeat: renew the node Lease every `leaseRenewIntervalMs` (see node-lease.ts).
- * 3. Status: every `statusCheckIntervalMs` (or at once after `setRuntimeHealth`) observe the host
- *    and the runtime and compute the status (node-status-compute.ts); patch it when anything but
+ * 3. Status: every `statusCheckIntervalMs` observe the host and the runtime (a runtime that does
+ *    not answer makes the node NotReady) and compute the status (node-status-compute.ts); patch it when anything but
  *    the heartbeat times changed, and at least every `statusReportIntervalMs` otherwise. Failures
  *    wait a capped backoff and try again; a Node deleted meanwhile is registered again.
  *
@@ -63,12 +63,10 @@ export class NodeStatusReporter {
   private readonly clock: Clock;
   private readonly log: (msg: string) => void;
   private readonly lease: NodeLease;
-  private runtimeHealth: { healthy: boolean; message: string } = { healthy: true, message: '' };
   private runtime: RuntimeInfo | undefined;
   private runtimeError: string | undefined;
   private stopper: AbortController | undefined;
   private running: Promise<void> | undefined;
-  private wakeup = new AbortController();
   private current: NamedNode | undefined;
   private posted: NodeStatus | undefined;
   private postedAt = 0;
@@ -114,12 +112,6 @@ export class NodeStatusReporter {
     this.stopper?.abort();
     await this.running;
     this.running = undefined;
-  }
-
-  /** The runtime's health as the agent sees it; a change is reported at once. */
-  setRuntimeHealth(healthy: boolean, message = ''): void {
-    this.runtimeHealth = { healthy, message };
-    this.wakeup.abort();
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -214,7 +206,7 @@ export class NodeStatusReporter {
         delay = backoff.next();
         this.log(`updating the node status failed (retrying in ${delay} ms): ${message(err)}`);
       }
-      if (!(await this.sleep(delay, signal, true))) break;
+      if (!(await this.sleep(delay, signal))) break;
     }
   }
 
@@ -242,33 +234,23 @@ export class NodeStatusReporter {
   }
 
   private statusInput(host: Awaited<ReturnType<HostStats['read']>>) {
-    const reported = this.runtimeHealth.healthy
-      ? undefined
-      : this.runtimeHealth.message || 'the agent reported the runtime unhealthy';
     return {
       host,
       runtime: this.runtime,
-      runtimeProblem: reported ?? this.runtimeError,
+      runtimeProblem: this.runtimeError,
       port: this.options.port,
       internalIps: this.options.addresses,
       ...(this.options.maxPods ? { maxPods: this.options.maxPods } : {}),
     };
   }
 
-  /** Sleep; `wakeable` sleeps end early on setRuntimeHealth. False when stopped. */
-  private async sleep(ms: number, signal: AbortSignal, wakeable = false): Promise<boolean> {
-    if (wakeable && this.wakeup.signal.aborted) {
-      // A health change arrived while the loop was busy: look again at once.
-      this.wakeup = new AbortController();
-      return !signal.aborted;
-    }
-    const wake = this.wakeup.signal;
+  /** Sleep; false when stopped. */
+  private async sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     try {
-      await this.clock.sleep(ms, wakeable ? AbortSignal.any([signal, wake]) : signal);
+      await this.clock.sleep(ms, signal);
     } catch {
-      // woken early, or stopped
+      // stopped
     }
-    if (wakeable && wake.aborted) this.wakeup = new AbortController();
     return !signal.aborted;
   }
 

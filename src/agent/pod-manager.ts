@@ -195,7 +195,7 @@ export class PodManager {
 }
 
 /** Names of the ConfigMaps or Secrets a pod refers to anywhere in its spec. */
-export function referencedNames(pod: Pod, kind: 'configMap' | 'secret'): Set<string> {
+function referencedNames(pod: Pod, kind: 'configMap' | 'secret'): Set<string> {
   const names = new Set<string>();
   const spec = pod.spec;
   if (!spec) return names;

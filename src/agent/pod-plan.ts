@@ -113,14 +113,14 @@ export function backoffKey(pod: Pod, name: string): string {
 }
 
 /** Whether the policy restarts a container that exited with `exitCode`. */
-export function policyRestarts(pod: Pod, exitCode: number | undefined): boolean {
+function policyRestarts(pod: Pod, exitCode: number | undefined): boolean {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (policy === 'Always') return true;
   if (policy === 'OnFailure') return exitCode !== 0;
   return false;
 }
 
-/** Every instance of every container of the pod, newest of each name first. */
+/** The newest instance of container `name`, if it ever ran or was made. */
 function latest(view: PodRuntimeView, name: string): ContainerRecord | undefined {
   return view.containers.get(name)?.[0];
 }

@@ -186,7 +186,7 @@ function terminated(input: StatusInput, r: ContainerRecord): NonNullable<Contain
 }
 
 /** Kubernetes' getPhase: a container that waits to be restarted counts as stopped. */
-export function podPhase(pod: Pod, initialized: boolean, statuses: ContainerStatus[]): string {
+function podPhase(pod: Pod, initialized: boolean, statuses: ContainerStatus[]): string {
   if (!initialized) return 'Pending';
   let running = 0;
   let waiting = 0;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../util/fake-clock.js';
+import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from './no-process-parts.js';
 import { PodWorker } from './pod-worker.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { StatusManager } from './status-manager.js';
@@ -22,9 +23,9 @@ async function wakeDelays(resyncMs?: number): Promise<number[]> {
     nodeName: 'n1',
     hostIP: '192.0.2.10',
     clock,
-    volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
-    env: async () => [],
-    probes: () => ({ ready: true, started: true, stop: () => {} }),
+    volumes: NO_VOLUMES,
+    env: NO_ENV,
+    probes: ALWAYS_READY_PROBES,
     events: { event: () => {} },
     status: new StatusManager({ patchStatus: async () => {} }, { clock }),
     backoff: new RestartBackoff(),

@@ -7,6 +7,7 @@ import { RuntimeUnavailableError, type SandboxRecord } from '../runtime/driver.j
 
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { FakeClock, settle } from '../util/fake-clock.js';
+import { NO_VOLUMES } from './no-process-parts.js';
 import { type EnvResolver, PodWorker, type ProbeArgs, type ProbeRunner } from './pod-worker.js';
 import { RestartBackoff } from './restart-backoff.js';
 import { type PodRef, StatusManager } from './status-manager.js';
@@ -65,7 +66,7 @@ function harness(
       nodeName: 'n1',
       hostIP: '192.0.2.10',
       clock,
-      volumes: { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} },
+      volumes: NO_VOLUMES,
       env: options.env ?? (async () => []),
       probes: (args): ProbeRunner => {
         probes.push(args);
@@ -91,6 +92,23 @@ function harness(
 }
 
 const last = (h: Harness) => h.statuses.at(-1)!;
+
+/**
+ * The driver with its `list` calls counted (a worker's pass lists the pod's containers once);
+ * `uncounted.list` lets the test itself look without moving the count.
+ */
+function countingLists(driver: SimulatedDriver): SimulatedDriver & {
+  lists: number;
+  uncounted: Pick<SimulatedDriver, 'list'>;
+} {
+  const list = driver.list.bind(driver);
+  const counted = Object.assign(driver, { lists: 0, uncounted: { list } });
+  counted.list = (filter) => {
+    counted.lists++;
+    return list(filter);
+  };
+  return counted;
+}
 
 describe('PodWorker', () => {
   it('runs a pod: sandbox, containers, Running and Ready, in few status writes', async () => {
@@ -121,52 +139,40 @@ describe('PodWorker', () => {
 
   it('starts a new pod in one pass: no runtime list, and its own start events cause no other pass', async () => {
     const clock = new FakeClock();
-    const driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock });
-    let lists = 0;
-    const list = driver.list.bind(driver);
-    driver.list = (filter) => {
-      lists++;
-      return list(filter);
-    };
+    const driver = countingLists(new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock }));
     const h = harness(makePod(), clock, driver, { newPod: true });
     h.worker.requestSync();
     await h.idle();
     assert.equal(last(h).phase, 'Running');
-    assert.equal(lists, 0);
-    const records = await list({ podUid: 'uid-1' });
+    assert.equal(driver.lists, 0);
+    const records = await driver.uncounted.list({ podUid: 'uid-1' });
     assert.equal(records.length, 3);
     for (const r of records) h.worker.runtimeEvent({ type: 'start', id: r.id, podUid: 'uid-1' });
     await h.idle();
-    assert.equal(lists, 0, 'the start events of its own containers do not make the worker list again');
+    assert.equal(driver.lists, 0, 'the start events of its own containers do not make the worker list again');
     h.worker.runtimeEvent({ type: 'die', id: records[0]!.id, podUid: 'uid-1' });
     await h.idle();
-    assert.equal(lists, 1, 'any other event does');
+    assert.equal(driver.lists, 1, 'any other event does');
   });
 
   it('takes no pass for its own status coming back from the API server, but one for a spec change', async () => {
     const clock = new FakeClock();
-    const driver = new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock });
-    let lists = 0;
-    const list = driver.list.bind(driver);
-    driver.list = (filter) => {
-      lists++;
-      return list(filter);
-    };
+    const driver = countingLists(new SimulatedDriver({ nodeName: 'n1', images: ['img:1'], clock }));
     const pod = makePod();
     const h = harness(pod, clock, driver);
     h.worker.requestSync();
     await h.idle();
-    const after = lists;
+    const after = driver.lists;
     h.worker.update({ ...pod, status: last(h) });
     await h.idle();
-    assert.equal(lists, after, 'a status-only update starts no pass');
+    assert.equal(driver.lists, after, 'a status-only update starts no pass');
     h.worker.update({ ...pod, metadata: { ...pod.metadata, labels: { tier: 'web' } }, status: last(h) });
     await h.idle();
-    assert.equal(lists, after + 1, 'a label change does');
+    assert.equal(driver.lists, after + 1, 'a label change does');
     const spec = { ...pod.spec!, activeDeadlineSeconds: 60 };
     h.worker.update({ ...pod, spec, status: last(h) });
     await h.idle();
-    assert.equal(lists, after + 2, 'a spec change does');
+    assert.equal(driver.lists, after + 2, 'a spec change does');
   });
 
   it('restarts a crashed container at once, then holds it in CrashLoopBackOff for 10 s', async () => {

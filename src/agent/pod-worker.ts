@@ -97,7 +97,7 @@ const MIN_RESYNC_MS = 10_000;
 const MAX_STEPS_PER_PASS = 4;
 
 /** Whether the worker must look again after the pod changed from `a` to `b`. */
-export function actionable(a: Pod, b: Pod): boolean {
+function actionable(a: Pod, b: Pod): boolean {
   const ma = a.metadata ?? {};
   const mb = b.metadata ?? {};
   return (
@@ -248,13 +248,7 @@ export class PodWorker {
     let plan: PodPlan;
     for (let step = 0; ; step++) {
       view = viewOf(records);
-      plan = planPod({
-        pod: this.pod,
-        runtime: view,
-        now: clock.now(),
-        backoff: this.deps.backoff,
-        killRequests: this.killRequests,
-      });
+      plan = this.plan(view);
       const outcome = await this.carryOut(plan, view);
       if (outcome === 'unchanged') break;
       // On the start path (a new sandbox, new containers) the worker knows exactly what changed and
@@ -280,6 +274,17 @@ export class PodWorker {
     // Look again when a backoff ends, and now and then anyway (missed events, image retries).
     const resync = this.deps.resyncMs ?? MIN_RESYNC_MS;
     this.scheduleWake(Math.min(plan.wakeAt ?? Number.POSITIVE_INFINITY, clock.now() + resync));
+  }
+
+  /** What to do about the pod, given the runtime as `view` shows it. */
+  private plan(view: PodRuntimeView): PodPlan {
+    return planPod({
+      pod: this.pod,
+      runtime: view,
+      now: this.deps.clock.now(),
+      backoff: this.deps.backoff,
+      killRequests: this.killRequests,
+    });
   }
 
   /** Hands the pod's status, as `view` and the current probe results make it, to the status manager. */
@@ -384,20 +389,13 @@ export class PodWorker {
    * hooks before the next container). The records of the sandbox and of the containers started.
    */
   private async startFresh(): Promise<Outcome> {
-    const { driver, clock } = this.deps;
+    const { driver } = this.deps;
     const created = await driver.createSandbox(sandboxSpec(this.pod));
     this.selfStarted.add(created.id);
     const starting = driver.startSandbox(created.id);
     // Awaited below; until then a failed start must not count as an unhandled rejection.
     starting.catch(() => undefined);
-    const plan = planPod({
-      pod: this.pod,
-      runtime: viewOf([{ ...created, state: 'running' }]),
-      now: clock.now(),
-      backoff: this.deps.backoff,
-      killRequests: this.killRequests,
-    });
-    const toStart = this.toStart(plan);
+    const toStart = this.toStart(this.plan(viewOf([{ ...created, state: 'running' }])));
     const made = new Map<Container, string>();
     for (const [c, kind] of toStart) {
       if (needsPodIP(c)) continue;

@@ -16,17 +16,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
 import type { ExecSession } from '../runtime/driver.js';
 
-export const PROTOCOL_V5 = 'v5.channel.k8s.io';
-export const PROTOCOL_V4 = 'v4.channel.k8s.io';
+const PROTOCOL_V5 = 'v5.channel.k8s.io';
+const PROTOCOL_V4 = 'v4.channel.k8s.io';
 /** In order of preference. */
 export const SUPPORTED_PROTOCOLS: readonly string[] = [PROTOCOL_V5, PROTOCOL_V4];
 
 export const STDIN = 0;
-export const STDOUT = 1;
-export const STDERR = 2;
+const STDOUT = 1;
+const STDERR = 2;
 export const ERROR = 3;
-export const RESIZE = 4;
-export const CLOSE_SIGNAL = 255;
+const RESIZE = 4;
+const CLOSE_SIGNAL = 255;
 
 /** Above this many unsent bytes the process's output is paused until the client catches up. */
 const HIGH_WATER = 1 << 20;
@@ -64,7 +64,7 @@ export function exitCodeStatus(command: string[], code: number): StreamStatus {
   };
 }
 
-export function internalErrorStatus(message: string): StreamStatus {
+function internalErrorStatus(message: string): StreamStatus {
   return {
     metadata: {},
     status: 'Failure',

@@ -32,7 +32,7 @@ import {
 } from './remote-command.js';
 
 /** The group whose members may use the agent's API: the API server's agent client and admins. */
-export const AGENT_API_GROUP = 'system:masters';
+const AGENT_API_GROUP = 'system:masters';
 
 /** Thrown by a ContainerLocator: an HTTP status code and the message the user sees. */
 export class LocateError extends Error {

@@ -54,6 +54,25 @@ export function clientWriter(client: Client): StatusWriter {
   };
 }
 
+/**
+ * The last word on a pod that has stopped: delete it with grace 0, as the kubelet's status
+ * manager does. The uid precondition spares a new pod that took the name; 404 and 409 mean
+ * the pod is already gone.
+ */
+export function clientDeleter(client: Client): (pod: PodRef) => Promise<void> {
+  const pods = lookupKind('v1', 'Pod')!;
+  return async (pod) => {
+    try {
+      await client.delete(pods, pod.namespace, pod.name, {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.uid },
+      });
+    } catch (err) {
+      if (!hasCode(err, 404, 409)) throw err;
+    }
+  };
+}
+
 interface Entry {
   ref: PodRef;
   status: PodStatus;

@@ -5,7 +5,7 @@
  * below (env already resolved, volumes already materialized on the host); a driver only translates
  * them to its engine. Nothing in here names Docker.
  *
- * Every container and sandbox a driver creates carries the labels in `RuntimeLabels`, so an agent
+ * Every container and sandbox a driver creates carries the `LABEL_*` labels (`objectLabels`), so an agent
  * that restarts finds (adopts) what it made before by listing, never by remembering.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
@@ -25,6 +25,27 @@ export const LABEL_ATTEMPT = 'shoal.dev/attempt';
 export const LABEL_SPEC_HASH = 'shoal.dev/spec-hash';
 
 export type RuntimeObjectKind = 'sandbox' | 'container' | 'init';
+
+/**
+ * The `LABEL_*` labels of one runtime object, the same in every driver so that listing finds what
+ * any of them made. `container` (name and attempt) is absent for a Docker sandbox.
+ */
+export function objectLabels(
+  pod: { podUid: string; podName: string; namespace: string },
+  nodeName: string,
+  kind: RuntimeObjectKind,
+  container?: { name: string; attempt: number },
+): Record<string, string> {
+  return {
+    [LABEL_POD_UID]: pod.podUid,
+    [LABEL_POD_NAME]: pod.podName,
+    [LABEL_POD_NAMESPACE]: pod.namespace,
+    ...(container ? { [LABEL_CONTAINER_NAME]: container.name } : {}),
+    [LABEL_KIND]: kind,
+    [LABEL_NODE]: nodeName,
+    ...(container ? { [LABEL_ATTEMPT]: String(container.attempt) } : {}),
+  };
+}
 
 export interface RuntimeInfo {
   /** As Kubernetes shows it in nodeInfo.containerRuntimeVersion, e.g. `docker://20.10.24`. */

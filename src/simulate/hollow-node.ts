@@ -11,10 +11,11 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { HostSnapshot, HostStats } from '../agent/host-stats.js';
+import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from '../agent/no-process-parts.js';
 import type { NodeApi } from '../agent/node-lease.js';
 import { NodeStatusReporter } from '../agent/node-status.js';
 import { PodManager } from '../agent/pod-manager.js';
-import type { PodVolumes, ProbeRunner, WorkerDeps } from '../agent/pod-worker.js';
+import type { WorkerDeps } from '../agent/pod-worker.js';
 import type { RestartBackoff } from '../agent/restart-backoff.js';
 import type { PodRef, StatusManager } from '../agent/status-manager.js';
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
@@ -47,9 +48,6 @@ export interface HollowNodeShared {
   log(line: string): void;
 }
 
-/** Never reached: probes do not run on a simulated runtime. One object serves every container. */
-const ALWAYS_READY: ProbeRunner = { ready: true, started: true, stop: () => {} };
-const NO_VOLUMES: PodVolumes = { setUp: async () => {}, mountsFor: async () => [], tearDown: async () => {} };
 /** The filesystem a hollow node reports (ephemeral-storage capacity; the agent reserves 10 %). */
 const DISK_BYTES = 100 * 2 ** 30;
 const PID_MAX = 4_194_304;
@@ -75,8 +73,8 @@ export class HollowNode {
       hostIP: spec.ip,
       clock: shared.clock,
       volumes: NO_VOLUMES,
-      env: async () => [],
-      probes: () => ALWAYS_READY,
+      env: NO_ENV,
+      probes: ALWAYS_READY_PROBES,
       events: { event: () => {} },
       status: shared.status,
       backoff: shared.backoff,

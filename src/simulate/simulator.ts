@@ -15,13 +15,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { joinCluster, type NodeCredentials } from '../agent/join.js';
+import { joinCluster, nodeClient } from '../agent/join.js';
 import { RestartBackoff } from '../agent/restart-backoff.js';
-import { clientWriter, StatusManager } from '../agent/status-manager.js';
-import { hasCode } from '../api/errors.js';
+import { clientDeleter, clientWriter, StatusManager } from '../agent/status-manager.js';
 import { lookupKind } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
-import { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { HollowNode, type HollowNodeShared } from './hollow-node.js';
 import { fleet, leaseTiming } from './layout.js';
@@ -79,8 +77,8 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     servingAddresses: ['127.0.0.1'],
     log,
   });
-  const podClient = client(creds, POD_SOCKETS);
-  const nodeClient = client(creds, NODE_SOCKETS);
+  const podClient = nodeClient(creds, 'shoal-simulate', POD_SOCKETS);
+  const nodeApi = nodeClient(creds, 'shoal-simulate', NODE_SOCKETS);
   const stop = new AbortController();
   const status = new StatusManager(clientWriter(podClient), {
     concurrency: config.statusConcurrency ?? 32,
@@ -89,21 +87,12 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     onError: (err, pod) => log(`warning: pod ${pod.namespace}/${pod.name}: status: ${message(err)}`),
   });
   const deletes = new Limiter(DELETE_CONCURRENCY);
+  const deletePod = clientDeleter(podClient);
   const lease = leaseTiming(nodes);
   const shared: HollowNodeShared = {
-    nodeApi: nodeClient,
+    nodeApi,
     status,
-    confirmDeleted: (ref) =>
-      deletes.run(async () => {
-        try {
-          await podClient.delete(PODS, ref.namespace, ref.name, {
-            gracePeriodSeconds: 0,
-            preconditions: { uid: ref.uid },
-          });
-        } catch (err) {
-          if (!hasCode(err, 404, 409)) throw err;
-        }
-      }),
+    confirmDeleted: (ref) => deletes.run(() => deletePod(ref)),
     cpus: config.cpus,
     memoryBytes: config.memoryBytes,
     maxPods: config.maxPods,
@@ -163,7 +152,7 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
       await registered;
       await status.close();
       podClient.close();
-      nodeClient.close();
+      nodeApi.close();
     },
   };
 }
@@ -216,17 +205,6 @@ export function withoutManagedFields<T extends { metadata: { managedFields?: unk
   if (obj.metadata.managedFields === undefined) return obj;
   const { managedFields: _, ...metadata } = obj.metadata;
   return { ...obj, metadata };
-}
-
-function client(creds: NodeCredentials, maxSockets: number): Client {
-  return new Client({
-    server: creds.server,
-    ca: creds.caPem,
-    cert: creds.certPem,
-    key: creds.keyPem,
-    userAgent: 'shoal-simulate',
-    maxSockets,
-  });
 }
 
 /** Bytes in the largest binary unit that divides them exactly (256Gi, 1536Mi), as flags take them. */

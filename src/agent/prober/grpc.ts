@@ -16,8 +16,8 @@ import { PROBE_USER_AGENT } from './http.js';
 import type { ProbeOutcome } from './outcome.js';
 import type { GrpcAction } from './spec.js';
 
-export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
-export const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
 /** gRPC status code names by number, as grpc-go prints them. */
 const CODE_NAMES = [
   'OK',

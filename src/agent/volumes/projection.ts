@@ -24,7 +24,7 @@ import {
 import type { Payload } from './atomic-writer.js';
 
 /** The API's default for `defaultMode` (0644), for specs that were not defaulted. */
-export const DEFAULT_MODE = 0o644;
+const DEFAULT_MODE = 0o644;
 
 interface KeyedSource {
   name?: string;

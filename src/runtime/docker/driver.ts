@@ -44,7 +44,7 @@ import {
   sandboxCreateOptions,
 } from './translate.js';
 
-export const DEFAULT_PAUSE_IMAGE = 'shoal/pause:1';
+const DEFAULT_PAUSE_IMAGE = 'shoal/pause:1';
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 /** What `exec` keeps of a command's output: enough for a probe's message, bounded in memory. */
 const EXEC_OUTPUT_LIMIT = 10 * 1024;

@@ -11,10 +11,10 @@ import {
   LABEL_ATTEMPT,
   LABEL_CONTAINER_NAME,
   LABEL_KIND,
-  LABEL_NODE,
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
+  objectLabels,
   type PullCredentials,
   type RuntimeEvent,
   type RuntimeInfo,
@@ -45,14 +45,7 @@ export interface ContainerOptions {
 
 /** Engine API create body for a pod sandbox (the pause container that owns the pod's netns). */
 export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): ContainerCreateOptions {
-  const labels: Record<string, string> = {
-    ...spec.labels,
-    [LABEL_POD_UID]: spec.podUid,
-    [LABEL_POD_NAME]: spec.podName,
-    [LABEL_POD_NAMESPACE]: spec.namespace,
-    [LABEL_KIND]: 'sandbox',
-    [LABEL_NODE]: opts.nodeName,
-  };
+  const labels = { ...spec.labels, ...objectLabels(spec, opts.nodeName, 'sandbox') };
   const hostConfig: NonNullable<ContainerCreateOptions['HostConfig']> = {
     NetworkMode: spec.hostNetwork ? 'host' : (spec.network ?? opts.network ?? 'bridge'),
     // Containers join the sandbox's IPC namespace, which Docker only allows when it is shareable.
@@ -104,16 +97,7 @@ export function containerCreateOptions(
   spec: ContainerSpec,
   opts: ContainerOptions,
 ): ContainerCreateOptions {
-  const labels: Record<string, string> = {
-    ...spec.labels,
-    [LABEL_POD_UID]: spec.podUid,
-    [LABEL_POD_NAME]: spec.podName,
-    [LABEL_POD_NAMESPACE]: spec.namespace,
-    [LABEL_CONTAINER_NAME]: spec.name,
-    [LABEL_KIND]: spec.kind,
-    [LABEL_NODE]: opts.nodeName,
-    [LABEL_ATTEMPT]: String(spec.attempt),
-  };
+  const labels = { ...spec.labels, ...objectLabels(spec, opts.nodeName, spec.kind, spec) };
   const { resources: r, security: s } = spec;
   const hostConfig: NonNullable<ContainerCreateOptions['HostConfig']> = {
     NetworkMode: `container:${sandboxId}`,
