@@ -14,15 +14,7 @@ export function arr<T = unknown>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-/** The value as a plain object, or {} when it is anything else. */
-export function rec(v: unknown): Obj {
-  return isPlainObject(v) ? v : {};
-}
-
-/** The value as a string, or '' when it is not one. */
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
+export { rec, str } from '../object.js';
 
 export function isSet(v: unknown): boolean {
   return v !== undefined && v !== null;
