@@ -67,4 +67,4 @@ export function applyDefaults(def: ResourceDef, obj: KubeObject, old?: KubeObjec
   DEFAULTERS[def.kind]?.(obj as Obj, old === undefined);
 }
 
-export { defaultPodSpec, defaultPullPolicy, imageTag, podQOSClass } from './pod.js';
+export { defaultPullPolicy, podQOSClass } from './pod.js';

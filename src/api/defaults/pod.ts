@@ -22,17 +22,6 @@ export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** 0644, the mode Kubernetes gives projected files by default. */
 export const DEFAULT_FILE_MODE = 0o644;
 
-/** The tag part of an image reference, "latest" when none (and no digest) is given. */
-export function imageTag(image: string): string {
-  const at = image.indexOf('@');
-  const ref = at >= 0 ? image.slice(0, at) : image;
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const tag = colon > slash ? ref.slice(colon + 1) : '';
-  if (tag === '' && at < 0) return 'latest';
-  return tag;
-}
-
 /** IfNotPresent, or Always for ":latest" and untagged images (SetDefaults_Container). */
 export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const at = image.indexOf('@');
@@ -40,13 +29,16 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
   const name = colon > slash ? ref.slice(0, colon) : ref;
+  const tag = colon > slash ? ref.slice(colon + 1) : '';
   // A reference docker cannot parse (upper case in the repository) has no tag: IfNotPresent.
   const first = name.split('/')[0] ?? '';
   const hasDomain =
     name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   const repo = hasDomain ? name.slice(first.length + 1) : name;
   if (image === '' || /[A-Z]/.test(repo)) return 'IfNotPresent';
-  return imageTag(image) === 'latest' ? 'Always' : 'IfNotPresent';
+  // No tag and no digest means ":latest".
+  const latest = tag === 'latest' || (tag === '' && at < 0);
+  return latest ? 'Always' : 'IfNotPresent';
 }
 
 function defaultHTTPGet(h: Obj | undefined): void {
@@ -112,7 +104,7 @@ function defaultVolume(v: Obj): void {
 }
 
 /** SetDefaults_PodSpec and the defaults of everything a pod spec contains (pods and templates). */
-export function defaultPodSpec(spec: Obj): void {
+function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'restartPolicy', 'Always');
   if (spec.securityContext === undefined || spec.securityContext === null) spec.securityContext = {};
