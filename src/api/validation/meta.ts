@@ -6,12 +6,12 @@
 import { type FieldError, field } from '../errors.js';
 import { isPlainObject } from '../object.js';
 import { isDNS1123Label, isQualifiedName, isValidLabelValue, type NameFn } from './names.js';
-import { arr, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
+import { arr, check, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 export function validateLabelName(name: string, path: string): FieldError[] {
-  return isQualifiedName(name).map((m) => field.invalid(path, name, m));
+  return check(name, path, isQualifiedName);
 }
 
 /** Label keys and values; errors point at the map (`metadata.labels`), as Kubernetes does. */
@@ -26,7 +26,7 @@ export function validateLabels(labels: unknown, path: string): FieldError[] {
       errs.push(field.invalid(path, v, 'must be a string'));
       continue;
     }
-    for (const m of isValidLabelValue(v)) errs.push(field.invalid(path, v, m));
+    errs.push(...check(v, path, isValidLabelValue));
   }
   return errs;
 }
@@ -96,7 +96,7 @@ const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion
 
 /** A finalizer name: a qualified name, and (core's rule) either standard or domain-prefixed. */
 export function validateFinalizerName(name: string, path: string, indexedPath = path): FieldError[] {
-  const errs = isQualifiedName(name).map((m) => field.invalid(path, name, m));
+  const errs = check(name, path, isQualifiedName);
   if (!name.includes('/') && !STANDARD_FINALIZERS.has(name)) {
     errs.push(
       field.invalid(indexedPath, name, 'name is neither a standard finalizer name nor is it fully qualified'),

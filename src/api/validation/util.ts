@@ -107,7 +107,7 @@ export function nonNegative(v: unknown, path: string): FieldError[] {
 /** An int-or-string that must be a non-negative integer or a percentage ("25%"). */
 export function positiveIntOrPercent(v: unknown, path: string): FieldError[] {
   if (!isSet(v)) return [];
-  if (typeof v === 'string') return isValidPercent(v).map((m) => field.invalid(path, v, m));
+  if (typeof v === 'string') return check(v, path, isValidPercent);
   if (typeof v === 'number') return nonNegative(v, path);
   return [field.invalid(path, v, "must be an integer or percentage (e.g '5%')")];
 }
@@ -131,6 +131,6 @@ export function oneOf(v: unknown, path: string, supported: string[], required = 
 }
 
 /** Run a string check over a value and turn each message into a field.invalid at `path`. */
-export function check(value: string, path: string, fn: (s: string) => string[]): FieldError[] {
+export function check<T>(value: T, path: string, fn: (v: T) => string[]): FieldError[] {
   return fn(value).map((m) => field.invalid(path, value, m));
 }
