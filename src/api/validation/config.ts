@@ -87,22 +87,15 @@ export function validateSecret(obj: Obj): FieldError[] {
         errs.push(field.required(key('metadata.annotations', 'kubernetes.io/service-account.name'), ''));
       }
       break;
-    case 'kubernetes.io/dockercfg': {
-      if (!has('.dockercfg')) {
-        errs.push(field.required(key('data', '.dockercfg'), ''));
-        break;
-      }
-      const e = jsonError('.dockercfg');
-      if (e) errs.push(field.invalid(key('data', '.dockercfg'), '<secret contents redacted>', e));
-      break;
-    }
+    case 'kubernetes.io/dockercfg':
     case 'kubernetes.io/dockerconfigjson': {
-      if (!has('.dockerconfigjson')) {
-        errs.push(field.required(key('data', '.dockerconfigjson'), ''));
+      const k = obj.type === 'kubernetes.io/dockercfg' ? '.dockercfg' : '.dockerconfigjson';
+      if (!has(k)) {
+        errs.push(field.required(key('data', k), ''));
         break;
       }
-      const e = jsonError('.dockerconfigjson');
-      if (e) errs.push(field.invalid(key('data', '.dockerconfigjson'), '<secret contents redacted>', e));
+      const e = jsonError(k);
+      if (e) errs.push(field.invalid(key('data', k), '<secret contents redacted>', e));
       break;
     }
     case 'kubernetes.io/basic-auth':
