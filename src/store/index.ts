@@ -19,6 +19,6 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     case 'sqlite':
       return openSqliteStore({ dataDir: config.dataDir });
     case 'etcd':
-      return openEtcdStore(config.prefix === undefined ? { endpoints: config.endpoints } : config);
+      return openEtcdStore(config);
   }
 }
