@@ -109,7 +109,7 @@ export function defaultEvent(ev: Obj): void {
   if (ev.source === undefined) ev.source = {};
 }
 
-export const DEFAULT_CPU_UTILIZATION = 80;
+const DEFAULT_CPU_UTILIZATION = 80;
 
 export function defaultHorizontalPodAutoscaler(hpa: Obj): void {
   const spec = obj(hpa, 'spec');

@@ -16,11 +16,11 @@ import {
   unset,
 } from './util.js';
 
-export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
-export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** 0644, the mode Kubernetes gives projected files by default. */
-export const DEFAULT_FILE_MODE = 0o644;
+const DEFAULT_FILE_MODE = 0o644;
 
 /** IfNotPresent, or Always for ":latest" and untagged images (SetDefaults_Container). */
 export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
@@ -129,7 +129,7 @@ export function defaultPodTemplate(template: unknown): void {
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
-export const DEFAULT_TOLERATION_SECONDS = 300;
+const DEFAULT_TOLERATION_SECONDS = 300;
 
 /** Known priority classes whose value needs no lookup. */
 const SYSTEM_PRIORITIES: Record<string, number> = {

@@ -145,7 +145,7 @@ function validateJobTemplateUpdate(spec: Obj, oldSpec: Obj): FieldError[] {
 
 const VALID_TZ_PART = /^[A-Za-z.\-_0-9+]{1,14}$/;
 
-export function validateTimeZone(tz: unknown, path: string): FieldError[] {
+function validateTimeZone(tz: unknown, path: string): FieldError[] {
   if (!isSet(tz)) return [];
   const v = str(tz);
   if (v === '') return [field.invalid(path, v, 'timeZone must be nil or non-empty string')];

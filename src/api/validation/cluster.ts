@@ -122,7 +122,7 @@ export function validateLease(obj: Obj): FieldError[] {
 
 // ---- PriorityClass -------------------------------------------------------------------------
 
-export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
+const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
 /** The built-in classes a "system-" name must be one of, with their fixed values. */
 export const SYSTEM_PRIORITY_CLASSES: Record<string, number> = {
   'system-node-critical': 2_000_001_000,

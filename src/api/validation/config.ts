@@ -9,7 +9,7 @@ import { validateDNS1123Subdomain } from './pod.js';
 import { arr, check, child, immutable, index, key, type Obj, rec, semanticEqual, str } from './util.js';
 
 /** core.MaxSecretSize, which also caps ConfigMaps. */
-export const MAX_SECRET_SIZE = 1024 * 1024;
+const MAX_SECRET_SIZE = 1024 * 1024;
 
 function base64Length(v: unknown): number {
   const s = str(v).replace(/\s/g, '');

@@ -8,7 +8,7 @@ import { isPlainObject } from '../object.js';
 import { isDNS1123Label, isQualifiedName, isValidLabelValue, type NameFn } from './names.js';
 import { arr, check, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
 
-export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 export function validateLabelName(name: string, path: string): FieldError[] {
   return check(name, path, isQualifiedName);
@@ -49,7 +49,7 @@ export function validateAnnotations(annotations: unknown, path: string): FieldEr
 }
 
 /** Split an apiVersion into group and version, as schema.ParseGroupVersion does. */
-export function parseGroupVersion(apiVersion: string): { group: string; version: string } | undefined {
+function parseGroupVersion(apiVersion: string): { group: string; version: string } | undefined {
   if (apiVersion === '' || apiVersion === '/') return { group: '', version: '' };
   const parts = apiVersion.split('/');
   if (parts.length === 1) return { group: '', version: parts[0]! };
@@ -57,7 +57,7 @@ export function parseGroupVersion(apiVersion: string): { group: string; version:
   return undefined;
 }
 
-export function validateOwnerReferences(refs: unknown, path: string): FieldError[] {
+function validateOwnerReferences(refs: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   let firstController = '';
   for (const raw of arr(refs)) {
@@ -105,7 +105,7 @@ export function validateFinalizerName(name: string, path: string, indexedPath = 
   return errs;
 }
 
-export function validateFinalizers(finalizers: unknown, path: string): FieldError[] {
+function validateFinalizers(finalizers: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const list = arr(finalizers);
   list.forEach((f, i) => {

@@ -753,7 +753,7 @@ export function validateTaintEffect(effect: unknown, path: string): FieldError[]
   return oneOf(effect, path, TAINT_EFFECTS, true);
 }
 
-export function validateTolerations(tolerations: unknown, path: string): FieldError[] {
+function validateTolerations(tolerations: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   arr(tolerations).forEach((raw, i) => {
     const p = index(path, i);
@@ -802,7 +802,7 @@ export function validateTolerations(tolerations: unknown, path: string): FieldEr
 
 // ---- updates ---------------------------------------------------------------------------------
 
-export const UPDATABLE_POD_SPEC_FIELDS = [
+const UPDATABLE_POD_SPEC_FIELDS = [
   '`spec.containers[*].image`',
   '`spec.initContainers[*].image`',
   '`spec.activeDeadlineSeconds`',

@@ -89,8 +89,8 @@ export function differences(a: unknown, b: unknown, path: string, out: string[] 
 
 // ---- common checks ----------------------------------------------------------------------------
 
-export const IMMUTABLE = 'field is immutable';
-export const NONNEGATIVE = 'must be greater than or equal to 0';
+const IMMUTABLE = 'field is immutable';
+const NONNEGATIVE = 'must be greater than or equal to 0';
 
 /** apimachinery's ValidateImmutableField. */
 export function immutable(newVal: unknown, oldVal: unknown, path: string): FieldError[] {
