@@ -3,7 +3,9 @@
  * annotations, owner references, finalizers, label selectors, and the metadata rules on update.
  * Follows apimachinery's api/validation/objectmeta.go and core's additions to it.
  */
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { type FieldError, field } from '../errors.js';
+import { selectorMatches as labelSelectorMatches, SelectorError } from '../labels.js';
 import { isPlainObject } from '../object.js';
 import { isDNS1123Label, isQualifiedName, isValidLabelValue, type NameFn } from './names.js';
 import { arr, check, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
@@ -254,36 +256,25 @@ export function isEmptySelector(selector: unknown): boolean {
 
 /**
  * Whether `labels` satisfy a LabelSelector. A missing selector matches nothing, an empty one
- * everything (metav1.LabelSelectorAsSelector).
+ * everything (metav1.LabelSelectorAsSelector). The object is not validated yet, so fields of the
+ * wrong type read as empty, and a selector labels.ts cannot compile (a bad operator) matches nothing.
  */
 export function selectorMatches(selector: unknown, labels: unknown): boolean {
   if (!isSet(selector)) return false;
   const sel = rec(selector);
-  const l = rec(labels);
-  for (const [k, v] of Object.entries(rec(sel.matchLabels))) if (l[k] !== v) return false;
-  for (const raw of arr(sel.matchExpressions)) {
-    const req = rec(raw);
-    const k = str(req.key);
-    const has = Object.hasOwn(l, k);
-    const values = arr(req.values);
-    switch (req.operator) {
-      case 'In':
-        if (!has || !values.includes(l[k])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[k])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
+  const typed: LabelSelector = {
+    matchLabels: rec(sel.matchLabels) as Record<string, string>,
+    matchExpressions: arr(sel.matchExpressions).map((raw) => {
+      const req = rec(raw);
+      return { key: str(req.key), operator: str(req.operator), values: arr<string>(req.values) };
+    }),
+  };
+  try {
+    return labelSelectorMatches(typed, rec(labels) as Record<string, string>);
+  } catch (err) {
+    if (err instanceof SelectorError) return false;
+    throw err;
   }
-  return true;
 }
 
 /** A selector as labels.Selector.String() prints it: requirements sorted by key, "" when empty. */
