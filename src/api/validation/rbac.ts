@@ -7,7 +7,7 @@ import { validateLabelSelector } from './meta.js';
 import { isDNS1123Subdomain, isValidPathSegmentName } from './names.js';
 import { arr, check, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
 
-const RBAC_GROUP = 'rbac.authorization.k8s.io';
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 function validatePolicyRule(rule: Obj, namespaced: boolean, path: string): FieldError[] {
   const errs: FieldError[] = [];
