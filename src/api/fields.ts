@@ -63,7 +63,7 @@ export function parseFieldSelector(kind: string, text: string): FieldRequirement
   return out;
 }
 
-export function fieldValue(obj: KubeObject, field: string): string {
+function fieldValue(obj: KubeObject, field: string): string {
   if (field === 'source') {
     const source = (obj as { source?: { component?: string } }).source;
     return source?.component ?? '';

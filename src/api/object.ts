@@ -27,3 +27,25 @@ export interface KubeList<T extends KubeObject = KubeObject> {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+// Tolerant readers for objects that arrive as parsed JSON, where a field may hold anything.
+
+/** The value as a plain object, or {} when it is anything else. */
+export function rec(v: unknown): Record<string, unknown> {
+  return isPlainObject(v) ? v : {};
+}
+
+/** The plain objects in the value when it is an array (other entries skipped), else []. */
+export function objectsIn(v: unknown): Record<string, unknown>[] {
+  return Array.isArray(v) ? v.filter(isPlainObject) : [];
+}
+
+/** The value as a string, or '' when it is not one. */
+export function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** The value as a finite number, or 0 when it is not one. */
+export function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}

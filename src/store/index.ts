@@ -3,7 +3,7 @@
  * SQLite, the default; etcd for control planes that outgrow one machine), a shared watch fan-out
  * and periodic compaction. Everything above the store reaches it through the API server.
  */
-import { openEtcdStore } from './etcd/etcd-store.js';
+import { openEtcdStore } from './etcd/index.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -19,6 +19,6 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     case 'sqlite':
       return openSqliteStore({ dataDir: config.dataDir });
     case 'etcd':
-      return openEtcdStore(config.prefix === undefined ? { endpoints: config.endpoints } : config);
+      return openEtcdStore(config);
   }
 }

@@ -19,7 +19,7 @@ export function checkKey(key: string): void {
   }
 }
 
-export function checkValue(key: string, value: string): void {
+function checkValue(key: string, value: string): void {
   if (typeof value !== 'string') {
     throw new StoreError('InvalidArgument', `value for ${key} must be a string`, key);
   }
@@ -125,7 +125,7 @@ export function encodeContinue(token: ContinueToken): string {
   return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
 }
 
-export function decodeContinue(prefix: string, raw: string): ContinueToken {
+function decodeContinue(prefix: string, raw: string): ContinueToken {
   let token: unknown;
   try {
     token = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));

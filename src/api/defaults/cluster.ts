@@ -3,6 +3,7 @@
  * Node, Event, HPA, Ingress, IngressClass, NetworkPolicy, PriorityClass and RBAC bindings.
  */
 import { isIPv6 } from '../validation/names.js';
+import { RBAC_GROUP } from '../validation/rbac.js';
 import {
   canonicalizeQuantities,
   canonicalizeQuantity,
@@ -109,7 +110,7 @@ export function defaultEvent(ev: Obj): void {
   if (ev.source === undefined) ev.source = {};
 }
 
-export const DEFAULT_CPU_UTILIZATION = 80;
+const DEFAULT_CPU_UTILIZATION = 80;
 
 export function defaultHorizontalPodAutoscaler(hpa: Obj): void {
   const spec = obj(hpa, 'spec');
@@ -177,8 +178,6 @@ export function defaultNetworkPolicy(np: Obj): void {
 export function defaultPriorityClass(pc: Obj): void {
   setDefault(pc, 'preemptionPolicy', 'PreemptLowerPriority');
 }
-
-export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 export function defaultBinding(binding: Obj): void {
   setDefault(obj(binding, 'roleRef'), 'apiGroup', RBAC_GROUP);

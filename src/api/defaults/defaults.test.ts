@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fixture } from '../fixtures.js';
 import type { KubeObject } from '../object.js';
 import { RESOURCES } from '../resources.js';
-import { fixture } from '../validation/fixtures.js';
 import { applyDefaults, defaultPullPolicy, podQOSClass } from './index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into objects freely

@@ -39,7 +39,7 @@ import {
 type Defaulter = (obj: Obj, create: boolean) => void;
 
 /** The dispatch table, by kind. Kinds without defaults (ConfigMap, Lease, Role, ...) are absent. */
-export const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
+const DEFAULTERS: Readonly<Record<string, Defaulter>> = {
   Pod: defaultPod,
   Service: defaultService,
   Endpoints: defaultEndpoints,
@@ -67,4 +67,4 @@ export function applyDefaults(def: ResourceDef, obj: KubeObject, old?: KubeObjec
   DEFAULTERS[def.kind]?.(obj as Obj, old === undefined);
 }
 
-export { defaultPodSpec, defaultPullPolicy, imageTag, podQOSClass } from './pod.js';
+export { defaultPullPolicy, podQOSClass } from './pod.js';

@@ -16,22 +16,11 @@ import {
   unset,
 } from './util.js';
 
-export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
-export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 /** 0644, the mode Kubernetes gives projected files by default. */
-export const DEFAULT_FILE_MODE = 0o644;
-
-/** The tag part of an image reference, "latest" when none (and no digest) is given. */
-export function imageTag(image: string): string {
-  const at = image.indexOf('@');
-  const ref = at >= 0 ? image.slice(0, at) : image;
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const tag = colon > slash ? ref.slice(colon + 1) : '';
-  if (tag === '' && at < 0) return 'latest';
-  return tag;
-}
+const DEFAULT_FILE_MODE = 0o644;
 
 /** IfNotPresent, or Always for ":latest" and untagged images (SetDefaults_Container). */
 export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
@@ -40,13 +29,16 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
   const name = colon > slash ? ref.slice(0, colon) : ref;
+  const tag = colon > slash ? ref.slice(colon + 1) : '';
   // A reference docker cannot parse (upper case in the repository) has no tag: IfNotPresent.
   const first = name.split('/')[0] ?? '';
   const hasDomain =
     name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   const repo = hasDomain ? name.slice(first.length + 1) : name;
   if (image === '' || /[A-Z]/.test(repo)) return 'IfNotPresent';
-  return imageTag(image) === 'latest' ? 'Always' : 'IfNotPresent';
+  // No tag and no digest means ":latest".
+  const latest = tag === 'latest' || (tag === '' && at < 0);
+  return latest ? 'Always' : 'IfNotPresent';
 }
 
 function defaultHTTPGet(h: Obj | undefined): void {
@@ -112,7 +104,7 @@ function defaultVolume(v: Obj): void {
 }
 
 /** SetDefaults_PodSpec and the defaults of everything a pod spec contains (pods and templates). */
-export function defaultPodSpec(spec: Obj): void {
+function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'restartPolicy', 'Always');
   if (spec.securityContext === undefined || spec.securityContext === null) spec.securityContext = {};
@@ -137,7 +129,7 @@ export function defaultPodTemplate(template: unknown): void {
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
-export const DEFAULT_TOLERATION_SECONDS = 300;
+const DEFAULT_TOLERATION_SECONDS = 300;
 
 /** Known priority classes whose value needs no lookup. */
 const SYSTEM_PRIORITIES: Record<string, number> = {

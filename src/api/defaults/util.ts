@@ -2,7 +2,7 @@
  * Helpers for defaulting: get-or-create nested objects, set-if-unset, and writing quantities in
  * the canonical form Kubernetes serializes them in.
  */
-import { isPlainObject } from '../object.js';
+import { isPlainObject, objectsIn } from '../object.js';
 import { canonicalQuantity } from '../quantity.js';
 
 export type Obj = Record<string, unknown>;
@@ -27,8 +27,7 @@ export function maybe(parent: Obj, key: string): Obj | undefined {
 
 /** The objects in `parent[key]` when it is an array. */
 export function items(parent: Obj, key: string): Obj[] {
-  const v = parent[key];
-  return Array.isArray(v) ? v.filter(isPlainObject) : [];
+  return objectsIn(parent[key]);
 }
 
 export function unset(v: unknown): boolean {

@@ -129,7 +129,7 @@ export function unknownFields(def: ResourceDef, object: unknown): string[] {
 }
 
 /** unknownFields against any schema node (a subresource's body, for example). */
-export function unknownFieldsIn(schema: SchemaNode, object: unknown): string[] {
+function unknownFieldsIn(schema: SchemaNode, object: unknown): string[] {
   const out: string[] = [];
   walk(schema, object, '', out);
   return out;

@@ -42,7 +42,7 @@ export interface TableOptions {
 }
 
 /** The object a row carries for `includeObject`. */
-export function rowObject(obj: KubeObject, includeObject: IncludeObject): unknown {
+function rowObject(obj: KubeObject, includeObject: IncludeObject): unknown {
   switch (includeObject) {
     case 'None':
       return undefined;

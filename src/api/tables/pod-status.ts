@@ -6,26 +6,10 @@
  * "Terminating", "Unknown" (node lost), "SchedulingGated", and restarts with the time of the
  * last one ("5 (3m ago)").
  */
-import { isPlainObject } from '../object.js';
+import { isPlainObject, num, objectsIn, rec, str } from '../object.js';
 import { humanDuration, timestampMs } from './duration.js';
 
 type Obj = Record<string, unknown>;
-
-function rec(v: unknown): Obj {
-  return isPlainObject(v) ? v : {};
-}
-
-function list(v: unknown): Obj[] {
-  return Array.isArray(v) ? v.filter(isPlainObject) : [];
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
-function s(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
 
 export interface PodSummary {
   /** "1/2": ready containers over containers (sidecars count). */
@@ -39,17 +23,17 @@ export function summarizePod(pod: Obj, now: Date): PodSummary {
   const spec = rec(pod.spec);
   const status = rec(pod.status);
   const meta = rec(pod.metadata);
-  const phase = s(status.phase);
-  let reason = s(status.reason) !== '' ? s(status.reason) : phase;
+  const phase = str(status.phase);
+  let reason = str(status.reason) !== '' ? str(status.reason) : phase;
 
-  for (const c of list(status.conditions)) {
+  for (const c of objectsIn(status.conditions)) {
     if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
   }
 
   const initSpecs = new Map<string, Obj>();
-  let totalContainers = list(spec.containers).length;
-  for (const c of list(spec.initContainers)) {
-    initSpecs.set(s(c.name), c);
+  let totalContainers = objectsIn(spec.containers).length;
+  for (const c of objectsIn(spec.initContainers)) {
+    initSpecs.set(str(c.name), c);
     if (c.restartPolicy === 'Always') totalContainers++;
   }
   const isSidecar = (name: string) => initSpecs.get(name)?.restartPolicy === 'Always';
@@ -65,12 +49,12 @@ export function summarizePod(pod: Obj, now: Date): PodSummary {
   };
 
   let initializing = false;
-  const initStatuses = list(status.initContainerStatuses);
+  const initStatuses = objectsIn(status.initContainerStatuses);
   for (let i = 0; i < initStatuses.length; i++) {
     const c = initStatuses[i]!;
     restarts += num(c.restartCount);
     lastRestart = later(lastRestart, c.lastState);
-    const sidecar = isSidecar(s(c.name));
+    const sidecar = isSidecar(str(c.name));
     if (sidecar) {
       sidecarRestarts += num(c.restartCount);
       lastSidecarRestart = later(lastSidecarRestart, c.lastState);
@@ -84,29 +68,31 @@ export function summarizePod(pod: Obj, now: Date): PodSummary {
       continue;
     }
     if (terminated) {
-      if (s(terminated.reason) === '') {
+      if (str(terminated.reason) === '') {
         reason =
           num(terminated.signal) !== 0
             ? `Init:Signal:${num(terminated.signal)}`
             : `Init:ExitCode:${num(terminated.exitCode)}`;
       } else {
-        reason = `Init:${s(terminated.reason)}`;
+        reason = `Init:${str(terminated.reason)}`;
       }
-    } else if (waiting && s(waiting.reason) !== '' && waiting.reason !== 'PodInitializing') {
-      reason = `Init:${s(waiting.reason)}`;
+    } else if (waiting && str(waiting.reason) !== '' && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${str(waiting.reason)}`;
     } else {
-      reason = `Init:${i}/${list(spec.initContainers).length}`;
+      reason = `Init:${i}/${objectsIn(spec.initContainers).length}`;
     }
     initializing = true;
     break;
   }
 
-  const initialized = list(status.conditions).some((c) => c.type === 'Initialized' && c.status === 'True');
+  const initialized = objectsIn(status.conditions).some(
+    (c) => c.type === 'Initialized' && c.status === 'True',
+  );
   if (!initializing || initialized) {
     restarts = sidecarRestarts;
     lastRestart = lastSidecarRestart;
     let hasRunning = false;
-    const statuses = list(status.containerStatuses);
+    const statuses = objectsIn(status.containerStatuses);
     for (let i = statuses.length - 1; i >= 0; i--) {
       const c = statuses[i]!;
       restarts += num(c.restartCount);
@@ -114,8 +100,8 @@ export function summarizePod(pod: Obj, now: Date): PodSummary {
       const state = rec(c.state);
       const waiting = isPlainObject(state.waiting) ? state.waiting : undefined;
       const terminated = isPlainObject(state.terminated) ? state.terminated : undefined;
-      if (waiting && s(waiting.reason) !== '') reason = s(waiting.reason);
-      else if (terminated && s(terminated.reason) !== '') reason = s(terminated.reason);
+      if (waiting && str(waiting.reason) !== '') reason = str(waiting.reason);
+      else if (terminated && str(terminated.reason) !== '') reason = str(terminated.reason);
       else if (terminated) {
         reason =
           num(terminated.signal) !== 0
@@ -127,7 +113,7 @@ export function summarizePod(pod: Obj, now: Date): PodSummary {
       }
     }
     if (reason === 'Completed' && hasRunning) {
-      const podReady = list(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True');
+      const podReady = objectsIn(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True');
       reason = podReady ? 'Running' : 'NotReady';
     }
   }

@@ -3,7 +3,7 @@
  * (pkg/printers/internalversion/printers.go): the columns kubectl shows, and with priority 1 the
  * extra ones `-o wide` shows. Cells are strings, integers or booleans, as Kubernetes sends them.
  */
-import { isPlainObject } from '../object.js';
+import { isPlainObject, num, objectsIn, rec, str } from '../object.js';
 import { canonicalQuantity } from '../quantity.js';
 import { formatTime } from '../time.js';
 import { formatLabelSelector, selectorString } from '../validation/meta.js';
@@ -42,22 +42,6 @@ export interface Printer {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-function rec(v: unknown): Obj {
-  return isPlainObject(v) ? v : {};
-}
-
-function list(v: unknown): Obj[] {
-  return Array.isArray(v) ? v.filter(isPlainObject) : [];
-}
-
-function s(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-function n(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
 const NAME_DESCRIPTION =
   'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names';
 const AGE_DESCRIPTION =
@@ -79,7 +63,7 @@ const CONTAINERS = col('Containers', 'string', 'Names of each container in the t
 const IMAGES = col('Images', 'string', 'Images referenced by each container in the template.', 1);
 
 function name(o: Obj): string {
-  return s(rec(o.metadata).name);
+  return str(rec(o.metadata).name);
 }
 
 function created(o: Obj, ctx: PrintContext): string {
@@ -87,8 +71,8 @@ function created(o: Obj, ctx: PrintContext): string {
 }
 
 function containerCells(podSpec: unknown): [string, string] {
-  const cs = list(rec(podSpec).containers);
-  return [cs.map((c) => s(c.name)).join(','), cs.map((c) => s(c.image)).join(',')];
+  const cs = objectsIn(rec(podSpec).containers);
+  return [cs.map((c) => str(c.name)).join(','), cs.map((c) => str(c.image)).join(',')];
 }
 
 function templateSpec(o: Obj): unknown {
@@ -98,12 +82,12 @@ function templateSpec(o: Obj): unknown {
 /** labels.FormatLabels: "a=b,c=d" sorted by key, "<none>" when empty. */
 export function formatLabels(labels: unknown): string {
   const entries = Object.entries(rec(labels)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const out = entries.map(([k, v]) => `${k}=${s(v)}`).join(',');
+  const out = entries.map(([k, v]) => `${k}=${str(v)}`).join(',');
   return out === '' ? '<none>' : out;
 }
 
 function hasCondition(o: Obj, type: string): boolean {
-  const c = list(rec(o.status).conditions).find((x) => x.type === type);
+  const c = objectsIn(rec(o.status).conditions).find((x) => x.type === type);
   return c !== undefined && c.status === 'True';
 }
 
@@ -120,9 +104,9 @@ function listWithMore(items: string[], count: number, max: number): string {
 
 function loadBalancerAddresses(lb: unknown, wide: boolean): string {
   const set = new Set<string>();
-  for (const ing of list(rec(lb).ingress)) {
-    if (s(ing.ip) !== '') set.add(s(ing.ip));
-    else if (s(ing.hostname) !== '') set.add(s(ing.hostname));
+  for (const ing of objectsIn(rec(lb).ingress)) {
+    if (str(ing.ip) !== '') set.add(str(ing.ip));
+    else if (str(ing.hostname) !== '') set.add(str(ing.hostname));
   }
   let r = [...set].sort().join(',');
   if (!wide && r.length > 16) r = `${r.slice(0, 13)}...`;
@@ -170,11 +154,11 @@ const pod: Printer = {
     const sum = summarizePod(o, ctx.now);
     const spec = rec(o.spec);
     const status = rec(o.status);
-    const podIP = s(rec(list(status.podIPs)[0]).ip) || '<none>';
-    const gates = list(spec.readinessGates);
+    const podIP = str(rec(objectsIn(status.podIPs)[0]).ip) || '<none>';
+    const gates = objectsIn(spec.readinessGates);
     let readinessGates = '<none>';
     if (gates.length > 0) {
-      const conditions = list(status.conditions);
+      const conditions = objectsIn(status.conditions);
       const trueCount = gates.filter(
         (g) => conditions.find((c) => c.type === g.conditionType)?.status === 'True',
       ).length;
@@ -187,8 +171,8 @@ const pod: Printer = {
       sum.restarts,
       created(o, ctx),
       podIP,
-      s(spec.nodeName) || '<none>',
-      s(status.nominatedNodeName) || '<none>',
+      str(spec.nodeName) || '<none>',
+      str(status.nominatedNodeName) || '<none>',
       readinessGates,
     ];
   },
@@ -240,9 +224,9 @@ const deployment: Printer = {
     const [names, images] = containerCells(templateSpec(o));
     return [
       name(o),
-      `${n(status.readyReplicas)}/${n(spec.replicas)}`,
-      n(status.updatedReplicas),
-      n(status.availableReplicas),
+      `${num(status.readyReplicas)}/${num(spec.replicas)}`,
+      num(status.updatedReplicas),
+      num(status.availableReplicas),
       created(o, ctx),
       names,
       images,
@@ -268,9 +252,9 @@ const replicaSet: Printer = {
     const [names, images] = containerCells(templateSpec(o));
     return [
       name(o),
-      n(spec.replicas),
-      n(status.replicas),
-      n(status.readyReplicas),
+      num(spec.replicas),
+      num(status.replicas),
+      num(status.readyReplicas),
       created(o, ctx),
       names,
       images,
@@ -315,11 +299,11 @@ const daemonSet: Printer = {
     const [names, images] = containerCells(templateSpec(o));
     return [
       name(o),
-      n(status.desiredNumberScheduled),
-      n(status.currentNumberScheduled),
-      n(status.numberReady),
-      n(status.updatedNumberScheduled),
-      n(status.numberAvailable),
+      num(status.desiredNumberScheduled),
+      num(status.currentNumberScheduled),
+      num(status.numberReady),
+      num(status.updatedNumberScheduled),
+      num(status.numberAvailable),
       formatLabels(rec(templateSpec(o)).nodeSelector),
       created(o, ctx),
       names,
@@ -335,7 +319,7 @@ const statefulSet: Printer = {
     const [names, images] = containerCells(templateSpec(o));
     return [
       name(o),
-      `${n(rec(o.status).readyReplicas)}/${n(rec(o.spec).replicas)}`,
+      `${num(rec(o.status).readyReplicas)}/${num(rec(o.spec).replicas)}`,
       created(o, ctx),
       names,
       images,
@@ -357,10 +341,10 @@ const job: Printer = {
   cells(o, ctx) {
     const spec = rec(o.spec);
     const status = rec(o.status);
-    const succeeded = n(status.succeeded);
+    const succeeded = num(status.succeeded);
     let completions: string;
     if (typeof spec.completions === 'number') completions = `${succeeded}/${spec.completions}`;
-    else if (n(spec.parallelism) > 1) completions = `${succeeded}/1 of ${n(spec.parallelism)}`;
+    else if (num(spec.parallelism) > 1) completions = `${succeeded}/1 of ${num(spec.parallelism)}`;
     else completions = `${succeeded}/1`;
     const start = timestampMs(status.startTime);
     const end = timestampMs(status.completionTime);
@@ -415,10 +399,10 @@ const cronJob: Printer = {
     const last = status.lastScheduleTime ? age(status.lastScheduleTime, ctx.now) : '<none>';
     return [
       name(o),
-      s(spec.schedule),
-      s(spec.timeZone) || '<none>',
+      str(spec.schedule),
+      str(spec.timeZone) || '<none>',
       boolPtr(spec.suspend),
-      list(status.active).length,
+      objectsIn(status.active).length,
       last,
       created(o, ctx),
       names,
@@ -430,7 +414,7 @@ const cronJob: Printer = {
 
 function serviceExternalIP(svc: Obj, wide: boolean): string {
   const spec = rec(svc.spec);
-  const externalIPs = Array.isArray(spec.externalIPs) ? spec.externalIPs.map(s) : [];
+  const externalIPs = Array.isArray(spec.externalIPs) ? spec.externalIPs.map(str) : [];
   switch (spec.type) {
     case 'ClusterIP':
     case 'NodePort':
@@ -441,7 +425,7 @@ function serviceExternalIP(svc: Obj, wide: boolean): string {
       return lb !== '' ? lb : '<pending>';
     }
     case 'ExternalName':
-      return s(spec.externalName);
+      return str(spec.externalName);
   }
   return '<unknown>';
 }
@@ -472,18 +456,18 @@ const service: Printer = {
   cells(o, ctx) {
     const spec = rec(o.spec);
     const ips = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
-    const clusterIP = ips.length > 0 ? s(ips[0]) : '<none>';
+    const clusterIP = ips.length > 0 ? str(ips[0]) : '<none>';
     const ports =
-      list(spec.ports)
+      objectsIn(spec.ports)
         .map((p) =>
-          n(p.nodePort) > 0
-            ? `${n(p.port)}:${n(p.nodePort)}/${s(p.protocol)}`
-            : `${n(p.port)}/${s(p.protocol)}`,
+          num(p.nodePort) > 0
+            ? `${num(p.port)}:${num(p.nodePort)}/${str(p.protocol)}`
+            : `${num(p.port)}/${str(p.protocol)}`,
         )
         .join(',') || '<none>';
     return [
       name(o),
-      s(spec.type),
+      str(spec.type),
       clusterIP,
       serviceExternalIP(o, ctx.wide),
       ports,
@@ -508,19 +492,19 @@ const ingress: Printer = {
   ],
   cells(o, ctx) {
     const spec = rec(o.spec);
-    const rules = list(spec.rules);
+    const rules = objectsIn(spec.rules);
     const hosts: string[] = [];
     let more = false;
     for (const r of rules) {
       if (hosts.length === 3) more = true;
-      if (!more && s(r.host) !== '') hosts.push(s(r.host));
+      if (!more && str(r.host) !== '') hosts.push(str(r.host));
     }
     let hostText = hosts.length === 0 ? '*' : hosts.join(',');
     if (hosts.length > 0 && more) hostText = `${hostText} + ${rules.length - 3} more...`;
-    const ports = list(spec.tls).length > 0 ? '80, 443' : '80';
+    const ports = objectsIn(spec.tls).length > 0 ? '80, 443' : '80';
     return [
       name(o),
-      s(spec.ingressClassName) || '<none>',
+      str(spec.ingressClassName) || '<none>',
       hostText,
       loadBalancerAddresses(rec(o.status).loadBalancer, ctx.wide),
       ports,
@@ -541,26 +525,26 @@ const ingressClass: Printer = {
     let parameters = '<none>';
     if (isPlainObject(spec.parameters)) {
       const p = spec.parameters;
-      parameters = s(p.kind);
+      parameters = str(p.kind);
       if (typeof p.apiGroup === 'string') parameters += `.${p.apiGroup}`;
-      parameters += `/${s(p.name)}`;
+      parameters += `/${str(p.name)}`;
     }
-    return [name(o), s(spec.controller), parameters, created(o, ctx)];
+    return [name(o), str(spec.controller), parameters, created(o, ctx)];
   },
 };
 
 const endpoints: Printer = {
   columns: [NAME, col('Endpoints', 'string', 'The set of all endpoints is the union of all subsets.'), AGE],
   cells(o, ctx) {
-    const subsets = list(o.subsets);
+    const subsets = objectsIn(o.subsets);
     if (subsets.length === 0) return [name(o), '<none>', created(o, ctx)];
     const out: string[] = [];
     let count = 0;
     let more = false;
     const max = 3;
     for (const ss of subsets) {
-      const addresses = list(ss.addresses);
-      const ports = list(ss.ports);
+      const addresses = objectsIn(ss.addresses);
+      const ports = objectsIn(ss.ports);
       if (ports.length === 0) {
         count += addresses.length;
         for (const a of addresses) {
@@ -568,7 +552,7 @@ const endpoints: Printer = {
             more = true;
             break;
           }
-          out.push(s(a.ip));
+          out.push(str(a.ip));
         }
         continue;
       }
@@ -579,8 +563,8 @@ const endpoints: Printer = {
             more = true;
             break;
           }
-          const ip = s(a.ip);
-          out.push(ip.includes(':') ? `[${ip}]:${n(port.port)}` : `${ip}:${n(port.port)}`);
+          const ip = str(a.ip);
+          out.push(ip.includes(':') ? `[${ip}]:${num(port.port)}` : `${ip}:${num(port.port)}`);
         }
       }
     }
@@ -602,15 +586,15 @@ const endpointSlice: Printer = {
     AGE,
   ],
   cells(o, ctx) {
-    const ports = list(o.ports).map((p) =>
+    const ports = objectsIn(o.ports).map((p) =>
       typeof p.port === 'number' ? String(p.port) : typeof p.name === 'string' ? p.name : '*',
     );
-    const addresses = list(o.endpoints).flatMap((e) =>
-      Array.isArray(e.addresses) ? e.addresses.map(s) : [],
+    const addresses = objectsIn(o.endpoints).flatMap((e) =>
+      Array.isArray(e.addresses) ? e.addresses.map(str) : [],
     );
     return [
       name(o),
-      s(o.addressType),
+      str(o.addressType),
       listWithMore(ports, ports.length, 3),
       listWithMore(addresses, addresses.length, 3),
       created(o, ctx),
@@ -624,15 +608,15 @@ function nodeRoles(node: Obj): string {
     if (k.startsWith('node-role.kubernetes.io/')) {
       const role = k.slice('node-role.kubernetes.io/'.length);
       if (role !== '') roles.add(role);
-    } else if (k === 'kubernetes.io/role' && s(v) !== '') {
-      roles.add(s(v));
+    } else if (k === 'kubernetes.io/role' && str(v) !== '') {
+      roles.add(str(v));
     }
   }
   return [...roles].sort().join(',') || '<none>';
 }
 
 function nodeAddress(node: Obj, type: string): string {
-  return s(list(rec(node.status).addresses).find((a) => a.type === type)?.address) || '<none>';
+  return str(objectsIn(rec(node.status).addresses).find((a) => a.type === type)?.address) || '<none>';
 }
 
 const node: Printer = {
@@ -665,7 +649,7 @@ const node: Printer = {
   ],
   cells(o, ctx) {
     const status = rec(o.status);
-    const ready = list(status.conditions).find((c) => c.type === 'Ready');
+    const ready = objectsIn(status.conditions).find((c) => c.type === 'Ready');
     const states: string[] = [];
     if (ready) states.push(ready.status === 'True' ? 'Ready' : 'NotReady');
     if (states.length === 0) states.push('Unknown');
@@ -676,12 +660,12 @@ const node: Printer = {
       states.join(','),
       nodeRoles(o),
       created(o, ctx),
-      s(info.kubeletVersion),
+      str(info.kubeletVersion),
       nodeAddress(o, 'InternalIP'),
       nodeAddress(o, 'ExternalIP'),
-      s(info.osImage) || '<unknown>',
-      s(info.kernelVersion) || '<unknown>',
-      s(info.containerRuntimeVersion) || '<unknown>',
+      str(info.osImage) || '<unknown>',
+      str(info.kernelVersion) || '<unknown>',
+      str(info.containerRuntimeVersion) || '<unknown>',
     ];
   },
 };
@@ -722,27 +706,27 @@ const event: Printer = {
     let first = age(o.firstTimestamp, ctx.now);
     if (timestampMs(o.firstTimestamp) === undefined) first = age(o.eventTime, ctx.now);
     let last = timestampMs(o.lastTimestamp) === undefined ? first : age(o.lastTimestamp, ctx.now);
-    let count = n(o.count);
+    let count = num(o.count);
     if (isPlainObject(o.series)) {
       last = age(o.series.lastObservedTime, ctx.now);
-      count = n(o.series.count);
+      count = num(o.series.count);
     } else if (count === 0) {
       count = 1;
     }
     const involved = rec(o.involvedObject);
-    const kind = s(involved.kind).toLowerCase();
-    const target = s(involved.name) !== '' ? `${kind}/${s(involved.name)}` : kind;
+    const kind = str(involved.kind).toLowerCase();
+    const target = str(involved.name) !== '' ? `${kind}/${str(involved.name)}` : kind;
     const source = rec(o.source);
-    const component = s(source.component) || s(o.reportingComponent) || s(o.reportingController);
-    const instance = s(source.host) || s(o.reportingInstance);
+    const component = str(source.component) || str(o.reportingComponent) || str(o.reportingController);
+    const instance = str(source.host) || str(o.reportingInstance);
     return [
       last,
-      s(o.type),
-      s(o.reason),
+      str(o.type),
+      str(o.reason),
       target,
-      s(involved.fieldPath),
+      str(involved.fieldPath),
       instance === '' ? component : `${component}, ${instance}`,
-      s(o.message).trim(),
+      str(o.message).trim(),
       first,
       count,
       name(o),
@@ -752,7 +736,7 @@ const event: Printer = {
 
 const namespace: Printer = {
   columns: [NAME, col('Status', 'string', 'The status of the namespace'), AGE],
-  cells: (o, ctx) => [name(o), s(rec(o.status).phase), created(o, ctx)],
+  cells: (o, ctx) => [name(o), str(rec(o.status).phase), created(o, ctx)],
 };
 
 const secret: Printer = {
@@ -762,7 +746,7 @@ const secret: Printer = {
     col('Data', 'string', 'Data contains the secret data.'),
     AGE,
   ],
-  cells: (o, ctx) => [name(o), s(o.type), Object.keys(rec(o.data)).length, created(o, ctx)],
+  cells: (o, ctx) => [name(o), str(o.type), Object.keys(rec(o.data)).length, created(o, ctx)],
 };
 
 const configMap: Printer = {
@@ -784,12 +768,12 @@ const serviceAccount: Printer = {
     ),
     AGE,
   ],
-  cells: (o, ctx) => [name(o), list(o.secrets).length, created(o, ctx)],
+  cells: (o, ctx) => [name(o), objectsIn(o.secrets).length, created(o, ctx)],
 };
 
 function hpaTargets(o: Obj): string {
-  const specs = list(rec(o.spec).metrics);
-  const statuses = list(rec(o.status).currentMetrics);
+  const specs = objectsIn(rec(o.spec).metrics);
+  const statuses = objectsIn(rec(o.status).currentMetrics);
   if (specs.length === 0) return '<none>';
   const out: string[] = [];
   specs.forEach((spec, i) => {
@@ -826,14 +810,14 @@ function hpaTargets(o: Obj): string {
         const cur = current(key);
         if (target.averageValue !== undefined) {
           out.push(
-            `${s(src.name)}: ${cur ? quantity(cur.averageValue) : '<unknown>'}/${quantity(target.averageValue)}`,
+            `${str(src.name)}: ${cur ? quantity(cur.averageValue) : '<unknown>'}/${quantity(target.averageValue)}`,
           );
         } else {
           const c =
             cur && typeof cur.averageUtilization === 'number' ? `${cur.averageUtilization}%` : '<unknown>';
           const t =
             typeof target.averageUtilization === 'number' ? `${target.averageUtilization}%` : '<auto>';
-          out.push(`${s(src.name)}: ${c}/${t}`);
+          out.push(`${str(src.name)}: ${c}/${t}`);
         }
         break;
       }
@@ -876,11 +860,11 @@ const hpa: Printer = {
     const ref = rec(spec.scaleTargetRef);
     return [
       name(o),
-      `${s(ref.kind)}/${s(ref.name)}`,
+      `${str(ref.kind)}/${str(ref.name)}`,
       hpaTargets(o),
       typeof spec.minReplicas === 'number' ? String(spec.minReplicas) : '<unset>',
-      n(spec.maxReplicas),
-      n(rec(o.status).currentReplicas),
+      num(spec.maxReplicas),
+      num(rec(o.status).currentReplicas),
       created(o, ctx),
     ];
   },
@@ -914,14 +898,14 @@ function bindingPrinter(what: string): Printer {
       const users: string[] = [];
       const groups: string[] = [];
       const sas: string[] = [];
-      for (const sub of list(o.subjects)) {
-        if (sub.kind === 'User') users.push(s(sub.name));
-        else if (sub.kind === 'Group') groups.push(s(sub.name));
-        else if (sub.kind === 'ServiceAccount') sas.push(`${s(sub.namespace)}/${s(sub.name)}`);
+      for (const sub of objectsIn(o.subjects)) {
+        if (sub.kind === 'User') users.push(str(sub.name));
+        else if (sub.kind === 'Group') groups.push(str(sub.name));
+        else if (sub.kind === 'ServiceAccount') sas.push(`${str(sub.namespace)}/${str(sub.name)}`);
       }
       return [
         name(o),
-        `${s(ref.kind)}/${s(ref.name)}`,
+        `${str(ref.kind)}/${str(ref.name)}`,
         created(o, ctx),
         users.join(', '),
         groups.join(', '),
@@ -937,7 +921,7 @@ const lease: Printer = {
     col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'),
     AGE,
   ],
-  cells: (o, ctx) => [name(o), s(rec(o.spec).holderIdentity), created(o, ctx)],
+  cells: (o, ctx) => [name(o), str(rec(o.spec).holderIdentity), created(o, ctx)],
 };
 
 const priorityClass: Printer = {
@@ -956,7 +940,13 @@ const priorityClass: Printer = {
       'preemptionPolicy is the Policy for preempting pods with lower priority.',
     ),
   ],
-  cells: (o, ctx) => [name(o), n(o.value), o.globalDefault === true, created(o, ctx), s(o.preemptionPolicy)],
+  cells: (o, ctx) => [
+    name(o),
+    num(o.value),
+    o.globalDefault === true,
+    created(o, ctx),
+    str(o.preemptionPolicy),
+  ],
 };
 
 /** The generic table every other kind gets (rest.NewDefaultTableConvertor): NAME, CREATED AT. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyDefaults } from '../defaults/index.js';
+import { fixture } from '../fixtures.js';
 import type { KubeObject } from '../object.js';
 import { RESOURCES } from '../resources.js';
-import { fixture } from '../validation/fixtures.js';
 import { humanDuration, shortHumanDuration } from './duration.js';
 import { toTable } from './index.js';
 import { summarizePod } from './pod-status.js';

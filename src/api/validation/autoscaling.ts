@@ -6,7 +6,7 @@ import { type FieldError, field } from '../errors.js';
 import { parseQuantityExact } from '../quantity.js';
 import { validateLabelSelector } from './meta.js';
 import { isQualifiedName, isValidPathSegmentName } from './names.js';
-import { arr, child, index, isInt, isSet, type Obj, oneOf, rec, str } from './util.js';
+import { arr, check, child, index, isInt, isSet, type Obj, oneOf, rec, str } from './util.js';
 
 const METRIC_SOURCE_TYPES = ['Object', 'Pods', 'Resource', 'External', 'ContainerResource'];
 const TARGET_TYPES = ['Utilization', 'Value', 'AverageValue'];
@@ -24,7 +24,7 @@ function validateObjectRef(ref: unknown, path: string): FieldError[] {
   for (const f of ['kind', 'name']) {
     const v = str(r[f]);
     if (v === '') errs.push(field.required(child(path, f), ''));
-    else for (const m of isValidPathSegmentName(v)) errs.push(field.invalid(child(path, f), v, m));
+    else errs.push(...check(v, child(path, f), isValidPathSegmentName));
   }
   return errs;
 }

@@ -8,7 +8,18 @@ import { defaultTimeZoneCheck, parseCron } from './cron.js';
 import { selectorMatches, validateLabelSelector } from './meta.js';
 import { isValidLabelValue } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
-import { child, immutable, isSet, nonNegative, type Obj, oneOf, rec, semanticEqual, str } from './util.js';
+import {
+  check,
+  child,
+  immutable,
+  isSet,
+  nonNegative,
+  type Obj,
+  oneOf,
+  rec,
+  semanticEqual,
+  str,
+} from './util.js';
 
 const MAX_PARALLELISM_FOR_INDEXED_JOB = 100000;
 
@@ -66,8 +77,7 @@ export function validateJob(obj: Obj): FieldError[] {
   const errs: FieldError[] = [];
   // The job name becomes a label value on its pods.
   const name = str(rec(obj.metadata).name);
-  if (name !== '')
-    for (const m of isValidLabelValue(name)) errs.push(field.invalid('metadata.name', name, m));
+  if (name !== '') errs.push(...check(name, 'metadata.name', isValidLabelValue));
   if (!isSet(spec.selector)) {
     errs.push(field.required('spec.selector', ''));
   } else {
@@ -135,7 +145,7 @@ function validateJobTemplateUpdate(spec: Obj, oldSpec: Obj): FieldError[] {
 
 const VALID_TZ_PART = /^[A-Za-z.\-_0-9+]{1,14}$/;
 
-export function validateTimeZone(tz: unknown, path: string): FieldError[] {
+function validateTimeZone(tz: unknown, path: string): FieldError[] {
   if (!isSet(tz)) return [];
   const v = str(tz);
   if (v === '') return [field.invalid(path, v, 'timeZone must be nil or non-empty string')];

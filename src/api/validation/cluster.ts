@@ -6,7 +6,7 @@ import { parseQuantityExact } from '../quantity.js';
 import { validateFinalizerName, validateLabelName } from './meta.js';
 import { CIDR_ERROR, isCIDR, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.js';
 import { validateTaintEffect } from './pod.js';
-import { arr, child, immutable, index, isInt, isSet, key, type Obj, oneOf, rec, str } from './util.js';
+import { arr, check, child, immutable, index, isInt, isSet, key, type Obj, oneOf, rec, str } from './util.js';
 
 export function validateNamespace(obj: Obj): FieldError[] {
   const errs: FieldError[] = [];
@@ -52,7 +52,7 @@ export function validateNode(obj: Obj): FieldError[] {
   for (const list of ['capacity', 'allocatable'] as const) {
     for (const [name, value] of Object.entries(rec(status[list]))) {
       const p = key(`status.${list}`, name);
-      for (const m of isQualifiedName(name)) errs.push(field.invalid(p, name, m));
+      errs.push(...check(name, p, isQualifiedName));
       const q = parseQuantityExact(value);
       if ('error' in q) errs.push(field.invalid(p, value, q.error));
       else if (q.negative) errs.push(field.invalid(p, value, 'must be greater than or equal to 0'));
@@ -81,8 +81,7 @@ export function validateEvent(obj: Obj): FieldError[] {
     }
     const controller = str(obj.reportingComponent);
     if (controller === '') errs.push(field.required('reportingComponent', ''));
-    for (const m of isQualifiedName(controller))
-      errs.push(field.invalid('reportingComponent', controller, m));
+    errs.push(...check(controller, 'reportingComponent', isQualifiedName));
     const limits: Array<[string, number, boolean]> = [
       ['reportingInstance', 128, true],
       ['action', 128, true],
@@ -95,7 +94,7 @@ export function validateEvent(obj: Obj): FieldError[] {
       if (v.length > max) errs.push(field.invalid(f, '', `can have at most ${max} characters`));
     }
   }
-  for (const m of isDNS1123Subdomain(ns)) errs.push(field.invalid('namespace', ns, m));
+  errs.push(...check(ns, 'namespace', isDNS1123Subdomain));
   return errs;
 }
 
@@ -123,7 +122,7 @@ export function validateLease(obj: Obj): FieldError[] {
 
 // ---- PriorityClass -------------------------------------------------------------------------
 
-export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
+const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
 /** The built-in classes a "system-" name must be one of, with their fixed values. */
 export const SYSTEM_PRIORITY_CLASSES: Record<string, number> = {
   'system-node-critical': 2_000_001_000,

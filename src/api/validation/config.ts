@@ -6,10 +6,10 @@ import { type FieldError, field } from '../errors.js';
 import { isPlainObject } from '../object.js';
 import { isConfigMapKey } from './names.js';
 import { validateDNS1123Subdomain } from './pod.js';
-import { arr, child, immutable, index, key, type Obj, rec, semanticEqual, str } from './util.js';
+import { arr, check, child, immutable, index, key, type Obj, rec, semanticEqual, str } from './util.js';
 
 /** core.MaxSecretSize, which also caps ConfigMaps. */
-export const MAX_SECRET_SIZE = 1024 * 1024;
+const MAX_SECRET_SIZE = 1024 * 1024;
 
 function base64Length(v: unknown): number {
   const s = str(v).replace(/\s/g, '');
@@ -26,13 +26,13 @@ export function validateConfigMap(obj: Obj): FieldError[] {
   const binary = rec(obj.binaryData);
   let total = 0;
   for (const [k, v] of Object.entries(data)) {
-    for (const m of isConfigMapKey(k)) errs.push(field.invalid(key('data', k), k, m));
+    errs.push(...check(k, key('data', k), isConfigMapKey));
     if (Object.hasOwn(binary, k))
       errs.push(field.invalid(key('data', k), k, 'duplicate of key present in binaryData'));
     total += Buffer.byteLength(typeof v === 'string' ? v : String(v));
   }
   for (const [k, v] of Object.entries(binary)) {
-    for (const m of isConfigMapKey(k)) errs.push(field.invalid(key('binaryData', k), k, m));
+    errs.push(...check(k, key('binaryData', k), isConfigMapKey));
     total += base64Length(v);
   }
   if (total > MAX_SECRET_SIZE) errs.push(field.tooLong('', MAX_SECRET_SIZE));
@@ -61,7 +61,7 @@ export function validateSecret(obj: Obj): FieldError[] {
   const data = rec(obj.data);
   let total = 0;
   for (const [k, v] of Object.entries(data)) {
-    for (const m of isConfigMapKey(k)) errs.push(field.invalid(key('data', k), k, m));
+    errs.push(...check(k, key('data', k), isConfigMapKey));
     if (typeof v !== 'string' || !BASE64.test(v.replace(/\s/g, ''))) {
       errs.push(
         field.invalid(key('data', k), '<secret contents redacted>', 'must be a base64-encoded string'),
@@ -87,22 +87,15 @@ export function validateSecret(obj: Obj): FieldError[] {
         errs.push(field.required(key('metadata.annotations', 'kubernetes.io/service-account.name'), ''));
       }
       break;
-    case 'kubernetes.io/dockercfg': {
-      if (!has('.dockercfg')) {
-        errs.push(field.required(key('data', '.dockercfg'), ''));
-        break;
-      }
-      const e = jsonError('.dockercfg');
-      if (e) errs.push(field.invalid(key('data', '.dockercfg'), '<secret contents redacted>', e));
-      break;
-    }
+    case 'kubernetes.io/dockercfg':
     case 'kubernetes.io/dockerconfigjson': {
-      if (!has('.dockerconfigjson')) {
-        errs.push(field.required(key('data', '.dockerconfigjson'), ''));
+      const k = obj.type === 'kubernetes.io/dockercfg' ? '.dockercfg' : '.dockerconfigjson';
+      if (!has(k)) {
+        errs.push(field.required(key('data', k), ''));
         break;
       }
-      const e = jsonError('.dockerconfigjson');
-      if (e) errs.push(field.invalid(key('data', '.dockerconfigjson'), '<secret contents redacted>', e));
+      const e = jsonError(k);
+      if (e) errs.push(field.invalid(key('data', k), '<secret contents redacted>', e));
       break;
     }
     case 'kubernetes.io/basic-auth':

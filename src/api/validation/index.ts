@@ -76,7 +76,7 @@ export interface KindRules {
 }
 
 /** The dispatch table, by kind. */
-export const KIND_RULES: Readonly<Record<string, KindRules>> = {
+const KIND_RULES: Readonly<Record<string, KindRules>> = {
   Namespace: { name: nameIsDNSLabel, validate: validateNamespace },
   Node: { name: nameIsDNSSubdomain, validate: validateNode },
   Pod: { name: nameIsDNSSubdomain, validate: validatePod, update: validatePodUpdate },

@@ -3,15 +3,17 @@
  * annotations, owner references, finalizers, label selectors, and the metadata rules on update.
  * Follows apimachinery's api/validation/objectmeta.go and core's additions to it.
  */
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { type FieldError, field } from '../errors.js';
+import { selectorMatches as labelSelectorMatches, SelectorError } from '../labels.js';
 import { isPlainObject } from '../object.js';
 import { isDNS1123Label, isQualifiedName, isValidLabelValue, type NameFn } from './names.js';
-import { arr, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
+import { arr, check, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
 
-export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 export function validateLabelName(name: string, path: string): FieldError[] {
-  return isQualifiedName(name).map((m) => field.invalid(path, name, m));
+  return check(name, path, isQualifiedName);
 }
 
 /** Label keys and values; errors point at the map (`metadata.labels`), as Kubernetes does. */
@@ -26,7 +28,7 @@ export function validateLabels(labels: unknown, path: string): FieldError[] {
       errs.push(field.invalid(path, v, 'must be a string'));
       continue;
     }
-    for (const m of isValidLabelValue(v)) errs.push(field.invalid(path, v, m));
+    errs.push(...check(v, path, isValidLabelValue));
   }
   return errs;
 }
@@ -49,7 +51,7 @@ export function validateAnnotations(annotations: unknown, path: string): FieldEr
 }
 
 /** Split an apiVersion into group and version, as schema.ParseGroupVersion does. */
-export function parseGroupVersion(apiVersion: string): { group: string; version: string } | undefined {
+function parseGroupVersion(apiVersion: string): { group: string; version: string } | undefined {
   if (apiVersion === '' || apiVersion === '/') return { group: '', version: '' };
   const parts = apiVersion.split('/');
   if (parts.length === 1) return { group: '', version: parts[0]! };
@@ -57,7 +59,7 @@ export function parseGroupVersion(apiVersion: string): { group: string; version:
   return undefined;
 }
 
-export function validateOwnerReferences(refs: unknown, path: string): FieldError[] {
+function validateOwnerReferences(refs: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   let firstController = '';
   for (const raw of arr(refs)) {
@@ -96,7 +98,7 @@ const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion
 
 /** A finalizer name: a qualified name, and (core's rule) either standard or domain-prefixed. */
 export function validateFinalizerName(name: string, path: string, indexedPath = path): FieldError[] {
-  const errs = isQualifiedName(name).map((m) => field.invalid(path, name, m));
+  const errs = check(name, path, isQualifiedName);
   if (!name.includes('/') && !STANDARD_FINALIZERS.has(name)) {
     errs.push(
       field.invalid(indexedPath, name, 'name is neither a standard finalizer name nor is it fully qualified'),
@@ -105,7 +107,7 @@ export function validateFinalizerName(name: string, path: string, indexedPath = 
   return errs;
 }
 
-export function validateFinalizers(finalizers: unknown, path: string): FieldError[] {
+function validateFinalizers(finalizers: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const list = arr(finalizers);
   list.forEach((f, i) => {
@@ -254,36 +256,25 @@ export function isEmptySelector(selector: unknown): boolean {
 
 /**
  * Whether `labels` satisfy a LabelSelector. A missing selector matches nothing, an empty one
- * everything (metav1.LabelSelectorAsSelector).
+ * everything (metav1.LabelSelectorAsSelector). The object is not validated yet, so fields of the
+ * wrong type read as empty, and a selector labels.ts cannot compile (a bad operator) matches nothing.
  */
 export function selectorMatches(selector: unknown, labels: unknown): boolean {
   if (!isSet(selector)) return false;
   const sel = rec(selector);
-  const l = rec(labels);
-  for (const [k, v] of Object.entries(rec(sel.matchLabels))) if (l[k] !== v) return false;
-  for (const raw of arr(sel.matchExpressions)) {
-    const req = rec(raw);
-    const k = str(req.key);
-    const has = Object.hasOwn(l, k);
-    const values = arr(req.values);
-    switch (req.operator) {
-      case 'In':
-        if (!has || !values.includes(l[k])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[k])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
+  const typed: LabelSelector = {
+    matchLabels: rec(sel.matchLabels) as Record<string, string>,
+    matchExpressions: arr(sel.matchExpressions).map((raw) => {
+      const req = rec(raw);
+      return { key: str(req.key), operator: str(req.operator), values: arr<string>(req.values) };
+    }),
+  };
+  try {
+    return labelSelectorMatches(typed, rec(labels) as Record<string, string>);
+  } catch (err) {
+    if (err instanceof SelectorError) return false;
+    throw err;
   }
-  return true;
 }
 
 /** A selector as labels.Selector.String() prints it: requirements sorted by key, "" when empty. */

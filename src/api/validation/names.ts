@@ -4,11 +4,11 @@
  * an empty list; callers wrap them into field errors at the right path.
  */
 
-export function maxLenError(length: number): string {
+function maxLenError(length: number): string {
   return `must be no more than ${length} characters`;
 }
 
-export function regexError(msg: string, fmt: string, ...examples: string[]): string {
+function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
   let out = `${msg} (e.g. `;
   examples.forEach((e, i) => {
@@ -18,7 +18,7 @@ export function regexError(msg: string, fmt: string, ...examples: string[]): str
   return `${out}regex used for validation is '${fmt}')`;
 }
 
-export const EMPTY_ERROR = 'must be non-empty';
+const EMPTY_ERROR = 'must be non-empty';
 
 export function inclusiveRangeError(lo: number, hi: number): string {
   return `must be between ${lo} and ${hi}, inclusive`;
@@ -33,19 +33,19 @@ function anchored(fmt: string): RegExp {
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_LABEL_ERR =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-export const DNS1123_LABEL_MAX = 63;
+const DNS1123_LABEL_MAX = 63;
 const dns1123Label = anchored(DNS1123_LABEL_FMT);
 
 const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
 const DNS1123_SUBDOMAIN_ERR =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-export const DNS1123_SUBDOMAIN_MAX = 253;
+const DNS1123_SUBDOMAIN_MAX = 253;
 const dns1123Subdomain = anchored(DNS1123_SUBDOMAIN_FMT);
 
 const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
 const DNS1035_LABEL_ERR =
   "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
-export const DNS1035_LABEL_MAX = 63;
+const DNS1035_LABEL_MAX = 63;
 const dns1035Label = anchored(DNS1035_LABEL_FMT);
 
 const WILDCARD_SUBDOMAIN_FMT = `\\*\\.${DNS1123_SUBDOMAIN_FMT}`;
@@ -127,7 +127,7 @@ export function isQualifiedName(value: string): string[] {
 const LABEL_VALUE_FMT = `(${QUALIFIED_NAME_FMT})?`;
 const LABEL_VALUE_ERR =
   "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-export const LABEL_VALUE_MAX = 63;
+const LABEL_VALUE_MAX = 63;
 const labelValue = anchored(LABEL_VALUE_FMT);
 
 export function isValidLabelValue(value: string): string[] {
@@ -207,7 +207,7 @@ export function isValidPathSegmentName(name: string): string[] {
 }
 
 /** Like isValidPathSegmentName, for a generateName prefix. */
-export function isValidPathSegmentPrefix(name: string): string[] {
+function isValidPathSegmentPrefix(name: string): string[] {
   const errs: string[] = [];
   for (const illegal of ['/', '%']) if (name.includes(illegal)) errs.push(`may not contain '${illegal}'`);
   return errs;

@@ -16,7 +16,7 @@ import {
   isWildcardDNS1123Subdomain,
 } from './names.js';
 import { PROTOCOLS } from './pod.js';
-import { arr, child, index, isSet, type Obj, oneOf, rec, str } from './util.js';
+import { arr, check, child, index, isSet, type Obj, oneOf, rec, str } from './util.js';
 
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
@@ -47,19 +47,16 @@ function validateBackend(b: Obj, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const name = str(svc.name);
   if (name === '') errs.push(field.required(child(path, 'service', 'name'), ''));
-  else
-    for (const m of isDNS1035Label(name)) errs.push(field.invalid(child(path, 'service', 'name'), name, m));
+  else errs.push(...check(name, child(path, 'service', 'name'), isDNS1035Label));
   const port = rec(svc.port);
   const portName = str(port.name);
   const portNumber = typeof port.number === 'number' ? port.number : 0;
   if (portName !== '' && portNumber !== 0)
     errs.push(field.invalid(path, '', 'cannot set both port name & port number'));
   else if (portName !== '') {
-    for (const m of isValidPortName(portName))
-      errs.push(field.invalid(child(path, 'service', 'port', 'name'), portName, m));
+    errs.push(...check(portName, child(path, 'service', 'port', 'name'), isValidPortName));
   } else if (portNumber !== 0) {
-    for (const m of isValidPortNum(portNumber))
-      errs.push(field.invalid(child(path, 'service', 'port', 'number'), portNumber, m));
+    errs.push(...check(portNumber, child(path, 'service', 'port', 'number'), isValidPortNum));
   } else {
     errs.push(field.required(path, 'port name or number is required'));
   }
@@ -130,12 +127,11 @@ export function validateIngress(obj: Obj): FieldError[] {
       for (const m of msgs) errs.push(field.invalid(index(child(p, 'hosts'), j), host, m));
     });
     const secret = str(tls.secretName);
-    if (secret !== '')
-      for (const m of isDNS1123Subdomain(secret)) errs.push(field.invalid(child(p, 'secretName'), secret, m));
+    if (secret !== '') errs.push(...check(secret, child(p, 'secretName'), isDNS1123Subdomain));
   });
   if (isSet(spec.ingressClassName)) {
     const cls = str(spec.ingressClassName);
-    for (const m of isDNS1123Subdomain(cls)) errs.push(field.invalid('spec.ingressClassName', cls, m));
+    errs.push(...check(cls, 'spec.ingressClassName', isDNS1123Subdomain));
   }
   return errs;
 }
@@ -202,7 +198,7 @@ function validatePolicyPort(port: Obj, path: string): FieldError[] {
   const errs = oneOf(port.protocol, child(path, 'protocol'), PROTOCOLS);
   if (isSet(port.port)) {
     if (typeof port.port === 'number') {
-      for (const m of isValidPortNum(port.port)) errs.push(field.invalid(child(path, 'port'), port.port, m));
+      errs.push(...check(port.port, child(path, 'port'), isValidPortNum));
     } else {
       for (const m of isValidPortName(str(port.port)))
         errs.push(field.invalid(child(path, 'port'), port.port, m));

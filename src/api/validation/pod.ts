@@ -63,8 +63,8 @@ export function validateDNS1123Subdomain(value: string, path: string): FieldErro
 
 /** ValidatePortNumOrName: an int-or-string port (targetPort, probe ports). */
 export function validatePortNumOrName(port: unknown, path: string): FieldError[] {
-  if (typeof port === 'number') return isValidPortNum(port).map((m) => field.invalid(path, port, m));
-  if (typeof port === 'string') return isValidPortName(port).map((m) => field.invalid(path, port, m));
+  if (typeof port === 'number') return check(port, path, isValidPortNum);
+  if (typeof port === 'string') return check(port, path, isValidPortName);
   return [field.invalid(path, port ?? null, 'must be an integer or a string')];
 }
 
@@ -343,7 +343,7 @@ function validateEnv(env: unknown, path: string): FieldError[] {
     const ev = rec(raw);
     const name = str(ev.name);
     if (name === '') errs.push(field.required(child(p, 'name'), ''));
-    for (const m of isRelaxedEnvVarName(name)) errs.push(field.invalid(child(p, 'name'), name, m));
+    errs.push(...check(name, child(p, 'name'), isRelaxedEnvVarName));
     if (!isSet(ev.valueFrom)) return;
     const vf = rec(ev.valueFrom);
     const vp = child(p, 'valueFrom');
@@ -395,7 +395,7 @@ function validateEnv(env: unknown, path: string): FieldError[] {
       const rp = child(vp, ref);
       const k = str(r.key);
       if (k === '') errs.push(field.required(child(rp, 'key'), ''));
-      else for (const m of isConfigMapKey(k)) errs.push(field.invalid(child(rp, 'key'), k, m));
+      else errs.push(...check(k, child(rp, 'key'), isConfigMapKey));
       if (str(r.name) === '') errs.push(field.required(child(rp, 'name'), ''));
     }
   });
@@ -408,8 +408,7 @@ function validateEnvFrom(envFrom: unknown, path: string): FieldError[] {
     const p = index(path, i);
     const ef = rec(raw);
     const prefix = str(ef.prefix);
-    if (prefix !== '')
-      for (const m of isRelaxedEnvVarName(prefix)) errs.push(field.invalid(child(p, 'prefix'), prefix, m));
+    if (prefix !== '') errs.push(...check(prefix, child(p, 'prefix'), isRelaxedEnvVarName));
     const sources = ['configMapRef', 'secretRef'].filter((s) => isSet(ef[s]));
     if (sources.length === 0) {
       errs.push(field.invalid(p, '', 'must specify one of: `configMapRef` or `secretRef`'));
@@ -438,7 +437,7 @@ function isHugePages(name: string): boolean {
 }
 
 function validateResourceName(name: string, path: string): FieldError[] {
-  const errs = isQualifiedName(name).map((m) => field.invalid(path, name, m));
+  const errs = check(name, path, isQualifiedName);
   if (errs.length > 0) return errs;
   if (!name.includes('/')) {
     if (!STANDARD_CONTAINER_RESOURCES.has(name) && !isHugePages(name)) {
@@ -754,7 +753,7 @@ export function validateTaintEffect(effect: unknown, path: string): FieldError[]
   return oneOf(effect, path, TAINT_EFFECTS, true);
 }
 
-export function validateTolerations(tolerations: unknown, path: string): FieldError[] {
+function validateTolerations(tolerations: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   arr(tolerations).forEach((raw, i) => {
     const p = index(path, i);
@@ -803,7 +802,7 @@ export function validateTolerations(tolerations: unknown, path: string): FieldEr
 
 // ---- updates ---------------------------------------------------------------------------------
 
-export const UPDATABLE_POD_SPEC_FIELDS = [
+const UPDATABLE_POD_SPEC_FIELDS = [
   '`spec.containers[*].image`',
   '`spec.initContainers[*].image`',
   '`spec.activeDeadlineSeconds`',

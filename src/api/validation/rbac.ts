@@ -5,9 +5,9 @@
 import { type FieldError, field } from '../errors.js';
 import { validateLabelSelector } from './meta.js';
 import { isDNS1123Subdomain, isValidPathSegmentName } from './names.js';
-import { arr, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
+import { arr, check, child, index, isSet, type Obj, rec, semanticEqual, str } from './util.js';
 
-const RBAC_GROUP = 'rbac.authorization.k8s.io';
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 function validatePolicyRule(rule: Obj, namespaced: boolean, path: string): FieldError[] {
   const errs: FieldError[] = [];
@@ -85,8 +85,7 @@ function validateSubject(s: Obj, namespaced: boolean, path: string): FieldError[
   if (name === '') errs.push(field.required(child(path, 'name'), ''));
   switch (s.kind) {
     case 'ServiceAccount':
-      if (name !== '')
-        for (const m of isDNS1123Subdomain(name)) errs.push(field.invalid(child(path, 'name'), name, m));
+      if (name !== '') errs.push(...check(name, child(path, 'name'), isDNS1123Subdomain));
       if (str(s.apiGroup) !== '') errs.push(field.notSupported(child(path, 'apiGroup'), s.apiGroup, ['']));
       if (!namespaced && str(s.namespace) === '') errs.push(field.required(child(path, 'namespace'), ''));
       break;
@@ -113,7 +112,7 @@ function validateBinding(obj: Obj, namespaced: boolean): FieldError[] {
   if (!kinds.includes(str(ref.kind))) errs.push(field.notSupported('roleRef.kind', ref.kind ?? '', kinds));
   const name = str(ref.name);
   if (name === '') errs.push(field.required('roleRef.name', ''));
-  else for (const m of isValidPathSegmentName(name)) errs.push(field.invalid('roleRef.name', name, m));
+  else errs.push(...check(name, 'roleRef.name', isValidPathSegmentName));
   arr(obj.subjects).forEach((s, i) => {
     errs.push(...validateSubject(rec(s), namespaced, index('subjects', i)));
   });

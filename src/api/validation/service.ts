@@ -222,7 +222,7 @@ function validateEndpointAddress(a: Obj, path: string): FieldError[] {
 }
 
 /** Endpoints may not point at loopback, link-local or unspecified addresses. */
-export function validateNonSpecialIP(ip: string, path: string): FieldError[] {
+function validateNonSpecialIP(ip: string, path: string): FieldError[] {
   if (ip === '0.0.0.0' || /^[0:]+$/.test(ip))
     return [field.invalid(path, ip, `may not be unspecified (${ip})`)];
   if (ip.startsWith('127.') || ip === '::1')

@@ -14,15 +14,7 @@ export function arr<T = unknown>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-/** The value as a plain object, or {} when it is anything else. */
-export function rec(v: unknown): Obj {
-  return isPlainObject(v) ? v : {};
-}
-
-/** The value as a string, or '' when it is not one. */
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
+export { rec, str } from '../object.js';
 
 export function isSet(v: unknown): boolean {
   return v !== undefined && v !== null;
@@ -97,8 +89,8 @@ export function differences(a: unknown, b: unknown, path: string, out: string[] 
 
 // ---- common checks ----------------------------------------------------------------------------
 
-export const IMMUTABLE = 'field is immutable';
-export const NONNEGATIVE = 'must be greater than or equal to 0';
+const IMMUTABLE = 'field is immutable';
+const NONNEGATIVE = 'must be greater than or equal to 0';
 
 /** apimachinery's ValidateImmutableField. */
 export function immutable(newVal: unknown, oldVal: unknown, path: string): FieldError[] {
@@ -115,7 +107,7 @@ export function nonNegative(v: unknown, path: string): FieldError[] {
 /** An int-or-string that must be a non-negative integer or a percentage ("25%"). */
 export function positiveIntOrPercent(v: unknown, path: string): FieldError[] {
   if (!isSet(v)) return [];
-  if (typeof v === 'string') return isValidPercent(v).map((m) => field.invalid(path, v, m));
+  if (typeof v === 'string') return check(v, path, isValidPercent);
   if (typeof v === 'number') return nonNegative(v, path);
   return [field.invalid(path, v, "must be an integer or percentage (e.g '5%')")];
 }
@@ -139,6 +131,6 @@ export function oneOf(v: unknown, path: string, supported: string[], required = 
 }
 
 /** Run a string check over a value and turn each message into a field.invalid at `path`. */
-export function check(value: string, path: string, fn: (s: string) => string[]): FieldError[] {
+export function check<T>(value: T, path: string, fn: (v: T) => string[]): FieldError[] {
   return fn(value).map((m) => field.invalid(path, value, m));
 }

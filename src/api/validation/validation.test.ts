@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyDefaults } from '../defaults/index.js';
 import { errors, formatFieldError } from '../errors.js';
+import { FIXTURE_KINDS, fixture } from '../fixtures.js';
 import type { KubeObject } from '../object.js';
 import { RESOURCES, type ResourceDef } from '../resources.js';
-import { FIXTURE_KINDS, fixture } from './fixtures.js';
 import { validateObject } from './index.js';
 
 const SUBDOMAIN_MSG =

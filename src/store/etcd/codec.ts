@@ -17,7 +17,7 @@ export interface ByteRange {
 }
 
 /** The smallest byte string greater than every byte string starting with `prefix` (`NO_END` if none). */
-export function bytesPrefixEnd(prefix: Buffer): Buffer {
+function bytesPrefixEnd(prefix: Buffer): Buffer {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i]! < 0xff) {
       const end = Buffer.from(prefix.subarray(0, i + 1));

@@ -6,8 +6,8 @@
 import { ClientClosedError } from 'etcd3';
 import { StoreError } from '../store.js';
 
-export const COMPACTED = 'required revision has been compacted';
-export const FUTURE_REVISION = 'required revision is a future revision';
+const COMPACTED = 'required revision has been compacted';
+const FUTURE_REVISION = 'required revision is a future revision';
 
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

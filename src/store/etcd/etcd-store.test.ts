@@ -10,6 +10,7 @@ import { createServer, type Server, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { type EtcdServer, startEtcd } from '../../../test/support/etcd.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { collectUntil, storeContract } from '../contract.js';
 import { eventRevision, isStoreError, type Store, type WatchEvent } from '../store.js';
 import { type EtcdStore, type EtcdStoreOptions, openEtcdStore } from './etcd-store.js';
@@ -47,12 +48,11 @@ function summary(events: WatchEvent[]): string[] {
   return events.map((e) => `${eventRevision(e)} ${e.type} ${e.type === 'put' ? e.kv.key : e.key}`);
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<true> {
+  return eventually(what, async () => ((await condition()) ? true : undefined), {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+  });
 }
 
 /** A TCP proxy in front of etcd whose connections the test can cut and restore. */

@@ -27,7 +27,7 @@ function run<T>(fn: Call<T>): Promise<T> {
 export const RUN_ONCE = { execute: run } as unknown as Policy;
 
 /** Thrown instead of calling a host that failed moments ago. */
-export class HostSkipped extends Error {
+class HostSkipped extends Error {
   constructor(
     readonly host: string,
     cause: string,

@@ -14,7 +14,7 @@
  */
 import type Database from 'better-sqlite3';
 
-export const ROWS_PER_REVISION = 1024;
+const ROWS_PER_REVISION = 1024;
 
 export function firstIdOf(revision: number): number {
   return revision * ROWS_PER_REVISION;

@@ -3,7 +3,7 @@
  * applied). Tests of validation, defaulting and tables start from these; each call returns a
  * fresh copy to mutate.
  */
-import type { KubeObject } from '../object.js';
+import type { KubeObject } from './object.js';
 
 const podSpec = () => ({
   containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }],
