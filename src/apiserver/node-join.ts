@@ -29,16 +29,6 @@ import { parseSans } from './pki/cert-info.js';
 import { type CertificateAuthority, issueClientCertificate, issueServingCertificate } from './pki/certs.js';
 import type { PathHandler, PublicPathHandler } from './server.js';
 
-export {
-  BOOTSTRAPPERS_GROUP,
-  CA_PATH,
-  JOIN_PATH,
-  type JoinRequest,
-  type JoinResponse,
-  NODE_USER_PREFIX,
-  NODES_GROUP,
-};
-
 /** A node needs a handful of addresses at most; the cap keeps the certificate small. */
 const MAX_SERVING_ADDRESSES = 32;
 /** Public keys the server certifies: what Go's and OpenSSL's TLS stacks both accept. */
