@@ -62,8 +62,6 @@ import {
 } from './join-token.js';
 import { buildKubeconfig, serverUrl, specificListenHost } from './kubeconfig.js';
 
-/** Leaf certificates are re-issued on start when they have less than this left (k3s: 90 days). */
-
 export const ADMIN_USER = 'shoal-admin';
 export const ADMIN_GROUP = 'system:masters';
 
