@@ -20,16 +20,15 @@
 // the schemas do not have (newer than the kubernetes-types we serve) is kept with flag "x", so the
 // decoder skips it by name and reports it as unknown.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { formatLikeBiome, root, writeOrCheck } from './generated-file.mjs';
 
 const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs');
 const ts = require('typescript');
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const outFile = join(root, 'src/apiserver/protobuf/messages.ts');
 const definitionsFile = join(root, 'src/api/schema/generated/definitions.json');
 
@@ -309,34 +308,21 @@ async function build() {
   }
   lines.push('};', '');
   const fieldCount = [...table.values()].reduce((n, e) => n + e.size, 0);
-  return { text: format(lines.join('\n')), messages: table.size, fields: fieldCount, notServed };
-}
-
-/** Lays the file out as `biome format` does, so the committed file passes the project's checks. */
-function format(text) {
-  const biome = join(root, 'node_modules/.bin/biome');
-  const result = spawnSync(biome, ['format', `--stdin-file-path=${outFile}`], {
-    input: text,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.status !== 0) throw new Error(`biome format failed: ${result.stderr}`);
-  return result.stdout;
+  return {
+    text: formatLikeBiome(lines.join('\n'), outFile),
+    messages: table.size,
+    fields: fieldCount,
+    notServed,
+  };
 }
 
 const { text, messages, fields, notServed } = await build();
-if (process.argv.includes('--check')) {
-  const current = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-  if (current !== text) {
-    console.error(`${relative(root, outFile)} is stale: regenerate it`);
-    process.exit(1);
-  }
-  console.error(`${relative(root, outFile)} is up to date`);
-} else {
-  writeFileSync(outFile, text);
+if (writeOrCheck(outFile, text, 'regenerate it')) {
   console.error(
     `wrote ${relative(root, outFile)}: ${messages} messages, ${fields} fields, ${text.length} bytes`,
   );
   if (notServed.length > 0)
     console.error(`upstream fields not in the served schemas (flag x): ${notServed.join(', ')}`);
+} else {
+  console.error(`${relative(root, outFile)} is up to date`);
 }
