@@ -98,7 +98,7 @@ async function readJson(req: ApiRequest): Promise<unknown> {
 }
 
 /** Check a join request's fields; throws a 400 (not an object) or 422 naming each bad field. */
-export function parseJoinRequest(body: unknown): JoinRequest {
+function parseJoinRequest(body: unknown): JoinRequest {
   if (!isPlainObject(body)) {
     throw errors.badRequest(
       'the join request body must be a JSON object {nodeName, clientPublicKeyPem, servingPublicKeyPem, servingAddresses}',

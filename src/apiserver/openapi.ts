@@ -723,7 +723,7 @@ function acceptsJson(accept: string | undefined): boolean {
 }
 
 /** The protobuf media type of /openapi/v2, and the older spelling that clients still send. */
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 const OPENAPI_V2_PROTOBUF_OLD = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 
 /**

@@ -36,7 +36,7 @@ export type Managers = Map<string, ManagerEntry>;
 
 /** Kubernetes' DefaultMaxUpdateManagers. */
 export const MAX_UPDATE_MANAGERS = 10;
-export const ANCIENT_CHANGES = 'ancient-changes';
+const ANCIENT_CHANGES = 'ancient-changes';
 export const BEFORE_FIRST_APPLY = 'before-first-apply';
 
 /** Which writes a request makes: the main resource or a subresource, and whether status is split off. */
@@ -183,7 +183,7 @@ export function setManagedFields(obj: KubeObject, managers: Managers): void {
 }
 
 /** Fold the oldest Update entries into per-apiVersion "ancient-changes" entries beyond the cap. */
-export function capUpdateManagers(managers: Managers, max = MAX_UPDATE_MANAGERS): Managers {
+function capUpdateManagers(managers: Managers, max = MAX_UPDATE_MANAGERS): Managers {
   const updaters = [...managers.entries()].filter(([, e]) => e.operation === 'Update' && !e.fields.isEmpty());
   if (updaters.length <= max) return managers;
   const out: Managers = new Map(managers);
