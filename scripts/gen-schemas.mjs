@@ -21,17 +21,15 @@
 // - Kinds (a definition whose apiVersion and kind are literals) get x-kubernetes-group-version-kind.
 // Patch strategies and list types are not in kubernetes-types; src/api/schema/patch-metadata.ts
 // adds them when the definitions are loaded.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { formatLikeBiome, root, writeOrCheck } from './generated-file.mjs';
 
 const require = createRequire(import.meta.url);
 const tsj = require('ts-json-schema-generator');
 const ts = require('typescript');
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const typesDir = dirname(require.resolve('kubernetes-types/package.json'));
 const outFile = join(root, 'src/api/schema/generated/definitions.json');
 
@@ -181,35 +179,16 @@ async function build() {
     '}',
     '',
   ].join('\n');
-  return format(text);
-}
-
-/** Lays the JSON out as `biome format` does, so the committed file passes the project's checks. */
-function format(text) {
-  const biome = join(root, 'node_modules/.bin/biome');
-  const result = spawnSync(biome, ['format', `--stdin-file-path=${outFile}`], {
-    input: text,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.status !== 0) throw new Error(`biome format failed: ${result.stderr}`);
-  return result.stdout;
+  return formatLikeBiome(text, outFile);
 }
 
 const started = Date.now();
 const text = await build();
-if (process.argv.includes('--check')) {
-  const current = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-  if (current !== text) {
-    console.error(`${relative(root, outFile)} is stale: run npm run gen:schemas`);
-    process.exit(1);
-  }
-  console.error(`${relative(root, outFile)} is up to date (${Date.now() - started} ms)`);
-} else {
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, text);
+if (writeOrCheck(outFile, text, 'run npm run gen:schemas')) {
   const count = (text.match(/\n {4}"io\.k8s/g) ?? []).length;
   console.error(
     `wrote ${relative(root, outFile)}: ${count} definitions, ${text.length} bytes in ${Date.now() - started} ms`,
   );
+} else {
+  console.error(`${relative(root, outFile)} is up to date (${Date.now() - started} ms)`);
 }

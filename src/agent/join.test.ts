@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { lookupResource } from '../api/resources.js';
-import { CA_PATH } from '../apiserver/node-join.js';
+import { CA_PATH } from '../apiserver/node-join-protocol.js';
 import {
   certificateSans,
   certificateSubject,

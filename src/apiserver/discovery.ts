@@ -57,7 +57,7 @@ export function subresourceKind(def: ResourceDef, sub: Subresource): GroupVersio
 }
 
 /** The verbs a subresource serves. */
-export function subresourceVerbs(sub: Subresource): string[] {
+function subresourceVerbs(sub: Subresource): string[] {
   return [...SUBRESOURCES[sub].verbs];
 }
 

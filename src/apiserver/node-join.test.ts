@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { fakeMachinery } from '../../test/support/api-test-server.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { CA_PATH, caCertificateHandler, JOIN_PATH, nodeJoinHandler } from './node-join.js';
+import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
+import { CA_PATH, JOIN_PATH } from './node-join-protocol.js';
 import {
   certificateSans,
   certificateSubject,

@@ -29,16 +29,6 @@ import { parseSans } from './pki/cert-info.js';
 import { type CertificateAuthority, issueClientCertificate, issueServingCertificate } from './pki/certs.js';
 import type { PathHandler, PublicPathHandler } from './server.js';
 
-export {
-  BOOTSTRAPPERS_GROUP,
-  CA_PATH,
-  JOIN_PATH,
-  type JoinRequest,
-  type JoinResponse,
-  NODE_USER_PREFIX,
-  NODES_GROUP,
-};
-
 /** A node needs a handful of addresses at most; the cap keeps the certificate small. */
 const MAX_SERVING_ADDRESSES = 32;
 /** Public keys the server certifies: what Go's and OpenSSL's TLS stacks both accept. */
@@ -108,7 +98,7 @@ async function readJson(req: ApiRequest): Promise<unknown> {
 }
 
 /** Check a join request's fields; throws a 400 (not an object) or 422 naming each bad field. */
-export function parseJoinRequest(body: unknown): JoinRequest {
+function parseJoinRequest(body: unknown): JoinRequest {
   if (!isPlainObject(body)) {
     throw errors.badRequest(
       'the join request body must be a JSON object {nodeName, clientPublicKeyPem, servingPublicKeyPem, servingAddresses}',

@@ -17,6 +17,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { errors, hasCode } from '../api/errors.js';
 import { lookupResource } from '../api/resources.js';
 import { parseLogQuery, parseStreamQuery } from '../api/stream-options.js';
+import { WEBSOCKET_TOKEN_PROTOCOL } from './authn/request.js';
 import type { ResourceStorage } from './registry/resource-storage.js';
 import type { ResourceRoute } from './routes.js';
 
@@ -67,7 +68,6 @@ const DROPPED_HEADERS = new Set([
   'trailer',
   'transfer-encoding',
 ]);
-const BEARER_SUBPROTOCOL = 'base64url.bearer.authorization.k8s.io.';
 
 const podsDef = lookupResource('', 'v1', 'pods')!;
 const nodesDef = lookupResource('', 'v1', 'nodes')!;
@@ -256,7 +256,7 @@ function requestHead(req: IncomingMessage, path: string, target: Target): string
       value = value
         .split(',')
         .map((p) => p.trim())
-        .filter((p) => p && !p.startsWith(BEARER_SUBPROTOCOL))
+        .filter((p) => p && !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL))
         .join(', ');
       if (!value) continue;
     }

@@ -202,22 +202,22 @@ function resourcePaths(def: ResourceDef): PathItem[] {
   });
   const items: PathItem[] = [];
 
+  // The same list, in the object's scope and (for namespaced kinds) across all namespaces.
+  const listOp = (operationId: string) =>
+    op({
+      method: 'get',
+      operationId,
+      description: `list or watch objects of kind ${def.kind}`,
+      action: 'list',
+      gvk,
+      params: LIST_PARAMS,
+      response: listDef,
+      responseCodes: [200],
+      produces: [...JSON_TYPES, ...WATCH_TYPES],
+    });
+
   const collection: Operation[] = [];
-  if (can('list')) {
-    collection.push(
-      op({
-        method: 'get',
-        operationId: `list${infix}${ns}${def.kind}`,
-        description: `list or watch objects of kind ${def.kind}`,
-        action: 'list',
-        gvk,
-        params: LIST_PARAMS,
-        response: listDef,
-        responseCodes: [200],
-        produces: [...JSON_TYPES, ...WATCH_TYPES],
-      }),
-    );
-  }
+  if (can('list')) collection.push(listOp(`list${infix}${ns}${def.kind}`));
   if (can('create')) {
     collection.push(
       op({
@@ -258,19 +258,7 @@ function resourcePaths(def: ResourceDef): PathItem[] {
     items.push({
       path: `${base}/${def.resource}`,
       params: [P.pretty],
-      operations: [
-        op({
-          method: 'get',
-          operationId: `list${infix}${def.kind}ForAllNamespaces`,
-          description: `list or watch objects of kind ${def.kind}`,
-          action: 'list',
-          gvk,
-          params: LIST_PARAMS,
-          response: listDef,
-          responseCodes: [200],
-          produces: [...JSON_TYPES, ...WATCH_TYPES],
-        }),
-      ],
+      operations: [listOp(`list${infix}${def.kind}ForAllNamespaces`)],
     });
   }
 
@@ -735,7 +723,7 @@ function acceptsJson(accept: string | undefined): boolean {
 }
 
 /** The protobuf media type of /openapi/v2, and the older spelling that clients still send. */
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 const OPENAPI_V2_PROTOBUF_OLD = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 
 /**

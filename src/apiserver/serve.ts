@@ -65,13 +65,10 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     });
     for (const file of identity.written) log(`wrote ${file}`);
     // The control plane's own components reach the API like any client, with a token that
-    // lives only as long as this process.
+    // lives only as long as this process (the authenticator adds system:authenticated).
     const loopbackToken = randomBytes(32).toString('base64url');
     const loopback = new StaticTokenAuthenticator([
-      [
-        loopbackToken,
-        { username: 'system:shoal-control-plane', groups: ['system:masters', 'system:authenticated'] },
-      ],
+      [loopbackToken, { username: 'system:shoal-control-plane', groups: [ADMIN_GROUP] }],
     ]);
     const authn = createRequestAuthenticator({
       tokenAuthenticators: [

@@ -12,7 +12,7 @@ import { userFromClientCertificate } from './x509.js';
 
 export const AUTHENTICATED_GROUP = 'system:authenticated';
 /** Browsers cannot set headers on a WebSocket: Kubernetes reads the token from a subprotocol. */
-const WEBSOCKET_TOKEN_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
+export const WEBSOCKET_TOKEN_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
 
 export interface RequestAuthenticator {
   /** Who sent `req`; `socket` defaults to the request's own TLS socket. */

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { UserInfo } from '../http-types.js';
+import { BOOTSTRAPPERS_GROUP } from '../node-join-protocol.js';
 import {
   checkJoinToken,
   type JoinToken,
@@ -138,7 +139,7 @@ export function joinTokenAuthenticator(stored: () => StoredJoinToken | undefined
         throw err;
       }
       if (checkJoinToken(t, s) !== 'ok') return undefined;
-      return { username: `system:bootstrap:${t.id}`, groups: ['system:bootstrappers'] };
+      return { username: `system:bootstrap:${t.id}`, groups: [BOOTSTRAPPERS_GROUP] };
     },
   };
 }

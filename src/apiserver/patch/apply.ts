@@ -24,10 +24,12 @@ import { formatTime } from '../../api/time.js';
 import { type FieldSet, type Path, pathString } from './fieldset.js';
 import {
   BEFORE_FIRST_APPLY,
+  changedFields,
   decodeOrEmpty,
   identity,
   type ManagerEntry,
   recordUpdate,
+  releaseFields,
   type Scope,
   scoped,
   setManagedFields,
@@ -88,9 +90,7 @@ export function serverSideApply(
   ) as KubeObject;
 
   // 3: conflicts.
-  const diff = compareTyped(live, result, ctx.schema);
-  const changed = scoped(diff.modified.union(diff.added), ctx);
-  const removed = scoped(diff.removed, ctx);
+  const { changed, removed } = changedFields(live, result, ctx.schema, ctx);
   let conflicts = findConflicts(managers, myId, changed);
   if (conflicts.length > 0 && !ctx.force) {
     const allowed = ctx.manager === 'kubectl' && current ? allowedByLastApplied(current, ctx) : undefined;
@@ -99,12 +99,7 @@ export function serverSideApply(
   }
 
   // 4: ownership.
-  for (const [id, entry] of managers) {
-    if (id === myId) continue;
-    const fields = entry.fields.difference(changed).difference(removed);
-    if (fields.isEmpty()) managers.delete(id);
-    else if (!fields.equals(entry.fields)) managers.set(id, { ...entry, fields });
-  }
+  releaseFields(managers, changed, removed, myId);
   const keepTime = previous?.time && deepEqual(live, result) && previous.fields.equals(configSet);
   managers.set(myId, { ...mine, time: keepTime ? previous.time! : formatTime(ctx.now()) });
 

@@ -28,7 +28,7 @@ export function patchRejected(detail: string) {
 }
 
 /** Decode a JSON patch body into its operations (400 when it is not a list of operations). */
-export function decodeJsonPatch(body: string): Operation[] {
+function decodeJsonPatch(body: string): Operation[] {
   const value = parseJson(body, 'error decoding patch');
   if (!Array.isArray(value)) {
     throw errors.badRequest(

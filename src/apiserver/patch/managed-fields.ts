@@ -36,7 +36,7 @@ export type Managers = Map<string, ManagerEntry>;
 
 /** Kubernetes' DefaultMaxUpdateManagers. */
 export const MAX_UPDATE_MANAGERS = 10;
-export const ANCIENT_CHANGES = 'ancient-changes';
+const ANCIENT_CHANGES = 'ancient-changes';
 export const BEFORE_FIRST_APPLY = 'before-first-apply';
 
 /** Which writes a request makes: the main resource or a subresource, and whether status is split off. */
@@ -183,7 +183,7 @@ export function setManagedFields(obj: KubeObject, managers: Managers): void {
 }
 
 /** Fold the oldest Update entries into per-apiVersion "ancient-changes" entries beyond the cap. */
-export function capUpdateManagers(managers: Managers, max = MAX_UPDATE_MANAGERS): Managers {
+function capUpdateManagers(managers: Managers, max = MAX_UPDATE_MANAGERS): Managers {
   const updaters = [...managers.entries()].filter(([, e]) => e.operation === 'Update' && !e.fields.isEmpty());
   if (updaters.length <= max) return managers;
   const out: Managers = new Map(managers);
@@ -341,18 +341,8 @@ export function recordUpdate(
   after: Record<string, unknown>,
   ctx: Omit<UpdateContext, 'operation'>,
 ): void {
-  const diff = compareTyped(before, after, ctx.schema);
-  const changed = scoped(diff.modified.union(diff.added), ctx);
-  const removed = scoped(diff.removed, ctx);
-  for (const [id, entry] of managers) {
-    // A write changes a few fields (a binding: spec.nodeName and a condition): a manager that
-    // owns none of them keeps its set as it is, without copying it twice to find that out.
-    if (!entry.fields.isEmpty() && !entry.fields.intersects(changed) && !entry.fields.intersects(removed))
-      continue;
-    const fields = entry.fields.difference(changed).difference(removed);
-    if (fields.isEmpty()) managers.delete(id);
-    else if (!fields.equals(entry.fields)) managers.set(id, { ...entry, fields });
-  }
+  const { changed, removed } = changedFields(before, after, ctx.schema, ctx);
+  releaseFields(managers, changed, removed);
   if (changed.isEmpty()) return;
   const mine: ManagerEntry = {
     manager: ctx.manager,
@@ -368,4 +358,37 @@ export function recordUpdate(
     fields: previous ? previous.fields.union(changed) : changed,
     time: formatTime(ctx.now()),
   });
+}
+
+/** The fields a write from `before` to `after` set (added or modified) and removed, in `scope`. */
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  schema: SchemaNode,
+  scope: Scope,
+): { changed: FieldSet; removed: FieldSet } {
+  const diff = compareTyped(before, after, schema);
+  return { changed: scoped(diff.modified.union(diff.added), scope), removed: scoped(diff.removed, scope) };
+}
+
+/**
+ * Take `changed` and `removed` from every manager but `except` (in place): the writer owns them
+ * now, or they are gone. A manager left with no fields is dropped.
+ */
+export function releaseFields(
+  managers: Managers,
+  changed: FieldSet,
+  removed: FieldSet,
+  except?: string,
+): void {
+  for (const [id, entry] of managers) {
+    if (id === except) continue;
+    // A write changes a few fields (a binding: spec.nodeName and a condition): a manager that
+    // owns none of them keeps its set as it is, without copying it twice to find that out.
+    if (!entry.fields.isEmpty() && !entry.fields.intersects(changed) && !entry.fields.intersects(removed))
+      continue;
+    const fields = entry.fields.difference(changed).difference(removed);
+    if (fields.isEmpty()) managers.delete(id);
+    else if (!fields.equals(entry.fields)) managers.set(id, { ...entry, fields });
+  }
 }

@@ -9,7 +9,7 @@ import { jsonProblem, jsonTypeName } from '../../api/json-value.js';
 import { yamlDepthExceeds } from '../yaml-depth.js';
 
 /** Aliases a YAML apply body may use; real manifests use none. */
-export const MAX_YAML_ALIASES = 20;
+const MAX_YAML_ALIASES = 20;
 
 /** Parse a JSON body; `what` prefixes the error message. */
 export function parseJson(body: string, what: string): unknown {
@@ -38,7 +38,7 @@ export function parseJsonObject(body: string, what: string): Record<string, unkn
 /**
  * Deepest nesting an apply body may have; measured before composing (see ../yaml-depth.ts).
  */
-export const MAX_YAML_DEPTH = 200;
+const MAX_YAML_DEPTH = 200;
 
 /** Parse a server-side apply body (YAML or JSON) into an object. */
 export function parseApplyBody(body: string): Record<string, unknown> {

@@ -45,7 +45,7 @@ export function patchMeta(s: Schema): {
 /** How server-side apply identifies the items of a list. */
 export type ListSemantics = { kind: 'atomic' } | { kind: 'map'; keys: string[] } | { kind: 'set' };
 
-export function listSemantics(s: Schema): ListSemantics {
+function listSemantics(s: Schema): ListSemantics {
   if (s?.shape !== 'array') return { kind: 'atomic' };
   if (s.listType === 'map' && s.listMapKeys && s.listMapKeys.length > 0)
     return { kind: 'map', keys: s.listMapKeys };

@@ -40,6 +40,7 @@ import {
 import {
   type CertificateAuthority,
   createCertificateAuthority,
+  type IssuedCertificate,
   issueClientCertificate,
   issueServingCertificate,
   loadCertificateAuthority,
@@ -61,8 +62,6 @@ import {
   type StoredJoinToken,
 } from './join-token.js';
 import { buildKubeconfig, serverUrl, specificListenHost } from './kubeconfig.js';
-
-/** Leaf certificates are re-issued on start when they have less than this left (k3s: 90 days). */
 
 export const ADMIN_USER = 'shoal-admin';
 export const ADMIN_GROUP = 'system:masters';
@@ -157,62 +156,59 @@ export async function ensureServerIdentity(opts: ServerIdentityOptions): Promise
     );
   }
 
+  /**
+   * pki/NAME.crt and NAME.key, kept while they belong together, chain to this CA, are not about
+   * to expire and pass `fits`; otherwise re-issued by `issue` and written. `issue` is given the
+   * old key (unless the CA is new) for a certificate that may keep it.
+   */
+  const leaf = async (
+    name: string,
+    fits: (certPem: string) => boolean,
+    issue: (oldKeyPem: string | undefined) => Promise<IssuedCertificate>,
+  ): Promise<IssuedCertificate> => {
+    const keyPem = await readIfExists(path(`${name}.key`));
+    const certPem = await readIfExists(path(`${name}.crt`));
+    if (
+      !newCa &&
+      keyPem !== undefined &&
+      certPem !== undefined &&
+      matchesKey(certPem, keyPem) &&
+      isIssuedBy(certPem, ca) &&
+      !expiresWithin(certPem, RENEW_BEFORE_MS, now) &&
+      fits(certPem)
+    ) {
+      await tightenMode(path(`${name}.key`), SECRET_FILE_MODE);
+      return { certPem, keyPem };
+    }
+    const issued = await issue(newCa ? undefined : keyPem);
+    await write(`pki/${name}.key`, issued.keyPem, SECRET_FILE_MODE);
+    await write(`pki/${name}.crt`, issued.certPem, PUBLIC_FILE_MODE);
+    return issued;
+  };
+
   // 2. The serving certificate: re-issued (keeping its key) when it no longer fits.
   const sans = requiredSans(opts);
-  let servingKey = await readIfExists(path('server.key'));
-  let servingCert = await readIfExists(path('server.crt'));
-  const keyUsable = servingKey !== undefined && !newCa;
-  const certFits =
-    keyUsable &&
-    servingCert !== undefined &&
-    matchesKey(servingCert, servingKey!) &&
-    isIssuedBy(servingCert, ca) &&
-    !expiresWithin(servingCert, RENEW_BEFORE_MS, now) &&
-    sansCover(certificateSans(servingCert), sans);
-  if (!certFits) {
-    const issued = await issueServingCertificate(ca, {
-      sans,
-      now,
-      ...(keyUsable ? { keyPem: servingKey! } : {}),
-    });
-    servingKey = issued.keyPem;
-    servingCert = issued.certPem;
-    await write('pki/server.key', servingKey, SECRET_FILE_MODE);
-    await write('pki/server.crt', servingCert, PUBLIC_FILE_MODE);
-  } else {
-    await tightenMode(path('server.key'), SECRET_FILE_MODE);
-  }
+  const serving = await leaf(
+    'server',
+    (cert) => sansCover(certificateSans(cert), sans),
+    (keyPem) => issueServingCertificate(ca, { sans, now, ...(keyPem ? { keyPem } : {}) }),
+  );
 
   // 3. The admin's client certificate.
-  let adminKey = await readIfExists(path('admin.key'));
-  let adminCert = await readIfExists(path('admin.crt'));
-  const adminFits =
-    !newCa &&
-    adminKey !== undefined &&
-    adminCert !== undefined &&
-    matchesKey(adminCert, adminKey) &&
-    isIssuedBy(adminCert, ca) &&
-    !expiresWithin(adminCert, RENEW_BEFORE_MS, now) &&
-    isAdminSubject(adminCert);
-  if (!adminFits) {
-    const issued = await issueClientCertificate(ca, {
-      commonName: ADMIN_USER,
-      organizations: [ADMIN_GROUP],
-      now,
-    });
-    adminKey = issued.keyPem;
-    adminCert = issued.certPem;
-    await write('pki/admin.key', adminKey, SECRET_FILE_MODE);
-    await write('pki/admin.crt', adminCert, PUBLIC_FILE_MODE);
-  } else {
-    await tightenMode(path('admin.key'), SECRET_FILE_MODE);
-  }
+  const admin = await leaf('admin', isAdminSubject, () =>
+    issueClientCertificate(ca, { commonName: ADMIN_USER, organizations: [ADMIN_GROUP], now }),
+  );
 
   // 4. The admin kubeconfig, rewritten only when its content would change.
   const url = serverUrl(opts.listenHost, opts.listenPort);
   await write(
     'admin.kubeconfig',
-    buildKubeconfig({ server: url, caPem: ca.certPem, clientCertPem: adminCert!, clientKeyPem: adminKey! }),
+    buildKubeconfig({
+      server: url,
+      caPem: ca.certPem,
+      clientCertPem: admin.certPem,
+      clientKeyPem: admin.keyPem,
+    }),
     SECRET_FILE_MODE,
   );
 
@@ -234,10 +230,14 @@ export async function ensureServerIdentity(opts: ServerIdentityOptions): Promise
     ca,
     caPem: ca.certPem,
     caHash: ca.hash,
-    tlsOptions: buildHttpsServerOptions({ keyPem: servingKey!, certPem: servingCert!, caPem: ca.certPem }),
-    servingCertPem: servingCert!,
-    servingKeyPem: servingKey!,
-    servingSans: certificateSans(servingCert!),
+    tlsOptions: buildHttpsServerOptions({
+      keyPem: serving.keyPem,
+      certPem: serving.certPem,
+      caPem: ca.certPem,
+    }),
+    servingCertPem: serving.certPem,
+    servingKeyPem: serving.keyPem,
+    servingSans: certificateSans(serving.certPem),
     serverUrl: url,
     adminKubeconfigPath: join(dataDir, 'admin.kubeconfig'),
     nodeTokenPath: join(dataDir, 'node-token'),

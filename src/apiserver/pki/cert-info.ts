@@ -78,6 +78,7 @@ export function certificateSans(certPem: string): SubjectAltNames {
 
 // ---- subject alternative names ---------------------------------------------------------------
 
+/** Subject alternative names, normalized: IPs canonical, DNS names lower case. */
 export interface SubjectAltNames {
   ips: string[];
   dnsNames: string[];

@@ -44,7 +44,7 @@ export interface IssuedCertificate {
   keyPem: string;
 }
 
-/** Subject alternative names, normalized: IPs canonical, DNS names lower case. */
+/** What a user's or node's client certificate says about it. */
 export interface ClientCertificateRequest {
   /** The user name Kubernetes reads from the certificate, e.g. `system:node:worker-1`. */
   commonName: string;

@@ -31,7 +31,7 @@ export async function ensureDir(dir: string, mode: number): Promise<void> {
 }
 
 /** Replace `path` with `content` atomically, with `mode`. */
-export async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
+async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {

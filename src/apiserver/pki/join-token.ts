@@ -24,8 +24,8 @@ import { certificateHash } from './cert-info.js';
 const PREFIX = 'SHOAL1';
 const STORED_PREFIX = 'SHOAL1-HASH';
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-export const JOIN_TOKEN_ID_LENGTH = 6;
-export const JOIN_TOKEN_SECRET_LENGTH = 32;
+const JOIN_TOKEN_ID_LENGTH = 6;
+const JOIN_TOKEN_SECRET_LENGTH = 32;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const ID = new RegExp(`^[a-z0-9]{${JOIN_TOKEN_ID_LENGTH}}$`);

@@ -35,7 +35,7 @@ export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);
 
 /** Deepest nesting of messages accepted. Real objects stay below 20 (CronJob → … → matchExpressions). */
-export const MAX_MESSAGE_DEPTH = 100;
+const MAX_MESSAGE_DEPTH = 100;
 
 /** Deepest nesting accepted in the JSON a RawExtension or FieldsV1 carries. */
 const MAX_JSON_DEPTH = 256;

@@ -9,8 +9,8 @@ import { errors } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Store, TxnOp } from '../../store/store.js';
 
-export const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
-export const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
+const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
+const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
 
 interface ServicePort {
   port?: number;
@@ -66,16 +66,16 @@ function ownerOf(svc: KubeObject): string {
   return `${svc.metadata.namespace}/${svc.metadata.name}`;
 }
 
-export function wantsClusterIP(spec: ServiceSpec): boolean {
+function wantsClusterIP(spec: ServiceSpec): boolean {
   return spec.type !== 'ExternalName' && spec.clusterIP !== 'None';
 }
 
-export function wantsNodePorts(spec: ServiceSpec): boolean {
+function wantsNodePorts(spec: ServiceSpec): boolean {
   return spec.type === 'NodePort' || spec.type === 'LoadBalancer';
 }
 
 /** The reservation keys a Service holds. */
-export function reservationsOf(svc: KubeObject | undefined): string[] {
+function reservationsOf(svc: KubeObject | undefined): string[] {
   if (!svc) return [];
   const spec = specOf(svc);
   const keys: string[] = [];
