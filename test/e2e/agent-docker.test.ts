@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { getPod as getPodOf, kubectlOk } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
-import { eventually as waitFor } from '../support/eventually.js';
+import { eventuallyShowing } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { KUBECTL, type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
@@ -23,14 +23,7 @@ const NODE = uniqueNodeName('e2e-agent');
 const NS = 'default';
 
 /** Waits on the real agent: errors count as "not yet", and a timeout shows the agent's output. */
-function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  return waitFor(what, check, {
-    timeoutMs: ms,
-    intervalMs: 250,
-    retryOnError: true,
-    context: () => `agent:\n${agent.output().slice(-3000)}`,
-  });
-}
+const eventually = eventuallyShowing({ agent: () => agent.output() }, { timeoutMs: 30_000, intervalMs: 250 });
 
 const kubectl = (args: string[], input?: string) => kubectlOk(server, args, input);
 const getPod = (name: string): Promise<Pod> => getPodOf(server, NS, name);
