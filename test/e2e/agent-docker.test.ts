@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { getPod as getPodOf, kubectlOk } from '../support/cluster-probe.js';
+import { getPod as getPodOf, kubectlOk, podReady } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
@@ -44,8 +44,6 @@ function container(name: string, script: string, extra: Record<string, unknown> 
 async function createPod(name: string, spec: Record<string, unknown>): Promise<void> {
   await kubectl(['apply', '-f', '-'], podManifest(name, spec));
 }
-
-const ready = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
 describe('agent on Docker', { timeout: 240_000 }, () => {
   before(async () => {
@@ -86,7 +84,7 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     });
     const pod = await eventually('duo to be Ready', async () => {
       const p = await getPod('duo');
-      return ready(p) ? p : undefined;
+      return podReady(p) ? p : undefined;
     });
     assert.equal(pod.status?.phase, 'Running');
     assert.match(pod.status?.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
@@ -311,14 +309,14 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
 
   it('survives kill -9 of the agent: its pods keep running, nothing restarts, readiness stays', async () => {
     const before = await getPod('duo');
-    assert.ok(ready(before));
+    assert.ok(podReady(before));
     const ids = before.status?.containerStatuses?.map((c) => c.containerID).sort();
     await agent.kill9();
     await agent.start();
     // Give the new agent time to list, adopt and probe (several readiness periods).
     await new Promise((r) => setTimeout(r, 5000));
     const after = await getPod('duo');
-    assert.ok(ready(after), 'still Ready');
+    assert.ok(podReady(after), 'still Ready');
     assert.deepEqual(after.status?.containerStatuses?.map((c) => c.containerID).sort(), ids);
     assert.deepEqual(
       after.status?.containerStatuses?.map((c) => c.restartCount),
