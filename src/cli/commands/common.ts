@@ -145,6 +145,12 @@ export function interruptSignal(): AbortSignal {
   return ac.signal;
 }
 
+/** Resolves on Ctrl-C / SIGTERM: the foreground commands (server, agent, simulate) run until then. */
+export function interrupted(): Promise<void> {
+  const signal = interruptSignal();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
 /** kubectl's short human durations: 45s, 3m20s, 15m, 5h, 3d, 2y. */
 export function humanDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
