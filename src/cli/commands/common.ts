@@ -101,7 +101,7 @@ export function reportNoResources(namespace: string | undefined): void {
 export class CliError extends Error {}
 
 /** The text kubectl prints for a failure. */
-export function describeError(err: unknown, context?: string): string {
+function describeError(err: unknown, context?: string): string {
   if (err instanceof ApiError) {
     const s = err.status;
     const causes = s.details?.causes ?? [];
