@@ -16,10 +16,9 @@
  * for the others), --rate N (1000).
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import https from 'node:https';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { Client } from '../src/client/rest.js';
 import { startShoalServer } from '../test/support/shoal-server.js';
 import { Histogram, round } from './lib/histogram.js';
 
@@ -58,49 +57,24 @@ function pod(name: string) {
 }
 
 const shoal = await startShoalServer();
-const kubeconfig = parseYaml(fs.readFileSync(shoal.kubeconfig, 'utf8'));
-const user = kubeconfig.users[0].user;
-const agent = new https.Agent({
-  keepAlive: true,
+// The project's own client (keep-alive, client certificate), as controllers reach the server.
+const client = Client.fromKubeconfig(loadKubeconfig({ path: shoal.kubeconfig }), {
   maxSockets: clients,
-  ca: Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64'),
-  cert: Buffer.from(user['client-certificate-data'], 'base64'),
-  key: Buffer.from(user['client-key-data'], 'base64'),
+  timeoutMs: 0,
 });
-const base = new URL(shoal.url);
 
-function request(
+async function request(
   method: string,
   path: string,
   body?: unknown,
   contentType = 'application/json',
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method,
-        path,
-        headers: {
-          accept: 'application/json',
-          ...(data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode! < 300
-            ? resolve(res.statusCode!)
-            : reject(new Error(`${method} ${path}: ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
+  const res = await client.request(method, path, {
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': contentType }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode}`);
+  return res.statusCode;
 }
 
 async function pool(count: number, worker: (i: number) => Promise<void>): Promise<void> {
@@ -216,6 +190,6 @@ try {
     }),
   );
 } finally {
-  agent.destroy();
+  client.close();
   await shoal.stop();
 }

@@ -108,7 +108,7 @@ export function loadKubeconfig(source: KubeconfigSource = {}): ClusterConnection
 }
 
 /** Parse one file's text into its raw object, checking the top-level shape. */
-export function parseKubeconfig(text: string, file: string): Record<string, unknown> {
+function parseKubeconfig(text: string, file: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = parseYaml(text, { maxAliasCount: 100 });

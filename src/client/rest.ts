@@ -349,8 +349,7 @@ export class Client {
     }
     return this.json<T>('POST', path, {
       query: writeQuery(options),
-      body: JSON.stringify(obj),
-      headers: { 'content-type': 'application/json' },
+      ...jsonBody(obj),
       ...requestOpts(options),
     });
   }
@@ -365,8 +364,7 @@ export class Client {
     const ns = namespace ?? obj.metadata?.namespace;
     return this.json<T>('PUT', this.objectPath(def, ns, obj.metadata?.name ?? '', options.subresource), {
       query: writeQuery(options),
-      body: JSON.stringify(obj),
-      headers: { 'content-type': 'application/json' },
+      ...jsonBody(obj),
       ...requestOpts(options),
     });
   }
@@ -413,8 +411,7 @@ export class Client {
     options: DeleteOptions = {},
   ): Promise<T> {
     return this.json<T>('DELETE', this.objectPath(def, namespace, name), {
-      body: JSON.stringify(deleteBody(options)),
-      headers: { 'content-type': 'application/json' },
+      ...jsonBody(deleteBody(options)),
       ...requestOpts(options),
     });
   }
@@ -427,8 +424,7 @@ export class Client {
   ): Promise<KubeList<T>> {
     return this.json<KubeList<T>>('DELETE', this.path(def, namespace), {
       query: listQuery(options),
-      body: JSON.stringify(deleteBody(options)),
-      headers: { 'content-type': 'application/json' },
+      ...jsonBody(deleteBody(options)),
       ...requestOpts(options),
     });
   }
@@ -440,13 +436,12 @@ export class Client {
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/binding`,
       {
         query: writeQuery(options),
-        body: JSON.stringify({
+        ...jsonBody({
           apiVersion: 'v1',
           kind: 'Binding',
           metadata: { name: pod, namespace },
           target: { apiVersion: 'v1', kind: 'Node', name: node },
         }),
-        headers: { 'content-type': 'application/json' },
         ...requestOpts(options),
       },
     );
@@ -748,6 +743,11 @@ function readAll(res: IncomingMessage): Promise<Buffer> {
     res.on('error', reject);
     res.on('aborted', () => reject(new Error('the connection closed before the answer was complete')));
   });
+}
+
+/** A JSON request body and its content type, for the verbs that send an object. */
+function jsonBody(value: unknown): Pick<RawRequest, 'body' | 'headers'> {
+  return { body: JSON.stringify(value), headers: { 'content-type': 'application/json' } };
 }
 
 function requestOpts(o: RequestOptions): RequestOptions {

@@ -89,7 +89,7 @@ export async function* decodeWatchStream<T = KubeObject>(
 }
 
 /** One line of a watch stream. ERROR events are thrown. */
-export function parseEvent<T = KubeObject>(line: string): WatchEvent<T> {
+function parseEvent<T = KubeObject>(line: string): WatchEvent<T> {
   let event: { type?: unknown; object?: unknown };
   try {
     event = JSON.parse(line);

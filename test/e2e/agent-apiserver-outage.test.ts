@@ -33,7 +33,7 @@ import {
   runtimeObjects,
 } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
-import { eventually as waitFor } from '../support/eventually.js';
+import { eventuallyShowing } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
@@ -52,14 +52,10 @@ let server: ShoalServer;
 let agent: ShoalAgent;
 let image: string;
 
-function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  return waitFor(what, check, {
-    timeoutMs: ms,
-    intervalMs: 500,
-    retryOnError: true,
-    context: () => `agent:\n${agent.output().slice(-4000)}\nserver:\n${server.output().slice(-2000)}`,
-  });
-}
+const eventually = eventuallyShowing(
+  { agent: () => agent.output(), server: () => server.output() },
+  { timeoutMs: 30_000, intervalMs: 500 },
+);
 
 const podManifest = (name: string, containers: unknown[]) => podManifestFor(NODE, name, containers, NS);
 

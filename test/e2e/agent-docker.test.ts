@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { getPod as getPodOf, kubectlOk } from '../support/cluster-probe.js';
+import { getPod as getPodOf, kubectlOk, podReady } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
-import { eventually as waitFor } from '../support/eventually.js';
+import { eventuallyShowing } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { KUBECTL, type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
@@ -23,14 +23,7 @@ const NODE = uniqueNodeName('e2e-agent');
 const NS = 'default';
 
 /** Waits on the real agent: errors count as "not yet", and a timeout shows the agent's output. */
-function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  return waitFor(what, check, {
-    timeoutMs: ms,
-    intervalMs: 250,
-    retryOnError: true,
-    context: () => `agent:\n${agent.output().slice(-3000)}`,
-  });
-}
+const eventually = eventuallyShowing({ agent: () => agent.output() }, { timeoutMs: 30_000, intervalMs: 250 });
 
 const kubectl = (args: string[], input?: string) => kubectlOk(server, args, input);
 const getPod = (name: string): Promise<Pod> => getPodOf(server, NS, name);
@@ -51,8 +44,6 @@ function container(name: string, script: string, extra: Record<string, unknown> 
 async function createPod(name: string, spec: Record<string, unknown>): Promise<void> {
   await kubectl(['apply', '-f', '-'], podManifest(name, spec));
 }
-
-const ready = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
 describe('agent on Docker', { timeout: 240_000 }, () => {
   before(async () => {
@@ -93,7 +84,7 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     });
     const pod = await eventually('duo to be Ready', async () => {
       const p = await getPod('duo');
-      return ready(p) ? p : undefined;
+      return podReady(p) ? p : undefined;
     });
     assert.equal(pod.status?.phase, 'Running');
     assert.match(pod.status?.podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
@@ -318,14 +309,14 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
 
   it('survives kill -9 of the agent: its pods keep running, nothing restarts, readiness stays', async () => {
     const before = await getPod('duo');
-    assert.ok(ready(before));
+    assert.ok(podReady(before));
     const ids = before.status?.containerStatuses?.map((c) => c.containerID).sort();
     await agent.kill9();
     await agent.start();
     // Give the new agent time to list, adopt and probe (several readiness periods).
     await new Promise((r) => setTimeout(r, 5000));
     const after = await getPod('duo');
-    assert.ok(ready(after), 'still Ready');
+    assert.ok(podReady(after), 'still Ready');
     assert.deepEqual(after.status?.containerStatuses?.map((c) => c.containerID).sort(), ids);
     assert.deepEqual(
       after.status?.containerStatuses?.map((c) => c.restartCount),

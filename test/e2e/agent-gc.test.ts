@@ -20,7 +20,7 @@ import { pauseImageTar } from '../../src/runtime/docker/pause-image.js';
 import { LABEL_ATTEMPT, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_UID } from '../../src/runtime/driver.js';
 import { getPod as getPodOf, kubectlOk } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
-import { eventually as waitFor } from '../support/eventually.js';
+import { eventuallyShowing } from '../support/eventually.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
@@ -31,14 +31,7 @@ const docker = new Docker();
 const NODE = uniqueNodeName('e2e-gc');
 const NS = 'default';
 
-function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 40_000): Promise<T> {
-  return waitFor(what, check, {
-    timeoutMs: ms,
-    intervalMs: 250,
-    retryOnError: true,
-    context: () => `agent:\n${agent.output().slice(-3000)}`,
-  });
-}
+const eventually = eventuallyShowing({ agent: () => agent.output() }, { timeoutMs: 40_000, intervalMs: 250 });
 
 const kubectl = (args: string[], input?: string) => kubectlOk(server, args, input);
 const getPod = (name: string): Promise<Pod> => getPodOf(server, NS, name);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getPod, kubectlOk, nodeReadyCondition, podFullyUp } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
-import { eventually as waitFor } from '../support/eventually.js';
+import { eventuallyShowing } from '../support/eventually.js';
 import { type PrivateDockerd, startPrivateDockerd } from '../support/private-dockerd.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { type ShoalServer, startShoalServer } from '../support/shoal-server.js';
@@ -22,14 +22,7 @@ let server: ShoalServer;
 let agent: ShoalAgent;
 let image: string;
 
-function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 45_000): Promise<T> {
-  return waitFor(what, check, {
-    timeoutMs: ms,
-    intervalMs: 500,
-    retryOnError: true,
-    context: () => `agent:\n${agent.output().slice(-4000)}`,
-  });
-}
+const eventually = eventuallyShowing({ agent: () => agent.output() }, { timeoutMs: 45_000, intervalMs: 500 });
 
 const present = async (ref: string) => (await dockerd.cli(['images', '-q', ref])).trim() !== '';
 

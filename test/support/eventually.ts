@@ -37,3 +37,24 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
   }
 }
+
+/** How much of each process's output a timeout message ends with. */
+const OUTPUT_TAIL_CHARS = 4000;
+
+/**
+ * An `eventually` for tests that drive real processes: a throwing check counts as "not yet"
+ * (kubectl failing while a server restarts, say), and a timeout message ends with the tail of
+ * each named process's output, so it shows what they were doing. `timeoutMs` of a call
+ * overrides the default.
+ */
+export function eventuallyShowing(
+  outputs: Record<string, () => string>,
+  defaults: { timeoutMs: number; intervalMs: number },
+): <T>(what: string, check: () => Promise<T | undefined>, timeoutMs?: number) => Promise<T> {
+  const context = () =>
+    Object.entries(outputs)
+      .map(([name, output]) => `${name}:\n${output().slice(-OUTPUT_TAIL_CHARS)}`)
+      .join('\n');
+  return (what, check, timeoutMs = defaults.timeoutMs) =>
+    eventually(what, check, { timeoutMs, intervalMs: defaults.intervalMs, retryOnError: true, context });
+}

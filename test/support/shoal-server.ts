@@ -39,7 +39,7 @@ export interface KubectlResult {
   stderr: string;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -97,7 +97,7 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
   };
 }
 
-export function runKubectl(
+function runKubectl(
   kubeconfig: string,
   args: string[],
   options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},

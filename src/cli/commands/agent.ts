@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { AgentConfig } from '../../agent/agent.js';
 import { CONTAINER_GC_PERIOD_MS, DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/index.js';
 import { defaultNodeIP } from '../../agent/node-ip.js';
+import { interrupted } from './common.js';
 
 export interface AgentFlags {
   server: string;
@@ -101,9 +102,7 @@ export function registerAgent(program: Command): void {
     }
     const { startAgent } = await import('../../agent/agent.js');
     const stop = await startAgent(config);
-    await new Promise<void>((done) => {
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
-    });
+    await interrupted();
     await stop.close();
   });
 }

@@ -20,7 +20,7 @@ import {
 import { type Manifest, namespaceFor, readManifests } from './manifests.js';
 import { nameOf } from './printers.js';
 
-export const FIELD_MANAGER = 'shoal';
+const FIELD_MANAGER = 'shoal';
 
 interface ApplyFlags extends ConnectionFlags {
   filename: string[];
@@ -72,9 +72,9 @@ async function apply(flags: ApplyFlags): Promise<void> {
   }
 }
 
-export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
-export async function applyOne(
+async function applyOne(
   client: Client,
   m: Manifest,
   namespace: string | undefined,

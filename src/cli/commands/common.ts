@@ -101,7 +101,7 @@ export function reportNoResources(namespace: string | undefined): void {
 export class CliError extends Error {}
 
 /** The text kubectl prints for a failure. */
-export function describeError(err: unknown, context?: string): string {
+function describeError(err: unknown, context?: string): string {
   if (err instanceof ApiError) {
     const s = err.status;
     const causes = s.details?.causes ?? [];
@@ -145,18 +145,8 @@ export function interruptSignal(): AbortSignal {
   return ac.signal;
 }
 
-/** kubectl's short human durations: 45s, 3m20s, 15m, 5h, 3d, 2y. */
-export function humanDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (h < 24 * 8) return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`;
-  if (d < 365 * 2) return `${d}d`;
-  return `${Math.floor(d / 365)}y`;
+/** Resolves on Ctrl-C / SIGTERM: the foreground commands (server, agent, simulate) run until then. */
+export function interrupted(): Promise<void> {
+  const signal = interruptSignal();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource, type ResourceDef } from '../../api/resources.js';
+import { humanDuration } from '../../api/tables/duration.js';
 import type { Client } from '../../client/rest.js';
 import {
   action,
@@ -17,7 +18,6 @@ import {
   CliError,
   type ConnectionFlags,
   connect,
-  humanDuration,
   reportError,
   reportNoResources,
   splitKindAndNames,

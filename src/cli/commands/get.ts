@@ -14,6 +14,7 @@ import {
   action,
   addConnectionOptions,
   CliError,
+  type Connection,
   type ConnectionFlags,
   connect,
   interruptSignal,
@@ -70,6 +71,18 @@ interface Target {
   fieldSelector?: string;
 }
 
+/** What to read of `def`: the connection's namespace, or every namespace with -A. */
+function targetOf(connection: Connection, def: ResourceDef, flags: GetFlags): Target {
+  const allNamespaces = Boolean(flags.allNamespaces) && def.namespaced;
+  return {
+    client: connection.client,
+    def,
+    namespace: def.namespaced && !allNamespaces ? connection.namespace : undefined,
+    allNamespaces,
+    ...(flags.selector ? { labelSelector: flags.selector } : {}),
+  };
+}
+
 async function get(kindArg: string, nameArgs: string[], flags: GetFlags): Promise<void> {
   const output = flags.output ?? '';
   if (!OUTPUTS.includes(output)) {
@@ -91,11 +104,7 @@ async function get(kindArg: string, nameArgs: string[], flags: GetFlags): Promis
     throw new CliError('watch is only supported on a single object or a whole kind');
   const connection = connect(flags);
   const target: Target = {
-    client: connection.client,
-    def,
-    namespace: def.namespaced && !allNamespaces ? connection.namespace : undefined,
-    allNamespaces,
-    ...(flags.selector ? { labelSelector: flags.selector } : {}),
+    ...targetOf(connection, def, flags),
     // A watched single object is listed by name, which also gives the version to watch from.
     ...(flags.watch && names.length === 1 ? { fieldSelector: `metadata.name=${names[0]}` } : {}),
   };
@@ -139,14 +148,8 @@ async function getKinds(kinds: string[], names: string[], output: string, flags:
     let printed = 0;
     const objects: KubeObject[] = [];
     for (const def of defs) {
-      const allNamespaces = Boolean(flags.allNamespaces) && def.namespaced;
-      const target: Target = {
-        client: connection.client,
-        def,
-        namespace: def.namespaced && !allNamespaces ? connection.namespace : undefined,
-        allNamespaces,
-        ...(flags.selector ? { labelSelector: flags.selector } : {}),
-      };
+      const target = targetOf(connection, def, flags);
+      const { allNamespaces } = target;
       if (output === '' || output === 'wide') {
         const table = await fetchTable(target, []);
         if (table.rows.length === 0) continue;

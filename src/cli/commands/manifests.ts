@@ -20,7 +20,7 @@ export interface Manifest {
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The files `-f` names, in order. */
-export function expandPaths(paths: string[], recursive: boolean): string[] {
+function expandPaths(paths: string[], recursive: boolean): string[] {
   const out: string[] = [];
   for (const p of paths) {
     if (p === '-') {

@@ -10,8 +10,8 @@ import { apiVersionOf, type ResourceDef } from '../../api/resources.js';
 import type { Table, TableRow } from '../../client/rest.js';
 import { resourceName } from './common.js';
 
-export const PADDING = 3;
-export const MIN_WIDTH = 6;
+const PADDING = 3;
+const MIN_WIDTH = 6;
 
 export interface TableFormat {
   /** -o wide: also the columns of priority > 0. */
@@ -37,14 +37,14 @@ function visibleColumns(table: Table, wide: boolean): number[] {
 }
 
 /** The header cells a table prints with. */
-export function headerCells(table: Table, format: TableFormat = {}): string[] {
+function headerCells(table: Table, format: TableFormat = {}): string[] {
   const cols = visibleColumns(table, format.wide ?? false);
   const names = cols.map((i) => table.columnDefinitions[i]!.name.toUpperCase());
   return format.withNamespace ? ['NAMESPACE', ...names] : names;
 }
 
 /** One row's printed cells. */
-export function rowCells(
+function rowCells(
   table: Pick<Table, 'columnDefinitions'>,
   row: TableRow,
   format: TableFormat = {},

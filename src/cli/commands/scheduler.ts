@@ -5,7 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
-import { addConnectionOptions, type ConnectionFlags, connect } from './common.js';
+import { addConnectionOptions, type ConnectionFlags, connect, interruptSignal } from './common.js';
 
 interface SchedulerFlags extends ConnectionFlags {
   scoring: ScoringProfile;
@@ -23,8 +23,7 @@ export function registerScheduler(program: Command): void {
     .action(async (flags: SchedulerFlags) => {
       const log = (line: string) => console.error(`shoal scheduler: ${line}`);
       const { client } = connect(flags);
-      const stop = new AbortController();
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+      const signal = interruptSignal();
       log(`scheduling pods of ${flags.schedulerName} on ${client.server}`);
       const [{ Scheduler }, { defaultPreemption }] = await Promise.all([
         import('../../scheduler/scheduler.js'),
@@ -35,7 +34,7 @@ export function registerScheduler(program: Command): void {
         schedulerName: flags.schedulerName,
         postFilter: defaultPreemption(),
         log,
-      }).run(stop.signal);
+      }).run(signal);
       client.close();
     });
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 // Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
 // verbs share this binary and must not pay for the API server, its stores and their clients).
 import type { RunningApiServer } from '../../apiserver/serve.js';
+import { interrupted } from './common.js';
 import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
 
 export function registerServer(program: Command): void {
@@ -55,10 +56,7 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   const stopCompanion = companion ? await companion(server, log) : undefined;
   const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
 
-  const signal = new Promise<void>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
-  });
-  const reason = await Promise.race([signal.then(() => undefined), failed]);
+  const reason = await Promise.race([interrupted().then(() => undefined), failed]);
   if (reason) log(`stopping: ${reason.message}`);
   else log('stopping');
   await stopCompanion?.();

@@ -11,6 +11,7 @@ import { isDNS1123Subdomain } from '../../api/validation/names.js';
 // Types only: the simulator's code loads when the command runs.
 import type { RunningSimulator, SimulatorConfig } from '../../simulate/simulator.js';
 import { expandHome } from './agent.js';
+import { interrupted } from './common.js';
 
 /** More would not fit the made-up node addresses (layout.ts nodeIp); 5,000 is the target. */
 export const MAX_NODES = 100_000;
@@ -97,9 +98,7 @@ export function registerSimulate(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      await new Promise<void>((done) => {
-        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => done());
-      });
+      await interrupted();
       await sim.close();
     });
 }

@@ -3,6 +3,7 @@
  * namespace's `spec.finalizers` (PUT .../finalize) so the API server removes the namespace.
  * Level-triggered: it re-lists what is left on every pass and requeues until nothing is.
  */
+import { hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource, RESOURCES } from '../../api/resources.js';
 import { Informer } from '../../client/informer.js';
@@ -75,8 +76,8 @@ export class NamespaceController {
         if (!pending.has(obj)) continue;
         await this.client
           .delete(kind, name, obj.metadata.name!, { propagationPolicy: 'Background' })
-          .catch((err: { code?: number }) => {
-            if (err.code !== 404) throw err;
+          .catch((err: unknown) => {
+            if (!hasCode(err, 404)) throw err;
           });
       }
       this.queue.addAfter(name, RECHECK_MS);
