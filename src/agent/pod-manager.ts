@@ -8,9 +8,9 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ContainerRecord, RuntimeDriver } from '../runtime/driver.js';
 import { RuntimeUnavailableError } from '../runtime/driver.js';
 import type { Clock } from '../util/clock.js';
+import { LocateError } from './container-locator.js';
 import { viewOf } from './pod-plan.js';
 import { PodWorker, type WorkerDeps } from './pod-worker.js';
-import { LocateError } from './server.js';
 
 export interface PodManagerOptions {
   /** How often to look for containers of pods that no longer exist (default 10 s). */

@@ -10,7 +10,8 @@ import {
   issueServingCertificate,
 } from '../apiserver/pki/certs.js';
 import type { ExecSession, ExecStreamOptions, LogOptions } from '../runtime/driver.js';
-import { type AgentServer, LocateError, startAgentServer } from './server.js';
+import { LocateError } from './container-locator.js';
+import { type AgentServer, startAgentServer } from './server.js';
 
 const LOG_TEXT = 'line 1\nline 2\nline 3\n';
 const NOW = Date.parse('2030-01-01T00:10:00Z');

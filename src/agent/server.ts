@@ -23,6 +23,7 @@ import { type LogQuery, parseLogQuery, parseStreamQuery } from '../api/stream-op
 import { buildHttpsServerOptions, userFromClientCertificate } from '../apiserver/authn/index.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
 import { writeJsonResponse } from '../util/raw-http.js';
+import { type ContainerLocator, LocateError } from './container-locator.js';
 import {
   chooseProtocol,
   exitCodeStatus,
@@ -33,31 +34,6 @@ import {
 
 /** The group whose members may use the agent's API: the API server's agent client and admins. */
 const AGENT_API_GROUP = 'system:masters';
-
-/** Thrown by a ContainerLocator: an HTTP status code and the message the user sees. */
-export class LocateError extends Error {
-  override name = 'LocateError';
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Finds the runtime container that stands for a pod's container on this node. */
-export interface ContainerLocator {
-  /**
-   * Throws LocateError: 404 `pods "p" not found`; 400 `container "c" in pod "p" is waiting to
-   * start: ContainerCreating`; 400 `previous terminated container "c" in pod "p" not found`.
-   */
-  resolve(
-    namespace: string,
-    pod: string,
-    container: string,
-    opts: { previous: boolean },
-  ): Promise<{ containerId: string; tty: boolean }>;
-}
 
 export interface AgentServerOptions {
   host: string;
