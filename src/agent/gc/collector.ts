@@ -14,6 +14,7 @@ import { RuntimeUnavailableError } from '../../runtime/driver.js';
 import type { Clock } from '../../util/clock.js';
 import { type FilesystemUsage, filesystemUsage } from '../host-stats.js';
 import {
+  CONTAINER_GC_PERIOD_MS,
   type ContainerGcPolicy,
   checkContainerGcPolicy,
   DEFAULT_CONTAINER_GC_POLICY,
@@ -21,15 +22,13 @@ import {
 } from './container-gc.js';
 import {
   DEFAULT_IMAGE_GC_POLICY,
+  IMAGE_GC_PERIOD_MS,
   type ImageGcPolicy,
   ImageUsageTracker,
   InvalidDiskCapacityError,
   imageGcPolicyProblem,
   planImageGc,
 } from './image-gc.js';
-
-export const CONTAINER_GC_PERIOD_MS = 60_000;
-export const IMAGE_GC_PERIOD_MS = 5 * 60_000;
 
 export interface GcSettings {
   containerPolicy?: Partial<ContainerGcPolicy>;

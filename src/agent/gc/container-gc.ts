@@ -17,6 +17,9 @@
 import type { ContainerRecord } from '../../runtime/driver.js';
 import { viewOf } from '../pod-plan.js';
 
+/** How often dead containers are collected (kubelet's period). */
+export const CONTAINER_GC_PERIOD_MS = 60_000;
+
 export interface ContainerGcPolicy {
   /** Dead instances younger than this (since created) stay. */
   minAgeMs: number;

@@ -15,6 +15,9 @@
 import type { ImageRecord } from '../../runtime/driver.js';
 import type { FilesystemUsage } from '../host-stats.js';
 
+/** How often image usage is checked against the thresholds (kubelet's period). */
+export const IMAGE_GC_PERIOD_MS = 5 * 60_000;
+
 export interface ImageGcPolicy {
   /** Usage (percent of the filesystem) at or above which images are removed; 100: never. */
   highThresholdPercent: number;

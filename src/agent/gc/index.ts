@@ -4,14 +4,13 @@
  * carries them out (`collector.ts`). docs/agent.md, "Garbage collection", tells the rules.
  */
 export {
-  CONTAINER_GC_PERIOD_MS,
   GarbageCollector,
   type GarbageCollectorOptions,
   type GcSettings,
-  IMAGE_GC_PERIOD_MS,
   type ImageGcResult,
 } from './collector.js';
 export {
+  CONTAINER_GC_PERIOD_MS,
   type ContainerGcPolicy,
   checkContainerGcPolicy,
   DEFAULT_CONTAINER_GC_POLICY,
@@ -19,6 +18,7 @@ export {
 } from './container-gc.js';
 export {
   DEFAULT_IMAGE_GC_POLICY,
+  IMAGE_GC_PERIOD_MS,
   type ImageGcInput,
   type ImageGcPlan,
   type ImageGcPolicy,

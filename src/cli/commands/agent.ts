@@ -7,7 +7,9 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 // Types only: the agent's code loads when the command runs, so no command loads what it does not run.
 import type { AgentConfig } from '../../agent/agent.js';
-import { CONTAINER_GC_PERIOD_MS, DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/index.js';
+// The pure policy modules only (the collector loads with the agent).
+import { CONTAINER_GC_PERIOD_MS } from '../../agent/gc/container-gc.js';
+import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/image-gc.js';
 import { defaultNodeIP } from '../../agent/node-ip.js';
 import { interrupted } from './common.js';
 

@@ -5,7 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { JoinError } from '../../agent/join.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { isDNS1123Subdomain } from '../../api/validation/names.js';
 // Types only: the simulator's code loads when the command runs.
@@ -87,7 +86,10 @@ export function registerSimulate(program: Command): void {
     .option('--data-dir <dir>', "the simulator's join credential", '~/.shoal/simulate')
     .action(async (flags: SimulateFlags) => {
       const log = (line: string) => console.error(`shoal simulate: ${line}`);
-      const { startSimulator } = await import('../../simulate/simulator.js');
+      const [{ startSimulator }, { JoinError }] = await Promise.all([
+        import('../../simulate/simulator.js'),
+        import('../../agent/join.js'),
+      ]);
       let sim: RunningSimulator;
       try {
         sim = await startSimulator(simulateConfig(flags, log));
