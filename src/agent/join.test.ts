@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { lookupResource } from '../api/resources.js';
-import { CA_PATH } from '../apiserver/node-join-protocol.js';
+import { type RunningApiServer, startApiServer } from '../apiserver/serve.js';
 import {
   certificateSans,
   certificateSubject,
@@ -17,8 +17,8 @@ import {
   issueServingCertificate,
   matchesKey,
   parseJoinToken,
-} from '../apiserver/pki/index.js';
-import { type RunningApiServer, startApiServer } from '../apiserver/serve.js';
+} from '../pki/index.js';
+import { CA_PATH } from '../pki/join-protocol.js';
 import { JoinError, joinCluster, nodeClient } from './join.js';
 
 describe('joinCluster', () => {

@@ -26,14 +26,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError, hasCode } from '../api/errors.js';
 import { isDNS1123Subdomain } from '../api/validation/names.js';
-import {
-  CA_PATH,
-  JOIN_PATH,
-  type JoinRequest,
-  type JoinResponse,
-  NODE_USER_PREFIX,
-  NODES_GROUP,
-} from '../apiserver/node-join-protocol.js';
+import { Client } from '../client/rest.js';
 // Not pki/index.js: the agent must not load the certificate-issuing library (memory).
 import {
   certificateHash,
@@ -46,7 +39,7 @@ import {
   parseSans,
   RENEW_BEFORE_MS,
   sansCover,
-} from '../apiserver/pki/cert-info.js';
+} from '../pki/cert-info.js';
 import {
   ensureDir,
   PUBLIC_FILE_MODE,
@@ -54,15 +47,11 @@ import {
   SECRET_DIR_MODE,
   SECRET_FILE_MODE,
   writeIfChanged,
-} from '../apiserver/pki/files.js';
-import {
-  formatJoinToken,
-  type JoinToken,
-  matchesCaPin,
-  parseJoinToken,
-} from '../apiserver/pki/join-token.js';
-import { buildKubeconfig } from '../apiserver/pki/kubeconfig.js';
-import { Client } from '../client/rest.js';
+} from '../pki/files.js';
+import { NODE_USER_PREFIX, NODES_GROUP } from '../pki/identities.js';
+import { CA_PATH, JOIN_PATH, type JoinRequest, type JoinResponse } from '../pki/join-protocol.js';
+import { formatJoinToken, type JoinToken, matchesCaPin, parseJoinToken } from '../pki/join-token.js';
+import { buildKubeconfig } from '../pki/kubeconfig.js';
 
 export interface JoinOptions {
   /** The API server, `https://host:port`. */

@@ -8,7 +8,7 @@ import {
   type IssuedCertificate,
   issueClientCertificate,
   issueServingCertificate,
-} from '../apiserver/pki/certs.js';
+} from '../pki/certs.js';
 import type { ExecSession, ExecStreamOptions, LogOptions } from '../runtime/driver.js';
 import { LocateError } from './container-locator.js';
 import { type AgentServer, startAgentServer } from './server.js';

@@ -21,6 +21,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { ApiError, errors, type StatusReason, statusError } from '../api/errors.js';
 import { type LogQuery, parseLogQuery, parseStreamQuery } from '../api/stream-options.js';
 import { buildHttpsServerOptions, userFromClientCertificate } from '../apiserver/authn/index.js';
+import { ADMIN_GROUP } from '../pki/identities.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
 import { writeJsonResponse } from '../util/raw-http.js';
 import { type ContainerLocator, LocateError } from './container-locator.js';
@@ -33,7 +34,7 @@ import {
 } from './remote-command.js';
 
 /** The group whose members may use the agent's API: the API server's agent client and admins. */
-const AGENT_API_GROUP = 'system:masters';
+const AGENT_API_GROUP = ADMIN_GROUP;
 
 export interface AgentServerOptions {
   host: string;

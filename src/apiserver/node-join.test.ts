@@ -7,18 +7,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fakeMachinery } from '../../test/support/api-test-server.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store } from '../store/store.js';
-import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
-import { CA_PATH, JOIN_PATH } from './node-join-protocol.js';
 import {
   certificateSans,
   certificateSubject,
   generateKeyPem,
   isIssuedBy,
   matchesKey,
-} from './pki/cert-info.js';
-import { type CertificateAuthority, createCertificateAuthority } from './pki/certs.js';
+} from '../pki/cert-info.js';
+import { type CertificateAuthority, createCertificateAuthority } from '../pki/certs.js';
+import { CA_PATH, JOIN_PATH } from '../pki/join-protocol.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
 import { ApiServer } from './server.js';
 
 /** The join answer, or a Status. */

@@ -15,18 +15,11 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors, type FieldError, field } from '../api/errors.js';
 import { isPlainObject } from '../api/object.js';
 import { isDNS1123Subdomain } from '../api/validation/names.js';
+import { parseSans } from '../pki/cert-info.js';
+import { type CertificateAuthority, issueClientCertificate, issueServingCertificate } from '../pki/certs.js';
+import { BOOTSTRAPPERS_GROUP, NODE_USER_PREFIX, NODES_GROUP } from '../pki/identities.js';
+import { CA_PATH, JOIN_PATH, type JoinRequest, type JoinResponse } from '../pki/join-protocol.js';
 import type { ApiRequest, ApiResponse } from './http-types.js';
-import {
-  BOOTSTRAPPERS_GROUP,
-  CA_PATH,
-  JOIN_PATH,
-  type JoinRequest,
-  type JoinResponse,
-  NODE_USER_PREFIX,
-  NODES_GROUP,
-} from './node-join-protocol.js';
-import { parseSans } from './pki/cert-info.js';
-import { type CertificateAuthority, issueClientCertificate, issueServingCertificate } from './pki/certs.js';
 import type { PathHandler, PublicPathHandler } from './server.js';
 
 /** A node needs a handful of addresses at most; the cap keeps the certificate small. */

@@ -9,6 +9,13 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, hasReason } from '../api/errors.js';
 import { lookupResource } from '../api/resources.js';
+import {
+  ADMIN_GROUP,
+  ensureServerIdentity,
+  issueClientCertificate,
+  type ServerIdentity,
+  serverUrl,
+} from '../pki/index.js';
 import { Compactor, openStore, type Store, type StoreConfig } from '../store/index.js';
 import { isStoreError } from '../store/store.js';
 import {
@@ -21,13 +28,6 @@ import { defaultMachinery, printTable } from './machinery-impl.js';
 import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
 import { APISERVER_AGENT_CLIENT } from './node-proxy.js';
 import { openapiResponse, warmOpenAPI } from './openapi.js';
-import {
-  ADMIN_GROUP,
-  ensureServerIdentity,
-  issueClientCertificate,
-  type ServerIdentity,
-  serverUrl,
-} from './pki/index.js';
 import { ApiServer } from './server.js';
 
 export interface ApiServerConfig {

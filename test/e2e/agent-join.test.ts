@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { ProcHostStats } from '../../src/agent/host-stats.js';
 import { JoinError, joinCluster, type NodeCredentials, nodeClient } from '../../src/agent/join.js';
 import { NodeStatusReporter } from '../../src/agent/node-status.js';
-import { certificateSubject, formatJoinToken, parseJoinToken } from '../../src/apiserver/pki/index.js';
 import type { Client } from '../../src/client/rest.js';
+import { certificateSubject, formatJoinToken, parseJoinToken } from '../../src/pki/index.js';
 import { eventually } from '../support/eventually.js';
 import { type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 

@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { LocateError } from '../../src/agent/container-locator.js';
 import { type AgentServer, startAgentServer } from '../../src/agent/server.js';
-import { issueServingCertificate, loadCertificateAuthority } from '../../src/apiserver/pki/index.js';
+import { issueServingCertificate, loadCertificateAuthority } from '../../src/pki/index.js';
 import type { ExecSession, ExecStreamOptions, LogOptions } from '../../src/runtime/driver.js';
 import { KUBECTL, type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 

@@ -17,14 +17,14 @@ import path from 'node:path';
 import { type FieldError, statusError } from '../../src/api/errors.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { buildHttpsServerOptions, createRequestAuthenticator } from '../../src/apiserver/authn/index.js';
+import type { Machinery } from '../../src/apiserver/registry/machinery.js';
+import { ApiServer } from '../../src/apiserver/server.js';
 import {
   buildKubeconfig,
   createCertificateAuthority,
   issueClientCertificate,
   issueServingCertificate,
-} from '../../src/apiserver/pki/index.js';
-import type { Machinery } from '../../src/apiserver/registry/machinery.js';
-import { ApiServer } from '../../src/apiserver/server.js';
+} from '../../src/pki/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 

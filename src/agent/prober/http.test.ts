@@ -8,7 +8,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createCertificateAuthority, issueServingCertificate } from '../../apiserver/pki/certs.js';
+import { createCertificateAuthority, issueServingCertificate } from '../../pki/certs.js';
 import { httpProbe, MAX_BODY_BYTES } from './http.js';
 import type { HttpGetAction } from './spec.js';
 

@@ -12,9 +12,13 @@ import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { errors } from '../../api/errors.js';
-import { ensureServerIdentity, type ServerIdentity } from '../pki/bootstrap.js';
-import { parseSans } from '../pki/cert-info.js';
-import { createCertificateAuthority, issueClientCertificate, issueServingCertificate } from '../pki/certs.js';
+import { ensureServerIdentity, type ServerIdentity } from '../../pki/bootstrap.js';
+import { parseSans } from '../../pki/cert-info.js';
+import {
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServingCertificate,
+} from '../../pki/certs.js';
 import { createRequestAuthenticator } from './request.js';
 import { joinTokenAuthenticator, StaticTokenAuthenticator } from './token.js';
 

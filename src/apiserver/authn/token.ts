@@ -10,15 +10,15 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { UserInfo } from '../http-types.js';
-import { BOOTSTRAPPERS_GROUP } from '../node-join-protocol.js';
+import { BOOTSTRAPPERS_GROUP } from '../../pki/identities.js';
 import {
   checkJoinToken,
   type JoinToken,
   JoinTokenError,
   parseJoinToken,
   type StoredJoinToken,
-} from '../pki/join-token.js';
+} from '../../pki/join-token.js';
+import type { UserInfo } from '../http-types.js';
 
 export interface TokenAuthenticator {
   /** The user `token` belongs to, or undefined when this authenticator does not know it. */

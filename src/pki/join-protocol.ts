@@ -1,12 +1,9 @@
 /**
- * The join protocol's paths, names and messages, shared by the API server (node-join.ts) and the
+ * The join protocol's paths and messages (the identities it hands out are in identities.ts), shared by the API server (node-join.ts) and the
  * agent (agent/join.ts). Kept apart so the agent does not load the server's certificate issuing.
  */
 export const CA_PATH = '/shoal/v1/ca.crt';
 export const JOIN_PATH = '/shoal/v1/join';
-export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
-export const NODES_GROUP = 'system:nodes';
-export const NODE_USER_PREFIX = 'system:node:';
 
 export interface JoinRequest {
   nodeName: string;

@@ -2,11 +2,11 @@
  * The cluster's public-key infrastructure: a CA, the API server's serving certificate, client
  * certificates for the admin and (later) nodes, the admin kubeconfig and the node join token.
  * `ensureServerIdentity` creates them all under the data dir on first start and loads them after;
- * the rest is exported for the agent (join-token parsing, CA pin) and node credential issuing.
+ * the rest is shared with the agent, which imports the light modules directly (cert-info.ts,
+ * join-token.ts, join-protocol.ts, identities.ts: no certificate-issuing library).
  */
+
 export {
-  ADMIN_GROUP,
-  ADMIN_USER,
   ensureServerIdentity,
   requiredSans,
   type ServerIdentity,
@@ -37,6 +37,7 @@ export {
   LEAF_DAYS,
   loadCertificateAuthority,
 } from './certs.js';
+export * from './identities.js';
 export {
   checkJoinToken,
   formatJoinToken,

@@ -24,7 +24,7 @@ import type { ServerOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { buildHttpsServerOptions } from '../authn/tls-options.js';
+import { buildHttpsServerOptions } from '../apiserver/authn/tls-options.js';
 import {
   certificateSans,
   certificateSubject,
@@ -53,6 +53,7 @@ import {
   SECRET_FILE_MODE,
   writeIfChanged,
 } from './files.js';
+import { ADMIN_GROUP, ADMIN_USER } from './identities.js';
 import {
   formatJoinToken,
   formatStoredJoinToken,
@@ -62,9 +63,6 @@ import {
   type StoredJoinToken,
 } from './join-token.js';
 import { buildKubeconfig, serverUrl, specificListenHost } from './kubeconfig.js';
-
-export const ADMIN_USER = 'shoal-admin';
-export const ADMIN_GROUP = 'system:masters';
 
 export interface ServerIdentityOptions {
   dataDir: string;
