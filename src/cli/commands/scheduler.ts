@@ -4,6 +4,7 @@
  * `schedulerName`). Foreground until SIGINT/SIGTERM.
  */
 import { type Command, Option } from 'commander';
+import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
 import { addConnectionOptions, type ConnectionFlags, connect, interruptSignal } from './common.js';
 
@@ -19,7 +20,11 @@ export function registerScheduler(program: Command): void {
         .choices(SCORING_PROFILES)
         .default('least-allocated'),
     )
-    .option('--scheduler-name <name>', 'the spec.schedulerName of the pods to schedule', 'default-scheduler')
+    .option(
+      '--scheduler-name <name>',
+      'the spec.schedulerName of the pods to schedule',
+      DEFAULT_SCHEDULER_NAME,
+    )
     .action(async (flags: SchedulerFlags) => {
       const log = (line: string) => console.error(`shoal scheduler: ${line}`);
       const { client } = connect(flags);

@@ -4,6 +4,7 @@
  * built). Runs in the foreground until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
+import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 // Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
 // verbs share this binary and must not pay for the API server, its stores and their clients).
 import type { RunningApiServer } from '../../apiserver/serve.js';
@@ -43,7 +44,7 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
 
   const client = new Client({ ...server.loopback, userAgent: 'shoal-controller-manager' });
   // The scheduler's own connections, so its bindings never queue behind the controllers' requests.
-  const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
+  const schedulerClient = new Client({ ...server.loopback, userAgent: DEFAULT_SCHEDULER_NAME });
   const stop = new AbortController();
   const parts = [
     new NamespaceController(client, log).run(stop.signal),
