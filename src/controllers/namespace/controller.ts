@@ -18,6 +18,12 @@ const CONTENT_KINDS = RESOURCES.filter((r) => r.namespaced && r.verbs.includes('
 );
 /** While objects are terminating, look again this often. */
 const RECHECK_MS = 1000;
+/**
+ * Kubernetes' namespaceDeletionGracePeriod: a deleted namespace's contents are deleted 5 s after
+ * the deletion is seen, not at once, so that writes already on their way (a `kubectl delete -f`
+ * deleting the namespace and then its objects, a controller's last create) land first.
+ */
+const DELETION_GRACE_MS = 5000;
 
 export class NamespaceController {
   private readonly informer: Informer;
@@ -31,7 +37,7 @@ export class NamespaceController {
       onError: (err) => log(`namespace informer: ${String(err)}`),
     });
     const enqueue = (ns: KubeObject) => {
-      if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
+      if (ns.metadata.deletionTimestamp) this.queue.addAfter(ns.metadata.name!, DELETION_GRACE_MS);
     };
     this.informer.onAdd(enqueue);
     this.informer.onUpdate((_old, ns) => enqueue(ns));
