@@ -25,6 +25,7 @@ import { clientSink, EventRecorder, podRef, type Recorder } from '../client/even
 import { Informer } from '../client/informer.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { Limiter } from '../util/limiter.js';
 import { SchedulerCache } from './cache.js';
 import { labelsChanged, nodeEvents } from './cluster-events.js';
 import { PodInfo } from './framework/node-info.js';
@@ -33,6 +34,11 @@ import { Nominator } from './nominator.js';
 import { type CycleResult, Pipeline, registrations } from './pipeline.js';
 import type { ScoringProfile } from './profiles.js';
 import { type QueuedPod, SchedulingQueue } from './queue.js';
+
+/** Runs `task` within `limiter`'s bound without waiting for it; the task reports its own failures. */
+function background(limiter: Limiter, task: () => Promise<void>): void {
+  limiter.run(task).catch(() => undefined);
+}
 
 const PODS = lookupResource('', 'v1', 'pods')!;
 const NODES = lookupResource('', 'v1', 'nodes')!;
@@ -60,49 +66,6 @@ export interface SchedulerOptions {
   onBound?: (pod: Pod, nodeName: string, cycleStart: number) => void;
 }
 
-/** Runs async tasks at most `limit` at a time, in order. */
-class TaskPool {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-  private readonly watchers: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  get busy(): boolean {
-    return this.running >= this.limit;
-  }
-
-  run(task: () => Promise<void>): void {
-    const start = () => {
-      this.running++;
-      task()
-        .catch(() => undefined)
-        .finally(() => {
-          this.running--;
-          this.waiting.shift()?.();
-          for (const w of this.watchers.splice(0)) w();
-        });
-    };
-    if (this.running < this.limit) start();
-    else this.waiting.push(start);
-  }
-
-  /** Resolves when the next task finishes (a slot frees up). */
-  private settled(): Promise<void> {
-    return new Promise((resolve) => this.watchers.push(resolve));
-  }
-
-  /** Resolves once a task can start without waiting. */
-  async slot(): Promise<void> {
-    while (this.running + this.waiting.length >= this.limit) await this.settled();
-  }
-
-  /** Resolves once no task runs or waits. */
-  async drained(): Promise<void> {
-    while (this.running + this.waiting.length > 0) await this.settled();
-  }
-}
-
 /** How long the loop runs cycles back to back before letting I/O in. */
 const TIME_SLICE_MS = 10;
 
@@ -118,8 +81,8 @@ export class Scheduler {
   private readonly nodes: Informer<Node & KubeObject>;
   private readonly namespaces: Informer<Namespace & KubeObject>;
   private readonly recorder: Recorder;
-  private readonly binds: TaskPool;
-  private readonly writes: TaskPool;
+  private readonly binds: Limiter;
+  private readonly writes: Limiter;
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
   private readonly schedulerName: string;
@@ -149,8 +112,8 @@ export class Scheduler {
         concurrency: 4,
         onError: (err) => this.log(`event: ${message(err)}`),
       });
-    this.binds = new TaskPool(options.bindConcurrency ?? 64);
-    this.writes = new TaskPool(options.writeConcurrency ?? 16);
+    this.binds = new Limiter(options.bindConcurrency ?? 64);
+    this.writes = new Limiter(options.writeConcurrency ?? 16);
 
     const onError = (what: string) => (err: unknown) => this.log(`${what} informer: ${message(err)}`);
     // Finished pods hold no resources: the selector drops them, which the cache sees as a delete.
@@ -313,7 +276,7 @@ export class Scheduler {
 
   private bind(qp: QueuedPod, nodeName: string, cycleStart: number): void {
     const { namespace, name } = qp.info;
-    this.binds.run(async () => {
+    background(this.binds, async () => {
       try {
         await this.client.bind(namespace, name, nodeName);
       } catch (err) {
@@ -368,7 +331,7 @@ export class Scheduler {
         'Preempted',
         `Preempted by pod ${qp.info.uid} on node ${preemption.nodeName}`,
       );
-      this.writes.run(async () => {
+      background(this.writes, async () => {
         const condition: PodCondition = {
           type: 'DisruptionTarget',
           status: 'True',
@@ -417,7 +380,7 @@ export class Scheduler {
     };
     const patch = { status: { conditions: [condition], ...(nominate ? { nominatedNodeName } : {}) } };
     const { namespace = 'default', name = '' } = pod.metadata ?? {};
-    this.writes.run(async () => {
+    background(this.writes, async () => {
       try {
         await this.client.patch(PODS, namespace, name, 'strategic', patch, { subresource: 'status' });
       } catch (err) {

@@ -21,9 +21,9 @@ import { clientDeleter, clientWriter, StatusManager } from '../agent/status-mana
 import { lookupKind } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { Limiter } from '../util/limiter.js';
 import { HollowNode, type HollowNodeShared } from './hollow-node.js';
 import { fleet, leaseTiming } from './layout.js';
-import { Limiter } from './limit.js';
 
 export interface SimulatorConfig {
   server: string;

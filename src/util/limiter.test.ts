@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Limiter } from './limit.js';
+import { Limiter } from './limiter.js';
 
 /** A promise with its resolve handle, to finish calls in the order a test chooses. */
 function gate() {
@@ -62,6 +62,36 @@ describe('Limiter', () => {
     );
     assert.equal(order.length, 5000);
     assert.ok(order.every((v, i) => v === i));
+  });
+
+  it('lets a producer wait for a free slot, and a caller for everything to finish', async () => {
+    const limiter = new Limiter(2);
+    const gates: Array<() => void> = [];
+    const hold = () => limiter.run(() => new Promise<void>((resolve) => gates.push(resolve)));
+    const first = hold();
+    assert.equal(limiter.busy, false);
+    const second = hold();
+    assert.equal(limiter.busy, true);
+    let slotFree = false;
+    const slot = limiter.slot().then(() => {
+      slotFree = true;
+    });
+    let drained = false;
+    const done = limiter.drained().then(() => {
+      drained = true;
+    });
+    await tick();
+    assert.equal(slotFree, false);
+    gates.shift()!();
+    await first;
+    await slot;
+    assert.equal(slotFree, true);
+    assert.equal(drained, false);
+    gates.shift()!();
+    await second;
+    await done;
+    assert.equal(drained, true);
+    assert.equal(limiter.running, 0);
   });
 
   it('refuses a limit below one', () => {
