@@ -1,8 +1,11 @@
 /**
  * `shoal server`: the control plane in one process: the API server, and the parts that run
- * beside it (the namespace controller and the scheduler; workload controllers join as they are
- * built). Runs in the foreground until SIGINT/SIGTERM.
+ * beside it (the controllers of src/controllers/index.ts and the scheduler, each while this
+ * server holds its leader Lease). Runs in the foreground until SIGINT/SIGTERM.
  */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 // Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
@@ -27,14 +30,19 @@ export type Companion = (
 
 export async function runServer(flags: ServerFlags, what: string, companion?: Companion): Promise<void> {
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);
-  const [{ startApiServer }, { Client }, { NamespaceController }, { Scheduler }, { defaultPreemption }] =
-    await Promise.all([
-      import('../../apiserver/serve.js'),
-      import('../../client/rest.js'),
-      import('../../controllers/namespace/controller.js'),
-      import('../../scheduler/scheduler.js'),
-      import('../../scheduler/preemption.js'),
-    ]);
+  const [
+    { startApiServer },
+    { Client },
+    { CONTROLLERS, ControllerManager, LeaderElector },
+    { Scheduler },
+    { defaultPreemption },
+  ] = await Promise.all([
+    import('../../apiserver/serve.js'),
+    import('../../client/rest.js'),
+    import('../../controllers/index.js'),
+    import('../../scheduler/scheduler.js'),
+    import('../../scheduler/preemption.js'),
+  ]);
   const server = await startApiServer(serverConfig(flags, log));
   log(`API server listening on ${server.url} (${server.store.backend} store)`);
   log(
@@ -46,13 +54,22 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   // The scheduler's own connections, so its bindings never queue behind the controllers' requests.
   const schedulerClient = new Client({ ...server.loopback, userAgent: DEFAULT_SCHEDULER_NAME });
   const stop = new AbortController();
+  // Several servers may share one store (etcd): each part acts only while this process holds its
+  // Lease. The identity is stable across restarts of the same server (same host, same data
+  // directory), so a restarted leader takes its Lease back at once instead of waiting for it to expire.
+  const identity = serverIdentity(flags.dataDir);
+  const elect = (name: string) => new LeaderElector(client, { name, identity, log });
   const parts = [
-    new NamespaceController(client, log).run(stop.signal),
-    new Scheduler(schedulerClient, {
-      scoring: flags.schedulerScoring,
-      postFilter: defaultPreemption(),
-      log,
-    }).run(stop.signal),
+    elect('shoal-controller-manager').run(stop.signal, (signal) =>
+      new ControllerManager(client, CONTROLLERS, { log, host: os.hostname() }).run(signal),
+    ),
+    elect('shoal-scheduler').run(stop.signal, (signal) =>
+      new Scheduler(schedulerClient, {
+        scoring: flags.schedulerScoring,
+        postFilter: defaultPreemption(),
+        log,
+      }).run(signal),
+    ),
   ];
   const stopCompanion = companion ? await companion(server, log) : undefined;
   const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
@@ -66,4 +83,10 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   client.close();
   schedulerClient.close();
   await server.close();
+}
+
+/** This server among the candidates for leadership: its host and data directory. */
+function serverIdentity(dataDir: string): string {
+  const dir = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 10);
+  return `${os.hostname()}_${dir}`;
 }

@@ -6,9 +6,10 @@
 import { hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource, RESOURCES } from '../../api/resources.js';
-import { Informer } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
+import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { planNamespaceCleanup } from './reconcile.js';
 
 const NAMESPACES = lookupResource('', 'v1', 'namespaces')!;
@@ -25,17 +26,17 @@ const RECHECK_MS = 1000;
  */
 const DELETION_GRACE_MS = 5000;
 
-export class NamespaceController {
+export class NamespaceController implements Controller {
+  readonly name = 'namespace';
+  private readonly client: Client;
+  private readonly log: (line: string) => void;
   private readonly informer: Informer;
   private readonly queue = new WorkQueue();
 
-  constructor(
-    private readonly client: Client,
-    private readonly log: (line: string) => void = () => undefined,
-  ) {
-    this.informer = new Informer(client, NAMESPACES, {
-      onError: (err) => log(`namespace informer: ${String(err)}`),
-    });
+  constructor(ctx: ControllerContext) {
+    this.client = ctx.client;
+    this.log = ctx.log;
+    this.informer = ctx.informers.for(NAMESPACES);
     const enqueue = (ns: KubeObject) => {
       if (ns.metadata.deletionTimestamp) this.queue.addAfter(ns.metadata.name!, DELETION_GRACE_MS);
     };
@@ -43,14 +44,8 @@ export class NamespaceController {
     this.informer.onUpdate((_old, ns) => enqueue(ns));
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    const informing = this.informer.run(signal);
-    await this.informer.waitForSync(signal);
-    await this.queue.run(signal, (name) => this.reconcile(name), {
-      onError: (name, err) =>
-        this.log(`namespace ${name}: ${err instanceof Error ? err.message : String(err)}`),
-    });
-    await informing;
+  run(signal: AbortSignal): Promise<void> {
+    return runWorkers(this.name, this.queue, signal, (name) => this.reconcile(name), { log: this.log });
   }
 
   async reconcile(name: string): Promise<void> {

@@ -1,0 +1,187 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection package does
+ * it: of several `shoal server` processes on one store, only the holder of the Lease runs the
+ * controllers (or the scheduler), so no two of them ever act on the same object at once.
+ *
+ *   acquire: every retryPeriod, read the Lease; take it when it is free, ours, or its holder
+ *            has not renewed it for leaseDuration (measured on OUR clock from when we last saw
+ *            it change: clocks of different machines are never compared)
+ *   lead:    run `lead(signal)`; renew every retryPeriod; when no renewal succeeded for
+ *            renewDeadline, abort `signal`, wait for `lead` to stop, and try to acquire again
+ *   stop:    release the Lease (holder cleared) so another server takes over at once
+ *
+ * Every write is a compare-and-swap on the Lease's resourceVersion: two candidates that both see
+ * an expired Lease cannot both take it.
+ */
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import { hasCode } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+import { lookupKind } from '../../api/resources.js';
+import { formatMicroTime } from '../../api/time.js';
+import type { Client } from '../../client/rest.js';
+import { type Clock, systemClock } from '../../util/clock.js';
+
+const LEASES = lookupKind('coordination.k8s.io/v1', 'Lease')!;
+
+export interface LeaderElectionOptions {
+  /** The Lease: kube-system/NAME. */
+  name: string;
+  namespace?: string;
+  /** Who we are, unique among the candidates. */
+  identity: string;
+  /** How long a Lease not renewed stays its holder's (default 15 s, as kube-controller-manager). */
+  leaseDurationMs?: number;
+  /** How long the leader keeps trying to renew before it gives up leading (default 10 s). */
+  renewDeadlineMs?: number;
+  /** Pause between attempts (default 2 s). */
+  retryPeriodMs?: number;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+export class LeaderElector {
+  private readonly namespace: string;
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private readonly clock: Clock;
+  /** The Lease as last read, and when (our clock) its holder or renewTime last changed. */
+  private observed: { lease: Lease; at: number } | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: LeaderElectionOptions,
+  ) {
+    this.namespace = options.namespace ?? 'kube-system';
+    this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Lead whenever elected, until `signal` aborts; then release the Lease if held. */
+  async run(signal: AbortSignal, lead: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    while (!signal.aborted) {
+      if (!(await this.acquire(signal))) break;
+      this.log(`became the leader (lease ${this.namespace}/${this.options.name})`);
+      const leading = new AbortController();
+      const stopLeading = () => leading.abort();
+      signal.addEventListener('abort', stopLeading, { once: true });
+      const led = lead(leading.signal).catch((err) => this.log(`leader stopped: ${String(err)}`));
+      await this.renewWhile(leading.signal);
+      signal.removeEventListener('abort', stopLeading);
+      if (!leading.signal.aborted) {
+        this.log(`lost the lease ${this.namespace}/${this.options.name}; stopping`);
+        leading.abort();
+      }
+      await led;
+    }
+    await this.release();
+  }
+
+  /** Try every retryPeriod until the Lease is ours; false when `signal` aborted first. */
+  private async acquire(signal: AbortSignal): Promise<boolean> {
+    let waitingLogged = false;
+    while (!signal.aborted) {
+      if (await this.tryAcquireOrRenew().catch(() => false)) return true;
+      if (!waitingLogged && this.observed?.lease.spec?.holderIdentity) {
+        this.log(
+          `waiting for the lease ${this.namespace}/${this.options.name} held by ${this.observed.lease.spec.holderIdentity}`,
+        );
+        waitingLogged = true;
+      }
+      if (!(await this.sleep(this.retryPeriodMs, signal))) return false;
+    }
+    return false;
+  }
+
+  /** Renew until a renewal has failed for renewDeadline, or `signal` aborts. */
+  private async renewWhile(signal: AbortSignal): Promise<void> {
+    let lastRenew = this.clock.now();
+    while (await this.sleep(this.retryPeriodMs, signal)) {
+      if (await this.tryAcquireOrRenew().catch(() => false)) lastRenew = this.clock.now();
+      else if (this.clock.now() - lastRenew >= this.renewDeadlineMs) return;
+    }
+  }
+
+  /** One attempt: true when we hold the Lease afterwards. */
+  async tryAcquireOrRenew(): Promise<boolean> {
+    const now = this.clock.now();
+    const stamp = formatMicroTime(new Date(now));
+    const me = this.options.identity;
+    let current: Lease | undefined;
+    try {
+      current = (await this.client.get<KubeObject>(LEASES, this.namespace, this.options.name)) as Lease;
+    } catch (err) {
+      if (!hasCode(err, 404)) throw err;
+    }
+    const spec = {
+      holderIdentity: me,
+      leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
+      acquireTime: stamp,
+      renewTime: stamp,
+      leaseTransitions: 0,
+    };
+    if (!current) {
+      const created = await this.client.create<KubeObject>(LEASES, this.namespace, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.options.name, namespace: this.namespace },
+        spec,
+      });
+      this.observed = { lease: created as Lease, at: now };
+      return true;
+    }
+    const held = current.spec ?? {};
+    const seen = this.observed?.lease.spec;
+    if (!seen || seen.holderIdentity !== held.holderIdentity || seen.renewTime !== held.renewTime) {
+      this.observed = { lease: current, at: now };
+    }
+    const holder = held.holderIdentity ?? '';
+    const durationMs = (held.leaseDurationSeconds ?? 0) * 1000;
+    if (holder !== '' && holder !== me && this.observed!.at + durationMs > now) return false;
+    const next = {
+      ...current,
+      spec: {
+        ...spec,
+        ...(holder === me && held.acquireTime ? { acquireTime: held.acquireTime } : {}),
+        leaseTransitions: (held.leaseTransitions ?? 0) + (holder === me ? 0 : 1),
+      },
+    } as KubeObject;
+    try {
+      const updated = await this.client.update<KubeObject>(LEASES, this.namespace, next);
+      this.observed = { lease: updated as Lease, at: now };
+      return true;
+    } catch (err) {
+      if (hasCode(err, 409)) return false;
+      throw err;
+    }
+  }
+
+  /** Give the Lease up if we hold it, so the next candidate need not wait for it to expire. */
+  private async release(): Promise<void> {
+    const lease = this.observed?.lease;
+    if (lease?.spec?.holderIdentity !== this.options.identity) return;
+    try {
+      await this.client.update<KubeObject>(LEASES, this.namespace, {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 },
+      } as KubeObject);
+    } catch {
+      // best effort: the Lease expires by itself
+    }
+  }
+
+  private async sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.clock.sleep(ms, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}

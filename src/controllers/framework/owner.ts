@@ -1,0 +1,101 @@
+/**
+ * Owner references between a controller's object and what it made (a ReplicaSet and its pods, a
+ * Deployment and its ReplicaSets), and claiming: a controller adopts the orphans its selector
+ * matches and releases the objects it owns that no longer match, as Kubernetes'
+ * ControllerRefManager does. The plan is pure (`planClaims`); `claim` applies it.
+ */
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { hasCode } from '../../api/errors.js';
+import { selectorMatches } from '../../api/labels.js';
+import type { KubeObject, OwnerReference } from '../../api/object.js';
+import type { ResourceDef } from '../../api/resources.js';
+import type { Client } from '../../client/rest.js';
+
+/** The owner reference with `controller: true`, if any. */
+export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
+  return obj.metadata.ownerReferences?.find((r) => r.controller === true);
+}
+
+/** A reference that makes `owner` the controller of what it is put on. */
+export function newControllerRef(owner: KubeObject): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name!,
+    uid: owner.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export interface ClaimPlan<T> {
+  /** Objects the owner controls and still selects. */
+  owned: T[];
+  /** Orphans the selector matches: take them. */
+  adopt: T[];
+  /** Objects the owner controls that the selector no longer matches: let them go. */
+  release: T[];
+}
+
+/**
+ * What `owner` should own among `candidates` (objects of its namespace). Objects controlled by
+ * another owner are never touched. Nothing is adopted or released while the owner or the object
+ * is being deleted: a deleting owner's dependents are the garbage collector's business.
+ */
+export function planClaims<T extends KubeObject>(
+  owner: KubeObject,
+  selector: LabelSelector | undefined,
+  candidates: readonly T[],
+): ClaimPlan<T> {
+  const plan: ClaimPlan<T> = { owned: [], adopt: [], release: [] };
+  const ownerDeleting = !!owner.metadata.deletionTimestamp;
+  for (const obj of candidates) {
+    const ref = controllerRefOf(obj);
+    const matches = selector !== undefined && selectorMatches(selector, obj.metadata.labels);
+    if (ref) {
+      if (ref.uid !== owner.metadata.uid) continue;
+      if (matches) plan.owned.push(obj);
+      else if (!ownerDeleting && !obj.metadata.deletionTimestamp) plan.release.push(obj);
+      continue;
+    }
+    if (!matches || ownerDeleting || obj.metadata.deletionTimestamp) continue;
+    if (obj.metadata.namespace !== owner.metadata.namespace) continue;
+    plan.adopt.push(obj);
+  }
+  return plan;
+}
+
+/**
+ * Apply a claim plan: adopt and release through merge patches carrying the object's
+ * resourceVersion, so a patch based on a stale cache fails (409) instead of overwriting a change
+ * the controller has not seen. Returns the objects the owner controls afterwards (owned plus
+ * those adopted); objects that changed or vanished meanwhile are left for the next pass.
+ */
+export async function claim<T extends KubeObject>(
+  client: Client,
+  def: ResourceDef,
+  owner: KubeObject,
+  plan: ClaimPlan<T>,
+): Promise<T[]> {
+  const owned = [...plan.owned];
+  const patchRefs = (obj: T, refs: OwnerReference[]) =>
+    client.patch<T>(def, obj.metadata.namespace, obj.metadata.name!, 'merge', {
+      metadata: { ownerReferences: refs, resourceVersion: obj.metadata.resourceVersion },
+    });
+  for (const obj of plan.adopt) {
+    try {
+      owned.push(await patchRefs(obj, [...(obj.metadata.ownerReferences ?? []), newControllerRef(owner)]));
+    } catch (err) {
+      if (!hasCode(err, 404, 409)) throw err;
+    }
+  }
+  for (const obj of plan.release) {
+    const rest = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
+    try {
+      await patchRefs(obj, rest);
+    } catch (err) {
+      if (!hasCode(err, 404, 409)) throw err;
+    }
+  }
+  return owned;
+}
