@@ -4,8 +4,12 @@
  */
 import type { ControllerFactory } from './framework/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
 
-export const CONTROLLERS: readonly ControllerFactory[] = [(ctx) => new NamespaceController(ctx)];
+export const CONTROLLERS: readonly ControllerFactory[] = [
+  (ctx) => new NamespaceController(ctx),
+  (ctx) => new ReplicaSetController(ctx),
+];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
 export { LeaderElector } from './framework/leader-election.js';
