@@ -74,7 +74,7 @@ export class ReplicaSetController implements Controller {
   /** The key of the ReplicaSet that controls `pod`, if it is one we know (same uid). */
   private ownerKey(pod: Pod): string | undefined {
     const ref = controllerRefOf(pod as KubeObject);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
+    if (ref?.kind !== 'ReplicaSet') return undefined;
     const rs = this.sets.get(ref.name, pod.metadata?.namespace);
     return rs && rs.metadata.uid === ref.uid ? keyOf(rs) : undefined;
   }
