@@ -21,7 +21,7 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { claim, controllerRefOf, planClaims } from '../framework/owner.js';
+import { claim, controllerRefOf, indexByController, ownedOrOrphans, planClaims } from '../framework/owner.js';
 import { messageOf, PODS, PodControl, podFromTemplate, slowStart } from '../framework/pod-control.js';
 import { isPodActive, isPodReady } from '../framework/pods.js';
 import { computeStatus, podsToDelete, replicaDiff, statusChanged } from './reconcile.js';
@@ -50,6 +50,7 @@ export class ReplicaSetController implements Controller {
     this.podControl = new PodControl(ctx.client, this.recorder);
     this.sets = ctx.informers.for(REPLICASETS);
     this.pods = ctx.informers.for(PODS);
+    indexByController(this.pods);
 
     this.sets.onAdd((rs) => this.queue.add(keyOf(rs)));
     this.sets.onUpdate((_old, rs) => this.queue.add(keyOf(rs)));
@@ -142,7 +143,7 @@ export class ReplicaSetController implements Controller {
     const rs = cached as ReplicaSet & KubeObject;
     const { namespace } = splitKey(key);
     const needsSync = this.expectations.satisfied(key) && !rs.metadata.deletionTimestamp;
-    const active = this.pods.list(namespace).filter((p) => isPodActive(p as Pod));
+    const active = ownedOrOrphans(this.pods, rs).filter((p) => isPodActive(p as Pod));
     const owned = (await claim(this.client, PODS, rs, planClaims(rs, rs.spec?.selector, active))) as Pod[];
 
     let failure: { reason: 'FailedCreate' | 'FailedDelete'; message: string } | undefined;
