@@ -2,10 +2,17 @@
  * The controllers `shoal server` runs, in one list: each entry builds one controller from the
  * shared context (framework/controller.ts). Add a controller here and nowhere else.
  */
+
+import { DaemonSetController } from './daemonset/controller.js';
 import type { ControllerFactory } from './framework/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { StatefulSetController } from './statefulset/controller.js';
 
-export const CONTROLLERS: readonly ControllerFactory[] = [(ctx) => new NamespaceController(ctx)];
+export const CONTROLLERS: readonly ControllerFactory[] = [
+  (ctx) => new NamespaceController(ctx),
+  (ctx) => new DaemonSetController(ctx),
+  (ctx) => new StatefulSetController(ctx),
+];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
 export { LeaderElector } from './framework/leader-election.js';
