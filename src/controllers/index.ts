@@ -3,9 +3,13 @@
  * shared context (framework/controller.ts). Add a controller here and nowhere else.
  */
 import type { ControllerFactory } from './framework/controller.js';
+import { GarbageCollector } from './garbagecollector/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 
-export const CONTROLLERS: readonly ControllerFactory[] = [(ctx) => new NamespaceController(ctx)];
+export const CONTROLLERS: readonly ControllerFactory[] = [
+  (ctx) => new NamespaceController(ctx),
+  (ctx) => new GarbageCollector(ctx),
+];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
 export { LeaderElector } from './framework/leader-election.js';
