@@ -5,6 +5,7 @@
 import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import type { ControllerFactory } from './framework/controller.js';
+import { GarbageCollector } from './garbagecollector/controller.js';
 import { JobController } from './job/controller.js';
 import { TTLAfterFinishedController } from './job/ttl-controller.js';
 import { NamespaceController } from './namespace/controller.js';
@@ -19,6 +20,7 @@ export const CONTROLLERS: readonly ControllerFactory[] = [
   (ctx) => new JobController(ctx),
   (ctx) => new TTLAfterFinishedController(ctx),
   (ctx) => new CronJobController(ctx),
+  (ctx) => new GarbageCollector(ctx),
 ];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
