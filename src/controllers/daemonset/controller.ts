@@ -191,7 +191,9 @@ export class DaemonSetController implements Controller {
           );
         }
         try {
-          await this.podControl.delete(owner, pod as unknown as KubeObject);
+          if (!(await this.podControl.delete(owner, pod as unknown as KubeObject))) {
+            this.expectations.deletionObserved(key, keyOf(pod));
+          }
         } catch (err) {
           this.expectations.deletionFailed(key, keyOf(pod));
           errors.push(err);

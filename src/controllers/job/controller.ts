@@ -119,7 +119,9 @@ export class JobController implements Controller {
       await Promise.all(
         plan.delete.map(async (pod, i) => {
           try {
-            await this.podControl.delete(cached, pod as KubeObject);
+            if (!(await this.podControl.delete(cached, pod as KubeObject))) {
+              this.expectations.deletionObserved(key, keys[i]!);
+            }
           } catch (err) {
             this.expectations.deletionFailed(key, keys[i]!);
             firstError ??= err;
