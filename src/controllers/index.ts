@@ -5,9 +5,11 @@
 import { DeploymentController } from './deployment/controller.js';
 import type { ControllerFactory } from './framework/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
 
 export const CONTROLLERS: readonly ControllerFactory[] = [
   (ctx) => new NamespaceController(ctx),
+  (ctx) => new ReplicaSetController(ctx),
   (ctx) => new DeploymentController(ctx),
 ];
 
