@@ -22,7 +22,14 @@ import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
-import { claim, controllerRefOf, planClaims } from '../framework/owner.js';
+import {
+  CONTROLLER_INDEX,
+  claim,
+  controllerRefOf,
+  indexByController,
+  ownedOrOrphans,
+  planClaims,
+} from '../framework/owner.js';
 import { messageOf, PODS, refOf } from '../framework/pod-control.js';
 import { type DeploymentPlan, type PlannedEvent, planDeployment } from './reconcile.js';
 import { equalIgnoreHash } from './replicasets.js';
@@ -54,6 +61,8 @@ export class DeploymentController implements Controller {
     this.deployments = ctx.informers.for(DEPLOYMENTS);
     this.replicaSets = ctx.informers.for(REPLICASETS);
     this.pods = ctx.informers.for(PODS);
+    indexByController(this.replicaSets);
+    indexByController(this.pods);
 
     const enqueue = (d: KubeObject) => this.queue.add(keyOf(d));
     this.deployments.onAdd(enqueue);
@@ -108,16 +117,14 @@ export class DeploymentController implements Controller {
     const { namespace, name } = splitKey(key);
     const d = this.deployments.get(name, namespace);
     if (!d) return;
-    const candidates = this.replicaSets.list(namespace);
-    const claims = planClaims(d, d.spec?.selector, candidates);
+    const claims = planClaims(d, d.spec?.selector, ownedOrOrphans(this.replicaSets, d));
     const owned =
       claims.adopt.length + claims.release.length > 0
         ? await claim(this.client, REPLICASETS, d, claims)
         : claims.owned;
-    const uids = new Set(owned.map((rs) => rs.metadata.uid));
     const pods =
       d.spec?.strategy?.type === 'Recreate'
-        ? this.pods.list(namespace).filter((p) => uids.has(controllerRefOf(p)?.uid))
+        ? owned.flatMap((rs) => this.pods.byIndex(CONTROLLER_INDEX, rs.metadata.uid!))
         : [];
     const plan = planDeployment({ deployment: d, replicaSets: owned, pods, now: this.clock.now() });
     try {
