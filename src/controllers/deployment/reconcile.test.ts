@@ -440,6 +440,36 @@ describe('Deployment planning: progress deadline', () => {
   });
 });
 
+describe('Deployment planning: kubectl rollout undo of a timed-out rollout', () => {
+  it('the RS brought back gets the next revision and a fresh deadline (FoundNewReplicaSet)', () => {
+    const d = deployment({
+      version: 'v1',
+      generation: 3,
+      deadline: 10,
+      annotations: { 'deployment.kubernetes.io/revision': '2' },
+      status: {
+        observedGeneration: 2,
+        replicas: 4,
+        updatedReplicas: 2,
+        readyReplicas: 2,
+        availableReplicas: 2,
+        conditions: [progressing('ProgressDeadlineExceeded', T0, 'False')],
+      },
+    });
+    const p = plan(d, [
+      rs('v1', { replicas: 2, revision: 1, complete: true }),
+      rs('v2', { replicas: 2, available: 0, revision: 2 }),
+    ]);
+    const v1 = p.steps.find((s) => s.rs.metadata!.name === nameOf('v1'))!;
+    assert.equal(v1.rs.metadata!.annotations!['deployment.kubernetes.io/revision'], '3');
+    assert.equal(v1.rs.metadata!.annotations!['deployment.kubernetes.io/revision-history'], '1');
+    assert.equal(p.deployment?.metadata?.annotations?.['deployment.kubernetes.io/revision'], '3');
+    const c = cond(p, 'Progressing')!;
+    assert.equal(c.status, 'True');
+    assert.equal(c.lastUpdateTime, '2026-01-01T01:00:00Z');
+  });
+});
+
 describe('Deployment planning: Recreate', () => {
   const pod = (owner: string, phase: string): Pod => ({
     metadata: {

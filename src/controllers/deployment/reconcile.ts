@@ -42,6 +42,7 @@ import {
   ROLLOUT_COMPLETE,
   replicasAnnotationsNeedUpdate,
   replicasOf,
+  revisionOf,
   setNewReplicaSetAnnotations,
   setReplicasAnnotations,
   specReplicas,
@@ -182,6 +183,7 @@ class Pass {
 
   private syncNewReplicaSet(rs: ReplicaSet, newRevision: number): ReplicaSet {
     const d = this.d;
+    const before = revisionOf(rs);
     const annotationsChanged = setNewReplicaSetAnnotations(d, rs, newRevision, true);
     const minReadySeconds = d.spec?.minReadySeconds ?? 0;
     if (annotationsChanged || (rs.spec?.minReadySeconds ?? 0) !== minReadySeconds) {
@@ -189,7 +191,12 @@ class Pass {
       this.write(rs);
     }
     this.setRevision(rs.metadata?.annotations?.[REVISION] ?? '');
-    if (hasProgressDeadline(d) && !getCondition(d.status, PROGRESSING)) {
+    // An older RS brought back (`kubectl rollout undo`, an automatic rollback) starts a rollout
+    // of its own, as a new RS would: its deadline counts from now. Kubernetes instead keeps the
+    // previous rollout's condition, so `rollout status` right after undoing a timed-out rollout
+    // fails at once with the timeout of the rollout just abandoned.
+    const broughtBack = before > 0 && revisionOf(rs) > before;
+    if (hasProgressDeadline(d) && (broughtBack || !getCondition(d.status, PROGRESSING))) {
       const msg = `Found new replica set "${rs.metadata?.name}"`;
       setCondition(d.status!, newCondition(PROGRESSING, 'True', REASON.foundNewRS, msg, this.now));
     }
