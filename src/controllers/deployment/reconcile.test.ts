@@ -540,6 +540,19 @@ describe('Deployment planning: pause and scale', () => {
   });
 });
 
+describe('Deployment planning: minReadySeconds', () => {
+  it('is copied to the new ReplicaSet, where availability is judged', () => {
+    const d = deployment({
+      annotations: { 'deployment.kubernetes.io/revision': '1' },
+      status: { ...settled, observedGeneration: 1 },
+    });
+    d.spec!.minReadySeconds = 5;
+    const p = plan(d, [rs('v1', { replicas: 3, revision: 1, complete: true })]);
+    assert.deepEqual(stepsOf(p), [`update ${nameOf('v1')} 3`]);
+    assert.equal(p.steps[0]!.rs.spec!.minReadySeconds, 5);
+  });
+});
+
 describe('sameStatus', () => {
   it('treats a missing count as 0 (the server drops zeros)', () => {
     assert.equal(sameStatus({ replicas: 0, observedGeneration: 1 }, { observedGeneration: 1 }), true);
