@@ -61,7 +61,7 @@ const SHOAL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-bench-cluster-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (c.exitCode === null) c.kill(process.env.SHOAL_NODE_ARGS ? 'SIGINT' : 'SIGKILL');
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 const deadline = Date.now() + timeoutMs;
@@ -71,7 +71,9 @@ const overdue = (what: string) => {
 
 /** Start `shoal ARGS`; resolves with the process once its output contains `ready` (at once without). */
 function startShoal(args: string[], ready?: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SHOAL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // SHOAL_NODE_ARGS passes node flags to the processes, e.g. "--cpu-prof" to profile them.
+  const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, SHOAL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   return new Promise((resolve) => {
