@@ -4,8 +4,14 @@
  */
 import type { ControllerFactory } from './framework/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { NodeLifecycleController } from './nodelifecycle/controller.js';
+import { TaintEvictionController } from './nodelifecycle/eviction-controller.js';
 
-export const CONTROLLERS: readonly ControllerFactory[] = [(ctx) => new NamespaceController(ctx)];
+export const CONTROLLERS: readonly ControllerFactory[] = [
+  (ctx) => new NamespaceController(ctx),
+  (ctx) => new NodeLifecycleController(ctx),
+  (ctx) => new TaintEvictionController(ctx),
+];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
 export { LeaderElector } from './framework/leader-election.js';
