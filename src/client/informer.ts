@@ -84,6 +84,11 @@ const MIN_HEALTHY_WATCH_MS = 1000;
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly objects = new Map<string, T>();
   private readonly byNamespace = new Map<string, Set<string>>();
+  /** Named secondary indexes: index → (value → keys), and how each computes an object's values. */
+  private readonly indexes = new Map<
+    string,
+    { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> }
+  >();
   private readonly addHandlers = new Set<AddHandler<T>>();
   private readonly updateHandlers = new Set<UpdateHandler<T>>();
   private readonly deleteHandlers = new Set<DeleteHandler<T>>();
@@ -170,6 +175,26 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   keys(): string[] {
     return [...this.objects.keys()];
+  }
+
+  /**
+   * Keep a secondary index `name`: `fn` gives the values an object is found under (client-go's
+   * Indexers). Adding an index that exists already keeps the first one, so informers shared by
+   * several readers can each ask for the index they need.
+   */
+  addIndex(name: string, fn: (obj: T) => readonly string[]): void {
+    if (this.indexes.has(name)) return;
+    const index = { fn, keys: new Map<string, Set<string>>() };
+    this.indexes.set(name, index);
+    for (const [key, obj] of this.objects) this.indexAdd(index, key, obj);
+  }
+
+  /** The cached objects an index files under `value`. A new array of shared objects. */
+  byIndex(name: string, value: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer for ${this.def.resource} has no index ${name}`);
+    const keys = index.keys.get(value);
+    return keys ? [...keys].map((k) => this.objects.get(k)!) : [];
   }
 
   get size(): number {
@@ -329,7 +354,39 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.freeze ? deepFreeze(item) : item;
   }
 
+  private indexAdd(
+    index: { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> },
+    key: string,
+    obj: T,
+  ): void {
+    for (const value of index.fn(obj)) {
+      let keys = index.keys.get(value);
+      if (!keys) {
+        keys = new Set();
+        index.keys.set(value, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  private indexRemove(
+    index: { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> },
+    key: string,
+    obj: T,
+  ): void {
+    for (const value of index.fn(obj)) {
+      const keys = index.keys.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) index.keys.delete(value);
+    }
+  }
+
   private put(key: string, obj: T): void {
+    const old = this.objects.get(key);
+    for (const index of this.indexes.values()) {
+      if (old) this.indexRemove(index, key, old);
+      this.indexAdd(index, key, obj);
+    }
     this.objects.set(key, obj);
     const ns = obj.metadata.namespace;
     if (ns) {
@@ -344,6 +401,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private remove(key: string): void {
     const obj = this.objects.get(key);
+    if (obj) for (const index of this.indexes.values()) this.indexRemove(index, key, obj);
     this.objects.delete(key);
     const ns = obj?.metadata.namespace;
     if (ns) {

@@ -6,9 +6,11 @@ import type { ControllerFactory } from './framework/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
 import { TaintEvictionController } from './nodelifecycle/eviction-controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
 
 export const CONTROLLERS: readonly ControllerFactory[] = [
   (ctx) => new NamespaceController(ctx),
+  (ctx) => new ReplicaSetController(ctx),
   (ctx) => new NodeLifecycleController(ctx),
   (ctx) => new TaintEvictionController(ctx),
 ];

@@ -9,6 +9,7 @@ import { hasCode } from '../../api/errors.js';
 import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject, OwnerReference } from '../../api/object.js';
 import type { ResourceDef } from '../../api/resources.js';
+import type { Informer } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 
 /** The owner reference with `controller: true`, if any. */
@@ -26,6 +27,31 @@ export function newControllerRef(owner: KubeObject): OwnerReference {
     controller: true,
     blockOwnerDeletion: true,
   };
+}
+
+/** The informer index of objects by their controller's uid; orphans under `orphan/<namespace>`. */
+export const CONTROLLER_INDEX = 'controller';
+
+function controllerIndexValues(obj: KubeObject): string[] {
+  const ref = controllerRefOf(obj);
+  return [ref ? ref.uid : `orphan/${obj.metadata.namespace ?? ''}`];
+}
+
+/** Index `informer` by controller (call in the controller's constructor; shared informers keep one index). */
+export function indexByController<T extends KubeObject>(informer: Informer<T>): void {
+  informer.addIndex(CONTROLLER_INDEX, controllerIndexValues);
+}
+
+/**
+ * What `owner` may claim: the objects it controls and the orphans of its namespace. Objects of
+ * other controllers never matter to it, so a ReplicaSet's pass costs its own pods, not the
+ * namespace's 150,000. The informer must be indexed with `indexByController`.
+ */
+export function ownedOrOrphans<T extends KubeObject>(informer: Informer<T>, owner: KubeObject): T[] {
+  return [
+    ...informer.byIndex(CONTROLLER_INDEX, owner.metadata.uid!),
+    ...informer.byIndex(CONTROLLER_INDEX, `orphan/${owner.metadata.namespace ?? ''}`),
+  ];
 }
 
 export interface ClaimPlan<T> {

@@ -1,0 +1,227 @@
+/**
+ * npm run bench:cluster — the whole control plane at Kubernetes' scalability envelope.
+ *
+ * Starts a real `shoal server` (HTTPS, SQLite, controllers, scheduler) and `shoal simulate` with
+ * --nodes hollow nodes, then creates --pods pods through the API as Deployments of
+ * --per-deployment replicas each (100m / 128Mi requests), as a user would, and waits until
+ * every Deployment reports all its replicas ready. While that runs, a probe writes a ConfigMap
+ * (create, patch, delete) every 100 ms; those writes and the Deployment creations are the
+ * mutating calls whose latency is reported, measured at the client over HTTPS.
+ *
+ * Prints one JSON line: nodes, pods, deployments, allRunningSeconds (first Deployment created →
+ * every replica ready), mutatingP99Ms, mutatingCalls, serverRssMb (the server process's resident
+ * memory once all pods run), running (pods in phase Running, counted at the end).
+ *
+ * Flags: --nodes N (5000), --pods N (150000), --per-deployment N (100),
+ *        --kind Deployment|ReplicaSet (Deployment), --timeout-seconds N (1800).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { KubeObject } from '../src/api/object.js';
+import { lookupKind } from '../src/api/resources.js';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { Client } from '../src/client/rest.js';
+import { Histogram, round } from './lib/histogram.js';
+import { benchFail } from './lib/scheduler-workload.js';
+
+const BENCH = 'bench:cluster';
+const { values: flags } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '5000' },
+    pods: { type: 'string', default: '150000' },
+    'per-deployment': { type: 'string', default: '100' },
+    kind: { type: 'string', default: 'Deployment' },
+    'timeout-seconds': { type: 'string', default: '1800' },
+  },
+});
+const positive = (name: string, text: string | undefined): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) benchFail(BENCH, `--${name} must be a positive integer, got ${text}`);
+  return n;
+};
+const numNodes = positive('nodes', flags.nodes);
+const numPods = positive('pods', flags.pods);
+const perDeployment = positive('per-deployment', flags['per-deployment']);
+const timeoutMs = positive('timeout-seconds', flags['timeout-seconds']) * 1000;
+if (flags.kind !== 'Deployment' && flags.kind !== 'ReplicaSet') {
+  benchFail(BENCH, `--kind must be Deployment or ReplicaSet, got ${flags.kind}`);
+}
+const KIND = lookupKind('apps/v1', flags.kind)!;
+const NODES = lookupKind('v1', 'Node')!;
+const PODS = lookupKind('v1', 'Pod')!;
+const CONFIGMAPS = lookupKind('v1', 'ConfigMap')!;
+const NAMESPACES = lookupKind('v1', 'Namespace')!;
+const NS = 'bench';
+
+const SHOAL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/shoal.js');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-bench-cluster-'));
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+const deadline = Date.now() + timeoutMs;
+const overdue = (what: string) => {
+  if (Date.now() > deadline) benchFail(BENCH, `timed out after ${timeoutMs / 1000} s ${what}`);
+};
+
+/** Start `shoal ARGS`; resolves with the process once its output contains `ready` (at once without). */
+function startShoal(args: string[], ready?: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [SHOAL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve) => {
+    if (ready === undefined) resolve(child);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-20_000);
+      if (ready !== undefined && output.includes(ready)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => benchFail(BENCH, `shoal ${args[0]} exited (${code}):\n${output}`));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return round(kb / 1024, 0);
+}
+
+function workload(i: number): KubeObject {
+  const name = `load-${i}`;
+  const replicas = Math.min(perDeployment, numPods - i * perDeployment);
+  return {
+    apiVersion: 'apps/v1',
+    kind: KIND.kind,
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'registry.invalid/app:1',
+              resources: { requests: { cpu: '100m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const server = await startShoal(
+  ['server', '--data-dir', path.join(dataDir, 'server'), '--listen', `127.0.0.1:${port}`],
+  'API server listening on',
+);
+const client = Client.fromKubeconfig(
+  loadKubeconfig({ path: path.join(dataDir, 'server', 'admin.kubeconfig') }),
+  {
+    userAgent: BENCH,
+  },
+);
+await startShoal([
+  'simulate',
+  '--server',
+  `https://127.0.0.1:${port}`,
+  '--token-file',
+  path.join(dataDir, 'server', 'node-token'),
+  '--nodes',
+  String(numNodes),
+  '--data-dir',
+  path.join(dataDir, 'simulate'),
+]);
+for (;;) {
+  const nodes = await client.listAll(NODES, undefined, {
+    labelSelector: 'shoal.dev/simulated=true',
+    pageSize: 5000,
+  });
+  const ready = nodes.items.filter((n) =>
+    (n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
+      (c) => c.type === 'Ready' && c.status === 'True',
+    ),
+  ).length;
+  if (ready >= numNodes) break;
+  overdue(`waiting for ${numNodes} nodes (${ready} Ready)`);
+  await sleep(1000);
+}
+await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+
+// The probe: one mutating call every 100 ms while the cluster converges.
+const mutating = new Histogram();
+const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
+  const result = await call();
+  mutating.record(performance.now() - t0);
+  return result;
+};
+let probing = true;
+const probe = (async () => {
+  for (let i = 0; probing && Date.now() < deadline; i++) {
+    const name = `probe-${i}`;
+    await timed(() =>
+      client.create(CONFIGMAPS, NS, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name },
+        data: { i: String(i) },
+      }),
+    );
+    await timed(() => client.patch(CONFIGMAPS, NS, name, 'merge', { data: { i: 'patched' } }));
+    await timed(() => client.delete(CONFIGMAPS, NS, name));
+    await sleep(100);
+  }
+})();
+
+const numDeployments = Math.ceil(numPods / perDeployment);
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: 8 }, async () => {
+    for (let i = next++; i < numDeployments; i = next++)
+      await timed(() => client.create(KIND, NS, workload(i)));
+  }),
+);
+let readyReplicas = 0;
+for (;;) {
+  const list = await client.listAll(KIND, NS, { pageSize: 5000 });
+  readyReplicas = list.items.reduce(
+    (n, d) => n + ((d.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0),
+    0,
+  );
+  if (readyReplicas >= numPods) break;
+  overdue(`waiting for ${numPods} replicas ready (${readyReplicas} so far)`);
+  await sleep(1000);
+}
+const allRunningSeconds = (performance.now() - started) / 1000;
+probing = false;
+await probe;
+const serverRssMb = rssMb(server.pid!);
+const running = (await client.listAll(PODS, NS, { fieldSelector: 'status.phase=Running', pageSize: 5000 }))
+  .items.length;
+console.log(
+  JSON.stringify({
+    nodes: numNodes,
+    pods: numPods,
+    kind: KIND.kind,
+    deployments: numDeployments,
+    allRunningSeconds: round(allRunningSeconds, 1),
+    mutatingP99Ms: round(mutating.quantile(0.99)),
+    mutatingCalls: mutating.count,
+    serverRssMb,
+    running,
+  }),
+);
+client.close();
+process.exit(0);
