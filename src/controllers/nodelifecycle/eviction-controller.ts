@@ -4,9 +4,9 @@
  * passed (eviction.ts decides). Every pod gets 2 s tolerations of not-ready and unreachable by
  * default (admission/default-tolerations.ts), so a lost node's pods go 2 s after its taint.
  *
- * Each pod is one key; a node whose taints change enqueues its pods (an index node → pod keys,
- * kept from the pod events, finds them). Pending evictions live in memory, as Kubernetes'
- * do: a controller that restarts starts their countdowns again.
+ * Each pod is one key; a node whose taints change enqueues its pods (found through the pod
+ * informer's index by node name). Pending evictions live in memory, as Kubernetes' do: a
+ * controller that restarts starts their countdowns again.
  *
  * An evicted pod gets the condition DisruptionTarget (DeletionByTaintManager), then a normal
  * delete with its grace period; on an unreachable node nothing confirms that delete, so the pod
@@ -29,6 +29,8 @@ import { PODS, refOf } from '../framework/pod-control.js';
 import { type PendingEviction, planEviction } from './eviction.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
+/** The pod informer's index of pods by the node they are bound to. */
+const BY_NODE = 'nodeName';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -43,8 +45,6 @@ export class TaintEvictionController implements Controller {
   private readonly nodes: Informer<NodeObject>;
   private readonly queue: WorkQueue;
   private readonly pending = new Map<string, PendingEviction>();
-  /** Pod keys by the node they are bound to. */
-  private readonly podsByNode = new Map<string, Set<string>>();
 
   constructor(ctx: ControllerContext) {
     this.client = ctx.client;
@@ -54,34 +54,21 @@ export class TaintEvictionController implements Controller {
     this.queue = new WorkQueue({ clock: ctx.clock });
     this.pods = ctx.informers.for<PodObject>(PODS);
     this.nodes = ctx.informers.for<NodeObject>(NODES);
-    this.pods.onAdd((pod) => this.podChanged(undefined, pod));
-    this.pods.onUpdate((old, pod) => this.podChanged(old, pod));
-    this.pods.onDelete((pod) => this.podChanged(pod, undefined));
+    this.pods.addIndex(BY_NODE, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
+    const enqueuePod = (pod: PodObject) => {
+      if (pod.spec?.nodeName) this.queue.add(keyOf(pod));
+    };
+    this.pods.onAdd(enqueuePod);
+    this.pods.onUpdate((_old, pod) => enqueuePod(pod));
+    this.pods.onDelete((pod) => this.pending.delete(keyOf(pod)));
     const enqueuePodsOf = (node: KubeObject) => {
-      for (const key of this.podsByNode.get(node.metadata.name!) ?? []) this.queue.add(key);
+      for (const pod of this.pods.byIndex(BY_NODE, node.metadata.name!)) this.queue.add(keyOf(pod));
     };
     this.nodes.onAdd(enqueuePodsOf);
     this.nodes.onUpdate((old, node) => {
       if (noExecuteTaints(old) !== noExecuteTaints(node)) enqueuePodsOf(node);
     });
     this.nodes.onDelete(enqueuePodsOf);
-  }
-
-  private podChanged(old: PodObject | undefined, pod: PodObject | undefined): void {
-    const key = keyOf((pod ?? old)!);
-    const before = old?.spec?.nodeName;
-    const after = pod?.spec?.nodeName;
-    if (before && before !== after) this.podsByNode.get(before)?.delete(key);
-    if (after) {
-      let keys = this.podsByNode.get(after);
-      if (!keys) {
-        keys = new Set();
-        this.podsByNode.set(after, keys);
-      }
-      keys.add(key);
-    }
-    if (before && this.podsByNode.get(before)?.size === 0) this.podsByNode.delete(before);
-    if (after || this.pending.has(key)) this.queue.add(key);
   }
 
   run(signal: AbortSignal): Promise<void> {
