@@ -6,6 +6,7 @@ import type { ControllerFactory } from './framework/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
 import { TaintEvictionController } from './nodelifecycle/eviction-controller.js';
+import { PodGCController } from './podgc/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 
 export const CONTROLLERS: readonly ControllerFactory[] = [
@@ -13,6 +14,7 @@ export const CONTROLLERS: readonly ControllerFactory[] = [
   (ctx) => new ReplicaSetController(ctx),
   (ctx) => new NodeLifecycleController(ctx),
   (ctx) => new TaintEvictionController(ctx),
+  (ctx) => new PodGCController(ctx),
 ];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
