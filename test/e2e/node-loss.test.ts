@@ -7,7 +7,8 @@
  *
  * First the machine dies (its containers are removed with the agent); then a node is cut off
  * while its containers keep running (kill -9 of the agent only, as a network partition looks to
- * the control plane): when that agent returns, it must stop the stale containers itself.
+ * the control plane): when that agent returns, it must stop the stale containers itself, also
+ * those of a pod force-deleted meanwhile, of which no trace is left in the API.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -145,7 +146,26 @@ async function loseNode(removeContainers: boolean): Promise<void> {
     assert.ok([...(await runningByPod()).values()].some((nodes) => nodes.includes(victim.name)));
   }
 
+  // While the node is away, one evicted pod is force-deleted (as pod GC does when a node object is
+  // deleted): no Terminating object is left to tell its agent, which must stop it all the same,
+  // at once on its return rather than at its next 10 s housekeeping.
+  const forced = evicted[0]!;
+  if (!removeContainers) {
+    await cluster.kubectl(['delete', 'pod', forced, '-n', NS, '--grace-period=0', '--force']);
+  }
+
   await victim.start();
+  if (!removeContainers) {
+    const upAt = Date.now();
+    await cluster.eventually('the force-deleted pod stopped by its returning agent', async () =>
+      (await runningByPod()).has(forced) ? undefined : true,
+    );
+    const stoppedAfter = (Date.now() - upAt) / 1000;
+    assert.ok(
+      stoppedAfter < 6,
+      `force-deleted pod's container stopped ${stoppedAfter} s after the agent came back`,
+    );
+  }
   const back = await cluster.eventually('the node Ready and untainted again', async () => {
     const node = await getNode(victim.name);
     return ready(node)?.status === 'True' && conditionTaints(node).length === 0 ? node : undefined;
