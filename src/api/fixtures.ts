@@ -110,6 +110,13 @@ const FIXTURES: Record<string, () => KubeObject> = {
       ],
     },
   }),
+  ControllerRevision: () => ({
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: { name: 'agent-6d8f7c9b5', namespace: 'default' },
+    data: { spec: { template: { $patch: 'replace', ...template({ app: 'agent' }) } } },
+    revision: 1,
+  }),
   Job: () => ({
     apiVersion: 'batch/v1',
     kind: 'Job',

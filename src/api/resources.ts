@@ -119,6 +119,8 @@ export const RESOURCES: readonly ResourceDef[] = [
       all: true,
       subresources: ['status', 'scale'],
     },
+    // Immutable snapshots of a DaemonSet's or StatefulSet's template, one per revision.
+    { kind: 'ControllerRevision', resource: 'controllerrevisions' },
   ]),
   ...define('batch', 'v1', 'batch/v1', [
     { kind: 'Job', resource: 'jobs', all: true, subresources: ['status'] },

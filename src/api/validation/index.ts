@@ -58,6 +58,8 @@ import {
 } from './service.js';
 import type { Obj } from './util.js';
 import {
+  validateControllerRevision,
+  validateControllerRevisionUpdate,
   validateDaemonSet,
   validateDeployment,
   validateReplicaSet,
@@ -93,6 +95,11 @@ const KIND_RULES: Readonly<Record<string, KindRules>> = {
   DaemonSet: { name: nameIsDNSSubdomain, validate: validateDaemonSet, update: validateSelectorUpdate },
   // StatefulSet pods are named <set>-<ordinal>, which must be a DNS label.
   StatefulSet: { name: nameIsDNSLabel, validate: validateStatefulSet, update: validateStatefulSetUpdate },
+  ControllerRevision: {
+    name: nameIsDNSSubdomain,
+    validate: validateControllerRevision,
+    update: validateControllerRevisionUpdate,
+  },
   Job: { name: nameIsDNSSubdomain, validate: validateJob, update: validateJobUpdate },
   CronJob: { name: nameIsDNSSubdomain, validate: validateCronJob },
   HorizontalPodAutoscaler: { name: nameIsDNSSubdomain, validate: validateHorizontalPodAutoscaler },

@@ -647,6 +647,25 @@ run('workloads', [
     ],
   },
   {
+    name: 'controllerrevision: data required, revision non-negative',
+    kind: 'ControllerRevision',
+    mutate: (o) => {
+      delete o.data;
+      o.revision = -1;
+    },
+    want: ['data: Required value', 'revision: Invalid value: -1: must be greater than or equal to 0'],
+  },
+  {
+    name: 'controllerrevision: data is immutable, revision may change',
+    kind: 'ControllerRevision',
+    mutate: (o) => {
+      o.data = { spec: {} };
+      o.revision = 2;
+    },
+    old: () => {},
+    want: ['data: Invalid value: {"spec":{}}: field is immutable'],
+  },
+  {
     name: 'statefulset: scaling is fine',
     kind: 'StatefulSet',
     mutate: (o) => {

@@ -1,7 +1,7 @@
 /**
  * apps/v1 workloads: Deployment, ReplicaSet, DaemonSet and StatefulSet — selectors that must
- * match their template, replica counts, update strategies, and what may change on update
- * (pkg/apis/apps/validation).
+ * match their template, replica counts, update strategies, and what may change on update — and
+ * the ControllerRevisions DaemonSets and StatefulSets keep (pkg/apis/apps/validation).
  */
 import { type FieldError, field } from '../errors.js';
 import { isEmptySelector, selectorMatches, validateLabelSelector } from './meta.js';
@@ -305,4 +305,19 @@ export function validateStatefulSetUpdate(obj: Obj, old: Obj): FieldError[] {
       "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
     ),
   ];
+}
+
+// ---- ControllerRevision --------------------------------------------------------------------
+
+/** ValidateControllerRevisionCreate: `data` is required and `revision` non-negative. */
+export function validateControllerRevision(obj: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!isSet(obj.data)) errs.push(field.required('data', ''));
+  errs.push(...nonNegative(obj.revision, 'revision'));
+  return errs;
+}
+
+/** A revision is a snapshot: its data never changes (its revision number may). */
+export function validateControllerRevisionUpdate(obj: Obj, old: Obj): FieldError[] {
+  return immutable(obj.data, old.data, 'data');
 }

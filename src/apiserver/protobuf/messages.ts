@@ -28,6 +28,7 @@ export const ROOTS: Readonly<Record<string, string>> = {
   'apps/v1 ReplicaSet': 'apps.v1.ReplicaSet',
   'apps/v1 DaemonSet': 'apps.v1.DaemonSet',
   'apps/v1 StatefulSet': 'apps.v1.StatefulSet',
+  'apps/v1 ControllerRevision': 'apps.v1.ControllerRevision',
   'batch/v1 Job': 'batch.v1.Job',
   'batch/v1 CronJob': 'batch.v1.CronJob',
   'autoscaling/v2 HorizontalPodAutoscaler': 'autoscaling.v2.HorizontalPodAutoscaler',
@@ -48,6 +49,11 @@ export const ROOTS: Readonly<Record<string, string>> = {
 };
 
 export const MESSAGES: MessageTable = {
+  'apps.v1.ControllerRevision': {
+    1: ['metadata', 'meta.v1.ObjectMeta'],
+    2: ['data', 'raw'],
+    3: ['revision', 'int64'],
+  },
   'apps.v1.DaemonSet': {
     1: ['metadata', 'meta.v1.ObjectMeta'],
     2: ['spec', 'apps.v1.DaemonSetSpec'],

@@ -2,15 +2,44 @@
  * `shoal scheduler`: the scheduler alone, against any cluster a kubeconfig points at (`shoal
  * server` already runs one; this is for running it apart, or a second one for another
  * `schedulerName`). Foreground until SIGINT/SIGTERM.
+ *
+ * It schedules only while it holds its leader Lease (kube-system/shoal-scheduler for the default
+ * scheduler name, the Lease `shoal server`'s own scheduler takes), so several of them, and the
+ * servers' schedulers, never bind the same pods at once.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
-import { addConnectionOptions, type ConnectionFlags, connect, interruptSignal } from './common.js';
+import {
+  action,
+  addConnectionOptions,
+  CliError,
+  type ConnectionFlags,
+  connect,
+  interruptSignal,
+} from './common.js';
 
 interface SchedulerFlags extends ConnectionFlags {
   scoring: ScoringProfile;
   schedulerName: string;
+  leaderElect: boolean;
+  leaseName?: string;
+}
+
+/** The Lease of the schedulers for `schedulerName`: one per name, so each name has its leader. */
+function schedulerLeaseName(flags: SchedulerFlags): string {
+  const name =
+    flags.leaseName ??
+    (flags.schedulerName === DEFAULT_SCHEDULER_NAME ? 'shoal-scheduler' : flags.schedulerName);
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    const flag = flags.leaseName === undefined ? '--scheduler-name' : '--lease-name';
+    throw new CliError(
+      `${flag} "${name}" is not a valid Lease name (lowercase letters, digits, '-' and '.'): pass --lease-name`,
+    );
+  }
+  return name;
 }
 
 export function registerScheduler(program: Command): void {
@@ -25,21 +54,42 @@ export function registerScheduler(program: Command): void {
       'the spec.schedulerName of the pods to schedule',
       DEFAULT_SCHEDULER_NAME,
     )
-    .action(async (flags: SchedulerFlags) => {
-      const log = (line: string) => console.error(`shoal scheduler: ${line}`);
-      const { client } = connect(flags);
-      const signal = interruptSignal();
-      log(`scheduling pods of ${flags.schedulerName} on ${client.server}`);
-      const [{ Scheduler }, { defaultPreemption }] = await Promise.all([
-        import('../../scheduler/scheduler.js'),
-        import('../../scheduler/preemption.js'),
-      ]);
-      await new Scheduler(client, {
-        scoring: flags.scoring,
-        schedulerName: flags.schedulerName,
-        postFilter: defaultPreemption(),
-        log,
-      }).run(signal);
-      client.close();
-    });
+    .option(
+      '--no-leader-elect',
+      'schedule without holding the leader Lease (only when no other scheduler runs)',
+    )
+    .option(
+      '--lease-name <name>',
+      'the kube-system Lease to hold while scheduling (default: shoal-scheduler, or the --scheduler-name)',
+    )
+    .action(
+      action(async (flags: SchedulerFlags) => {
+        const log = (line: string) => console.error(`shoal scheduler: ${line}`);
+        const leaseName = flags.leaderElect ? schedulerLeaseName(flags) : undefined;
+        const { client } = connect(flags);
+        const signal = interruptSignal();
+        log(`scheduling pods of ${flags.schedulerName} on ${client.server}`);
+        const [{ Scheduler }, { defaultPreemption }, { LeaderElector }] = await Promise.all([
+          import('../../scheduler/scheduler.js'),
+          import('../../scheduler/preemption.js'),
+          import('../../controllers/framework/leader-election.js'),
+        ]);
+        const schedule = (leading: AbortSignal) =>
+          new Scheduler(client, {
+            scoring: flags.scoring,
+            schedulerName: flags.schedulerName,
+            postFilter: defaultPreemption(),
+            log,
+          }).run(leading);
+        if (leaseName) {
+          // No data directory to derive a stable identity from: a restarted scheduler waits for
+          // its predecessor's Lease to expire, unless that one released it on a graceful stop.
+          const identity = `${os.hostname()}_${randomUUID()}`;
+          await new LeaderElector(client, { name: leaseName, identity, log }).run(signal, schedule);
+        } else {
+          await schedule(signal);
+        }
+        client.close();
+      }),
+    );
 }

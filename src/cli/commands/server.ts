@@ -55,9 +55,10 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   const schedulerClient = new Client({ ...server.loopback, userAgent: DEFAULT_SCHEDULER_NAME });
   const stop = new AbortController();
   // Several servers may share one store (etcd): each part acts only while this process holds its
-  // Lease. The identity is stable across restarts of the same server (same host, same data
-  // directory), so a restarted leader takes its Lease back at once instead of waiting for it to expire.
-  const identity = serverIdentity(flags.dataDir);
+  // Lease. The identity is stable across restarts of the same server (same host, data directory
+  // and listen address), so a restarted leader takes its Lease back at once instead of waiting for
+  // it to expire; two servers on one host never share it, even on one data directory.
+  const identity = serverIdentity(flags.dataDir, flags.listen);
   const elect = (name: string) => new LeaderElector(client, { name, identity, log });
   const parts = [
     elect('shoal-controller-manager').run(stop.signal, (signal) =>
@@ -89,8 +90,11 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   await server.close();
 }
 
-/** This server among the candidates for leadership: its host and data directory. */
-function serverIdentity(dataDir: string): string {
-  const dir = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 10);
-  return `${os.hostname()}_${dir}`;
+/** This server among the candidates for leadership: its host, data directory and listen address. */
+function serverIdentity(dataDir: string, listen: string): string {
+  const where = createHash('sha256')
+    .update(`${path.resolve(dataDir)}\n${listen}`)
+    .digest('hex')
+    .slice(0, 10);
+  return `${os.hostname()}_${where}`;
 }

@@ -9,6 +9,7 @@
  * (`waitForSync`) before any controller reconciles, so no controller acts on a half-filled cache
  * (a ReplicaSet that sees none of its pods yet would create them all again).
  */
+import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../../api/object.js';
 import { apiVersionOf, type ResourceDef } from '../../api/resources.js';
 import { Informer } from '../../client/informer.js';
@@ -53,6 +54,9 @@ export class SharedInformers {
 
   /** Start every informer requested so far; resolves when they have all stopped. */
   run(signal: AbortSignal): Promise<void> {
+    // Each informer's watch and backoff sleeps listen on `signal`: with one informer per kind (the
+    // garbage collector watches them all) that exceeds Node's leak warning threshold of 10.
+    setMaxListeners(0, signal);
     this.running = [...this.informers.values()].map((i) => i.run(signal));
     return Promise.all(this.running).then(() => undefined);
   }

@@ -7,8 +7,10 @@
  *            has not renewed it for leaseDuration (measured on OUR clock from when we last saw
  *            it change: clocks of different machines are never compared)
  *   lead:    run `lead(signal)`; renew every retryPeriod; when no renewal succeeded for
- *            renewDeadline, abort `signal`, wait for `lead` to stop, and try to acquire again
- *   stop:    release the Lease (holder cleared) so another server takes over at once
+ *            renewDeadline (a hung request counts as failed at the deadline), or another holder
+ *            is seen, abort `signal`, wait for `lead` to stop, and try to acquire again
+ *   stop:    release the Lease (holder cleared) so another server takes over at once; also
+ *            when `lead` ends by itself, so that a part that stopped does not hold it idle
  *
  * Every write is a compare-and-swap on the Lease's resourceVersion: two candidates that both see
  * an expired Lease cannot both take it.
@@ -59,15 +61,26 @@ export class LeaderElector {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Lead whenever elected, until `signal` aborts; then release the Lease if held. */
+  /**
+   * Lead whenever elected, until `signal` aborts or `lead` ends by itself (a part that stopped
+   * must not keep holding the Lease while doing nothing); then release the Lease if held.
+   */
   async run(signal: AbortSignal, lead: (signal: AbortSignal) => Promise<void>): Promise<void> {
     while (!signal.aborted) {
       if (!(await this.acquire(signal))) break;
+      // Elected just as we were told to stop: the release below hands the Lease straight back.
+      if (signal.aborted) break;
       this.log(`became the leader (lease ${this.namespace}/${this.options.name})`);
       const leading = new AbortController();
       const stopLeading = () => leading.abort();
       signal.addEventListener('abort', stopLeading, { once: true });
-      const led = lead(leading.signal).catch((err) => this.log(`leader stopped: ${String(err)}`));
+      let ended = false;
+      const led = lead(leading.signal)
+        .catch((err) => this.log(`leader stopped: ${String(err)}`))
+        .finally(() => {
+          ended = !leading.signal.aborted;
+          leading.abort();
+        });
       await this.renewWhile(leading.signal);
       signal.removeEventListener('abort', stopLeading);
       if (!leading.signal.aborted) {
@@ -75,6 +88,10 @@ export class LeaderElector {
         leading.abort();
       }
       await led;
+      if (ended) {
+        this.log(`stopped leading by itself; giving up the lease ${this.namespace}/${this.options.name}`);
+        break;
+      }
     }
     await this.release();
   }
@@ -82,11 +99,22 @@ export class LeaderElector {
   /** Try every retryPeriod until the Lease is ours; false when `signal` aborted first. */
   private async acquire(signal: AbortSignal): Promise<boolean> {
     let waitingLogged = false;
+    let lastError = '';
     while (!signal.aborted) {
-      if (await this.tryAcquireOrRenew().catch(() => false)) return true;
-      if (!waitingLogged && this.observed?.lease.spec?.holderIdentity) {
+      try {
+        const outcome = await this.attempt(this.renewDeadlineMs, signal);
+        if (outcome === true) return true;
+        if (outcome === 'deadline') throw new Error(`no answer within ${this.renewDeadlineMs} ms`);
+        lastError = '';
+      } catch (err) {
+        // Logged once per distinct failure: an API server that is down says so every retryPeriod.
+        const message = String(err);
+        if (message !== lastError && !signal.aborted) this.log(`acquiring the lease: ${message}`);
+        lastError = message;
+      }
+      if (!waitingLogged && this.heldByAnother()) {
         this.log(
-          `waiting for the lease ${this.namespace}/${this.options.name} held by ${this.observed.lease.spec.holderIdentity}`,
+          `waiting for the lease ${this.namespace}/${this.options.name} held by ${this.observed!.lease.spec!.holderIdentity}`,
         );
         waitingLogged = true;
       }
@@ -95,23 +123,72 @@ export class LeaderElector {
     return false;
   }
 
-  /** Renew until a renewal has failed for renewDeadline, or `signal` aborts. */
+  /**
+   * Renew every retryPeriod until `signal` aborts, another candidate is seen holding the Lease,
+   * or no renewal has succeeded for renewDeadline. An attempt still in flight at the deadline is
+   * abandoned (its request aborted): a leader that cannot renew must stop before its Lease expires
+   * for the others (leaseDuration > renewDeadline), however long its requests hang.
+   */
   private async renewWhile(signal: AbortSignal): Promise<void> {
     let lastRenew = this.clock.now();
     while (await this.sleep(this.retryPeriodMs, signal)) {
-      if (await this.tryAcquireOrRenew().catch(() => false)) lastRenew = this.clock.now();
-      else if (this.clock.now() - lastRenew >= this.renewDeadlineMs) return;
+      const left = lastRenew + this.renewDeadlineMs - this.clock.now();
+      if (left <= 0) return;
+      const outcome = await this.attempt(left, signal).catch(() => false);
+      if (outcome === true) lastRenew = this.clock.now();
+      else if (outcome === 'deadline' || signal.aborted) return;
+      else if (this.heldByAnother()) {
+        this.log(
+          `the lease ${this.namespace}/${this.options.name} is now held by ${this.observed!.lease.spec!.holderIdentity}`,
+        );
+        return;
+      }
     }
   }
 
-  /** One attempt: true when we hold the Lease afterwards. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * tryAcquireOrRenew, given up after `ms` on our clock (its request aborted): 'deadline' then.
+   * Bounding by the clock, not only by the client's timeout, keeps the deadlines of the module
+   * comment true with any Client and testable with a fake clock.
+   */
+  private async attempt(ms: number, signal: AbortSignal): Promise<boolean | 'deadline'> {
+    const cancel = new AbortController();
+    const bounded = AbortSignal.any([signal, cancel.signal]);
+    const deadline = this.clock.sleep(ms, bounded).then(
+      () => 'deadline' as const,
+      () => 'cancelled' as const,
+    );
+    try {
+      const outcome = await Promise.race([this.tryAcquireOrRenew(bounded), deadline]);
+      return outcome === 'cancelled' ? false : outcome;
+    } finally {
+      cancel.abort();
+    }
+  }
+
+  /** Whether the Lease as last read names another holder. */
+  private heldByAnother(): boolean {
+    const holder = this.observed?.lease.spec?.holderIdentity ?? '';
+    return holder !== '' && holder !== this.options.identity;
+  }
+
+  /**
+   * One attempt: true when we hold the Lease afterwards, false when another candidate does (or
+   * won the race to write it). Throws when the API server could not be asked.
+   */
+  async tryAcquireOrRenew(signal?: AbortSignal): Promise<boolean> {
     const now = this.clock.now();
     const stamp = formatMicroTime(new Date(now));
     const me = this.options.identity;
+    const request = signal ? { signal } : {};
     let current: Lease | undefined;
     try {
-      current = (await this.client.get<KubeObject>(LEASES, this.namespace, this.options.name)) as Lease;
+      current = (await this.client.get<KubeObject>(
+        LEASES,
+        this.namespace,
+        this.options.name,
+        request,
+      )) as Lease;
     } catch (err) {
       if (!hasCode(err, 404)) throw err;
     }
@@ -123,20 +200,32 @@ export class LeaderElector {
       leaseTransitions: 0,
     };
     if (!current) {
-      const created = await this.client.create<KubeObject>(LEASES, this.namespace, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: this.options.name, namespace: this.namespace },
-        spec,
-      });
-      this.observed = { lease: created as Lease, at: now };
-      return true;
+      try {
+        const created = await this.client.create<KubeObject>(
+          LEASES,
+          this.namespace,
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.options.name, namespace: this.namespace },
+            spec,
+          },
+          request,
+        );
+        this.observed = { lease: created as Lease, at: now };
+        return true;
+      } catch (err) {
+        // Another candidate created it first: it leads.
+        if (hasCode(err, 409)) return false;
+        throw err;
+      }
     }
-    const held = current.spec ?? {};
-    const seen = this.observed?.lease.spec;
-    if (!seen || seen.holderIdentity !== held.holderIdentity || seen.renewTime !== held.renewTime) {
+    // Any write to the Lease (a renewal, a release, a new holder) gives it a new resourceVersion;
+    // its expiry counts from when WE first saw that version, never from the holder's timestamps.
+    if (this.observed?.lease.metadata?.resourceVersion !== current.metadata?.resourceVersion) {
       this.observed = { lease: current, at: now };
     }
+    const held = current.spec ?? {};
     const holder = held.holderIdentity ?? '';
     const durationMs = (held.leaseDurationSeconds ?? 0) * 1000;
     if (holder !== '' && holder !== me && this.observed!.at + durationMs > now) return false;
@@ -149,7 +238,7 @@ export class LeaderElector {
       },
     } as KubeObject;
     try {
-      const updated = await this.client.update<KubeObject>(LEASES, this.namespace, next);
+      const updated = await this.client.update<KubeObject>(LEASES, this.namespace, next, request);
       this.observed = { lease: updated as Lease, at: now };
       return true;
     } catch (err) {
@@ -163,12 +252,17 @@ export class LeaderElector {
     const lease = this.observed?.lease;
     if (lease?.spec?.holderIdentity !== this.options.identity) return;
     try {
-      await this.client.update<KubeObject>(LEASES, this.namespace, {
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 },
-      } as KubeObject);
-    } catch {
-      // best effort: the Lease expires by itself
+      const released = await this.client.update<KubeObject>(
+        LEASES,
+        this.namespace,
+        { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } as KubeObject,
+        { timeoutMs: this.renewDeadlineMs },
+      );
+      this.observed = { lease: released as Lease, at: this.clock.now() };
+      this.log(`released the lease ${this.namespace}/${this.options.name}`);
+    } catch (err) {
+      // Best effort: the Lease expires by itself after leaseDuration.
+      this.log(`releasing the lease ${this.namespace}/${this.options.name}: ${String(err)}`);
     }
   }
 

@@ -95,7 +95,10 @@ export function planClaims<T extends KubeObject>(
  * Apply a claim plan: adopt and release through merge patches carrying the object's
  * resourceVersion, so a patch based on a stale cache fails (409) instead of overwriting a change
  * the controller has not seen. Returns the objects the owner controls afterwards (owned plus
- * those adopted); objects that changed or vanished meanwhile are left for the next pass.
+ * those adopted). An orphan that vanished is skipped; one that changed meanwhile makes `claim`
+ * throw the 409 (adoptions made before it stay), as Kubernetes' ControllerRefManager returns the
+ * error: the reconcile is retried, rather than acting on a count that misses that object. A
+ * release that fails on 404/409 is left for the next pass (the object is not counted as owned).
  */
 export async function claim<T extends KubeObject>(
   client: Client,
@@ -112,7 +115,9 @@ export async function claim<T extends KubeObject>(
     try {
       owned.push(await patchRefs(obj, [...(obj.metadata.ownerReferences ?? []), newControllerRef(owner)]));
     } catch (err) {
-      if (!hasCode(err, 404, 409)) throw err;
+      // Gone: nothing to adopt. Changed since the cache saw it (409): thrown, so the caller
+      // retries on a fresher cache instead of counting one pod too few and creating another.
+      if (!hasCode(err, 404)) throw err;
     }
   }
   for (const obj of plan.release) {

@@ -71,15 +71,22 @@ export class PodControl {
     }
   }
 
-  /** Delete `pod` of `owner`; a pod already gone counts as deleted. */
-  async delete(owner: KubeObject, pod: KubeObject): Promise<void> {
+  /**
+   * Delete `pod` of `owner`: true when this call deleted it, false when it was already gone (no
+   * such pod, or one of the same name with another uid). On false the watch may have delivered
+   * the deletion before the caller expected it, so the caller ticks its expectation off itself
+   * (as Kubernetes' controllers do on NotFound).
+   */
+  async delete(owner: KubeObject, pod: KubeObject): Promise<boolean> {
     try {
       await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
         preconditions: { uid: pod.metadata.uid! },
       });
       this.recorder.event(refOf(owner), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+      return true;
     } catch (err) {
-      if (hasCode(err, 404)) return;
+      if (hasCode(err, 404) || (hasCode(err, 409) && err.message.includes('UID in precondition')))
+        return false;
       this.recorder.event(refOf(owner), 'Warning', 'FailedDelete', `Error deleting: ${messageOf(err)}`);
       throw err;
     }
@@ -101,7 +108,11 @@ export async function slowStart(
 ): Promise<{ succeeded: number; error?: unknown }> {
   let done = 0;
   let succeeded = 0;
-  for (let batch = Math.min(initial, count); batch > 0; batch = Math.min(batch * 2, count - done)) {
+  for (
+    let batch = Math.min(Math.max(1, initial), count);
+    batch > 0;
+    batch = Math.min(batch * 2, count - done)
+  ) {
     const results = await Promise.allSettled(Array.from({ length: batch }, (_, i) => fn(done + i)));
     done += batch;
     const failed = results.find((r) => r.status === 'rejected');

@@ -192,7 +192,10 @@ export class ReplicaSetController implements Controller {
       const results = await Promise.allSettled(
         victims.map(async (pod) => {
           try {
-            await this.podControl.delete(rs, pod as KubeObject);
+            // Already gone: its deletion may have been seen before it was expected.
+            if (!(await this.podControl.delete(rs, pod as KubeObject))) {
+              this.expectations.deletionObserved(key, keyOf(pod));
+            }
           } catch (err) {
             this.expectations.deletionFailed(key, keyOf(pod));
             throw err;

@@ -1,0 +1,63 @@
+/**
+ * The pod handlers a pod-owning controller registers (Kubernetes' addPod/updatePod/deletePod of
+ * the ReplicaSet, DaemonSet and StatefulSet controllers): each pod event is turned into the key of
+ * the owner it concerns, and ticks off that owner's expectations. A pod seen with a
+ * deletionTimestamp counts as deleted for expectations at once, as in Kubernetes: the owner asked
+ * for the deletion and need not wait out the grace period to plan its next step. An orphan, or a
+ * pod whose labels changed, goes to every owner whose selector may adopt or release it.
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/object.js';
+import { type Informer, keyOf } from '../../client/informer.js';
+import type { Expectations } from '../framework/expectations.js';
+import { controllerRefOf } from '../framework/owner.js';
+
+export interface PodEventOptions {
+  /** The owner kind ("DaemonSet", "StatefulSet"). */
+  kind: string;
+  expectations: Expectations;
+  enqueue: (ownerKey: string) => void;
+  /** Keys of the owners in the pod's namespace whose selector matches the pod. */
+  matchingOwners: (pod: Pod) => string[];
+}
+
+export function ownerKeyOf(pod: Pod, kind: string): string | undefined {
+  const ref = controllerRefOf(pod as KubeObject);
+  if (!ref || ref.kind !== kind) return undefined;
+  return `${pod.metadata?.namespace}/${ref.name}`;
+}
+
+export function handlePodEvents(pods: Informer<KubeObject>, o: PodEventOptions): void {
+  const podOwner = (pod: Pod) => ownerKeyOf(pod, o.kind);
+  const orphan = (pod: Pod) => !controllerRefOf(pod as KubeObject);
+  pods.onAdd((obj) => {
+    const pod = obj as Pod;
+    const owner = podOwner(pod);
+    if (owner) {
+      if (pod.metadata?.deletionTimestamp) o.expectations.deletionObserved(owner, keyOf(pod));
+      else o.expectations.creationObserved(owner);
+      o.enqueue(owner);
+    } else if (orphan(pod)) {
+      for (const key of o.matchingOwners(pod)) o.enqueue(key);
+    }
+  });
+  pods.onUpdate((oldObj, newObj) => {
+    const [oldPod, pod] = [oldObj as Pod, newObj as Pod];
+    const owner = podOwner(pod);
+    const oldOwner = podOwner(oldPod);
+    if (pod.metadata?.deletionTimestamp && !oldPod.metadata?.deletionTimestamp && owner) {
+      o.expectations.deletionObserved(owner, keyOf(pod));
+    }
+    if (oldOwner && oldOwner !== owner) o.enqueue(oldOwner);
+    if (owner) o.enqueue(owner);
+    const labelsChanged = JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels);
+    if (orphan(pod) && (labelsChanged || oldOwner)) for (const key of o.matchingOwners(pod)) o.enqueue(key);
+  });
+  pods.onDelete((obj) => {
+    const pod = obj as Pod;
+    const owner = podOwner(pod);
+    if (!owner) return;
+    o.expectations.deletionObserved(owner, keyOf(pod));
+    o.enqueue(owner);
+  });
+}
