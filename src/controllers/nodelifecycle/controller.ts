@@ -1,7 +1,8 @@
 /**
  * The node lifecycle controller (Kubernetes' node-lifecycle-controller): watches Nodes and their
  * Leases (kube-node-lease/<node>); when neither was renewed for the grace period (settings
- * `nodeMonitorGracePeriodSeconds`, default 8 s) it marks the node's conditions Unknown; and it
+ * `nodeMonitorGracePeriodSeconds`, default 8 s, or the Lease's own duration when that is longer)
+ * it marks the node's conditions Unknown; and it
  * keeps every node's condition taints (taints.ts) in line with its conditions. The taint eviction
  * controller (eviction-controller.ts) then moves the pods off.
  *
@@ -20,7 +21,7 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { refOf } from '../framework/pod-control.js';
-import { judgeHealth, type NodeHealth, observeHealth } from './health.js';
+import { gracePeriodMs, judgeHealth, type NodeHealth, observeHealth } from './health.js';
 import { desiredTaints, isReady } from './taints.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
@@ -88,14 +89,10 @@ export class NodeLifecycleController implements Controller {
       return;
     }
     const now = this.clock.now();
-    const health = observeHealth(
-      this.health.get(name),
-      node,
-      this.leases.get(name, NODE_LEASE_NAMESPACE),
-      now,
-    );
+    const lease = this.leases.get(name, NODE_LEASE_NAMESPACE);
+    const health = observeHealth(this.health.get(name), node, lease, now);
     this.health.set(name, health);
-    const verdict = judgeHealth(node, health, now, this.graceMs);
+    const verdict = judgeHealth(node, health, now, gracePeriodMs(lease, this.graceMs));
     if (verdict.conditions) {
       const wasReady = isReady(node);
       this.log(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
-import { judgeHealth, type NodeHealth, observeHealth } from './health.js';
+import { gracePeriodMs, judgeHealth, type NodeHealth, observeHealth } from './health.js';
 
 const T0 = 1_700_000_000_000;
 const GRACE = 8000;
@@ -127,5 +127,18 @@ describe('judgeHealth: Unknown after the grace period', () => {
     const at = (ms: number) => judgeHealth(n, observeHealth(h, n, lease('r4000'), T0 + ms), T0 + ms, GRACE);
     assert.equal(at(4000 + GRACE).conditions, undefined);
     assert.ok(at(4000 + GRACE + 1).conditions);
+  });
+});
+
+describe('gracePeriodMs', () => {
+  it('is the configured one, or the Lease’s declared duration when longer', () => {
+    const withDuration = (s?: number): Lease => ({
+      spec: s === undefined ? {} : { leaseDurationSeconds: s },
+    });
+    assert.equal(gracePeriodMs(undefined, GRACE), GRACE);
+    assert.equal(gracePeriodMs(withDuration(), GRACE), GRACE);
+    assert.equal(gracePeriodMs(withDuration(8), GRACE), GRACE);
+    assert.equal(gracePeriodMs(withDuration(40), GRACE), 40_000);
+    assert.equal(gracePeriodMs(withDuration(8), 30_000), 30_000);
   });
 });

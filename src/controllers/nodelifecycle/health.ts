@@ -45,6 +45,16 @@ export function observeHealth(
   return { probeAt: alive ? now : previous.probeAt, heartbeat, renewTime };
 }
 
+/**
+ * The grace period of one node: the configured one, or the duration its Lease declares when that
+ * is longer. Shoal's agents hold 8 s Leases renewed every 2 s; a holder that renews less often
+ * (`shoal simulate` renews thousands of 40 s Leases every 10-20 s, as Kubernetes' kubelets do)
+ * says so in its Lease, and is not declared dead between two renewals it promised.
+ */
+export function gracePeriodMs(lease: Lease | undefined, configuredMs: number): number {
+  return Math.max(configuredMs, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
+}
+
 export interface HealthVerdict {
   /** The node's conditions to write, when they must change (the node fell silent); else undefined. */
   conditions?: NodeCondition[];
