@@ -4,6 +4,7 @@
  */
 import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
+import { DeploymentController } from './deployment/controller.js';
 import type { ControllerFactory } from './framework/controller.js';
 import { GarbageCollector } from './garbagecollector/controller.js';
 import { JobController } from './job/controller.js';
@@ -18,6 +19,7 @@ import { StatefulSetController } from './statefulset/controller.js';
 export const CONTROLLERS: readonly ControllerFactory[] = [
   (ctx) => new NamespaceController(ctx),
   (ctx) => new ReplicaSetController(ctx),
+  (ctx) => new DeploymentController(ctx),
   (ctx) => new DaemonSetController(ctx),
   (ctx) => new StatefulSetController(ctx),
   (ctx) => new JobController(ctx),

@@ -27,8 +27,24 @@ function trim<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
+/** Only what identifies an object and its metadata (client-go's metadata informers). */
+function metadataOnly<T extends KubeObject>(obj: T): T {
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: trim(obj).metadata } as T;
+}
+
+export interface InformerRequest {
+  /**
+   * The reader needs only metadata (the garbage collector reads owner references and
+   * finalizers of every kind). The cache keeps whole objects as soon as one reader of the kind
+   * wants them, so sharing never hides a spec from anyone.
+   */
+  metadataOnly?: boolean;
+}
+
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
+  /** Kinds some reader wants whole. */
+  private readonly whole = new Set<string>();
   private running: Promise<void>[] | undefined;
 
   constructor(
@@ -37,13 +53,17 @@ export class SharedInformers {
   ) {}
 
   /** The one informer for `def` (all namespaces), created on first request. */
-  for<T extends KubeObject = KubeObject>(def: ResourceDef): Informer<T> {
+  for<T extends KubeObject = KubeObject>(def: ResourceDef, request: InformerRequest = {}): Informer<T> {
     const key = `${apiVersionOf(def)}/${def.resource}`;
     let informer = this.informers.get(key);
+    if (this.running && (!informer || (!request.metadataOnly && !this.whole.has(key)))) {
+      throw new Error(`informer for ${def.resource} requested after the informers started`);
+    }
+    if (!request.metadataOnly) this.whole.add(key);
     if (!informer) {
-      if (this.running) throw new Error(`informer for ${def.resource} requested after the informers started`);
       informer = new Informer(this.client, def, {
-        transform: trim,
+        // Decided per object, not now: a later reader may still ask for whole objects before run().
+        transform: (obj) => (this.whole.has(key) ? trim(obj) : metadataOnly(obj)),
         ...(this.options.clock ? { clock: this.options.clock } : {}),
         onError: (err) => this.options.log?.(`${def.resource} informer: ${String(err)}`),
       });

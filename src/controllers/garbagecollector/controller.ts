@@ -91,7 +91,7 @@ export class GarbageCollector implements Controller {
 
   /** Feed one kind's informer into the graph. Handlers only update the graph and enqueue uids. */
   private watch(ctx: ControllerContext, def: ResourceDef): void {
-    const informer = ctx.informers.for(def);
+    const informer = ctx.informers.for(def, { metadataOnly: true });
     const apiVersion = apiVersionOf(def);
     const observe = (obj: KubeObject) => {
       const m = obj.metadata;
