@@ -12,7 +12,7 @@
  *                     not being deleted (target ≤ 15 s)
  *
  * Prints one JSON line: {"notReadySeconds":…,"recoveredSeconds":…}.
- * Flags: --workload replicaset|deployment (default replicaset): what owns the pods.
+ * Flags: --workload deployment|replicaset (default deployment): what owns the pods.
  */
 import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -23,7 +23,7 @@ import { removeNodeContainers } from '../test/support/docker.js';
 import { round } from './lib/histogram.js';
 
 const { values: flags } = parseArgs({
-  options: { workload: { type: 'string', default: 'replicaset' } },
+  options: { workload: { type: 'string', default: 'deployment' } },
 });
 if (flags.workload !== 'deployment' && flags.workload !== 'replicaset') {
   throw new Error(`--workload must be deployment or replicaset, got "${flags.workload}"`);
