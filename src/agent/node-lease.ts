@@ -43,6 +43,11 @@ export interface NodeLeaseOptions {
    */
   phaseMs?: number;
   log?: (msg: string) => void;
+  /**
+   * A renewal succeeded after one or more failed: the node was cut off for a while, long enough,
+   * perhaps, for the control plane to mark it Unknown.
+   */
+  onReconnected?: () => void;
 }
 
 export class NodeLease {
@@ -60,14 +65,18 @@ export class NodeLease {
   async run(signal: AbortSignal): Promise<void> {
     const { clock, log } = this.options;
     let phase = this.options.phaseMs ?? 0;
+    let failed = false;
     while (!signal.aborted) {
       let delay = this.options.renewIntervalMs + phase;
       phase = 0;
       try {
         await this.renew(signal);
         this.backoff.reset();
+        if (failed) this.options.onReconnected?.();
+        failed = false;
       } catch (err) {
         if (signal.aborted) break;
+        failed = true;
         delay = this.backoff.next();
         log?.(`renewing the node lease failed (retrying in ${delay} ms): ${(err as Error).message}`);
       }

@@ -259,6 +259,48 @@ describe('NodeStatusReporter', () => {
     await reporter.stop();
   });
 
+  it('reports its status at the next check after being cut off, so a node marked Unknown meanwhile is Ready again', async () => {
+    let cutOff = false;
+    const partitioned: NodeApi = {
+      get: (...a) => admin.get(...a),
+      create: (...a) => admin.create(...a),
+      update: (...a) =>
+        cutOff && a[0] === LEASES ? Promise.reject(errors.unavailable('unreachable')) : admin.update(...a),
+      patch: (...a) => admin.patch(...a),
+    };
+    const { clock, reporter, getNode, idle } = setup('node-g', { client: partitioned });
+    reporter.start();
+    await idle();
+    cutOff = true;
+    await clock.advance(10_000);
+    await idle();
+    // Meanwhile the node lifecycle controller, missing the renewals, marked the node Unknown.
+    const node = await getNode();
+    await admin.update(
+      NODES,
+      undefined,
+      {
+        ...node,
+        status: {
+          ...node.status,
+          conditions: node.status!.conditions!.map((c) =>
+            c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown' } : c,
+          ),
+        },
+      },
+      { subresource: 'status' },
+    );
+    cutOff = false;
+    // The lease renews within its backoff (≤ 7 s); the status check after that writes Ready,
+    // long before the once-a-minute report.
+    for (let i = 0; i < 2; i++) {
+      await clock.advance(10_000);
+      await idle();
+    }
+    assert.equal(condition(await getNode(), 'Ready').status, 'True');
+    await reporter.stop();
+  });
+
   it('takes over an existing node, keeping labels it does not own', async () => {
     await admin.create(NODES, undefined, {
       apiVersion: 'v1',

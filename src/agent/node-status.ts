@@ -70,6 +70,8 @@ export class NodeStatusReporter {
   private current: NamedNode | undefined;
   private posted: NodeStatus | undefined;
   private postedAt = 0;
+  /** Write the status at the next check, changed or not. */
+  private reportDue = false;
   private announceRegistered: (ok: boolean) => void = () => {};
   private readonly registration = new Promise<boolean>((resolve) => {
     this.announceRegistered = resolve;
@@ -88,6 +90,12 @@ export class NodeStatusReporter {
       ...(options.maxBackoffMs ? { maxBackoffMs: options.maxBackoffMs } : {}),
       ...(options.phaseMs ? { phaseMs: options.phaseMs } : {}),
       log: this.log,
+      // The controller may have marked the node Unknown while it was cut off, and only the agent
+      // says Ready: report at the next check even if nothing changed here (the kubelet compares
+      // with the server's copy to the same effect).
+      onReconnected: () => {
+        this.reportDue = true;
+      },
     });
   }
 
@@ -191,8 +199,13 @@ export class NodeStatusReporter {
         await this.observeRuntime();
         const host = await this.options.hostStats.read();
         const status = computeNodeStatus(this.statusInput(host), this.posted, new Date(this.clock.now()));
-        if (statusChanged(this.posted, status) || this.clock.now() - this.postedAt >= report) {
+        if (
+          this.reportDue ||
+          statusChanged(this.posted, status) ||
+          this.clock.now() - this.postedAt >= report
+        ) {
           await this.writeStatus(status, signal);
+          this.reportDue = false;
         }
         backoff.reset();
       } catch (err) {

@@ -61,9 +61,17 @@ export class PodManager {
     if (uid) this.workers.get(uid)?.removed();
   }
 
-  /** The informer has listed every pod once: housekeeping may now remove unknown pods' containers. */
+  /**
+   * The informer has listed every pod once: housekeeping may now remove unknown pods' containers.
+   * The first sweep runs at once: containers of pods force-deleted while the agent was away (their
+   * node deleted, say) have no Terminating object left to stop them, and their replacement may
+   * already run elsewhere under the same name (a StatefulSet's), so they must not wait 10 s more.
+   */
   markSynced(): void {
     this.synced = true;
+    this.removeOrphans().catch((err: Error) => {
+      if (!(err instanceof RuntimeUnavailableError)) this.deps.log(`housekeeping: ${err.message}`);
+    });
   }
 
   /** Runs runtime events and housekeeping until `stop`. */

@@ -18,6 +18,7 @@ import {
 } from '../pki/index.js';
 import { Compactor, openStore, type Store, type StoreConfig } from '../store/index.js';
 import { isStoreError } from '../store/store.js';
+import type { DefaultTolerationSeconds } from './admission/default-tolerations.js';
 import {
   createRequestAuthenticator,
   joinTokenAuthenticator,
@@ -36,6 +37,8 @@ export interface ApiServerConfig {
   port: number;
   store: StoreConfig;
   tlsSans?: string[];
+  /** The not-ready/unreachable tolerations pods get by default (2 s each unless set). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
   /** History kept for watch resumption (default 5 minutes). */
   compactionWindowMs?: number;
   log?: (line: string) => void;
@@ -90,6 +93,9 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       pathHandlers: [discoveryResponse, openapiResponse, nodeJoinHandler({ ca: identity.ca, log })],
       publicPathHandlers: [caCertificateHandler(identity.caPem)],
       agentClient: { caPem: identity.caPem, ...agentClient },
+      ...(config.defaultTolerationSeconds
+        ? { defaultTolerationSeconds: config.defaultTolerationSeconds }
+        : {}),
       // An ApiError is an answer the server chose (an unreachable agent, an unavailable store): its
       // message says it all. Anything else is a bug, and its stack is what finds it.
       onError: (err, req) =>

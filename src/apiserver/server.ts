@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { ApiError, errors } from '../api/errors.js';
 import type { Store } from '../store/store.js';
 import { writeJsonResponse } from '../util/raw-http.js';
+import type { DefaultTolerationSeconds } from './admission/default-tolerations.js';
 import { readBody } from './body.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
 import { type AgentClientCredentials, NodeProxy } from './node-proxy.js';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
    * answer 501.
    */
   agentClient?: AgentClientCredentials;
+  /** The not-ready/unreachable tolerations pods get by default (DefaultTolerationSeconds admission). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
   /** Called for failures that are the server's fault (5xx). */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -56,7 +59,13 @@ export class ApiServer {
 
   constructor(private readonly options: ApiServerOptions) {
     const now = options.now ?? (() => new Date());
-    this.storage = new ResourceStorage(options.store, options.machinery, now);
+    this.storage = new ResourceStorage(
+      options.store,
+      options.machinery,
+      now,
+      undefined,
+      options.defaultTolerationSeconds,
+    );
     const watches = new WatchServer(options.store, this.storage, options.watch);
     this.nodeProxy = options.agentClient
       ? new NodeProxy({ storage: this.storage, credentials: options.agentClient })

@@ -10,6 +10,9 @@ import { GarbageCollector } from './garbagecollector/controller.js';
 import { JobController } from './job/controller.js';
 import { TTLAfterFinishedController } from './job/ttl-controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { NodeLifecycleController } from './nodelifecycle/controller.js';
+import { TaintEvictionController } from './nodelifecycle/eviction-controller.js';
+import { PodGCController } from './podgc/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 
@@ -23,6 +26,9 @@ export const CONTROLLERS: readonly ControllerFactory[] = [
   (ctx) => new TTLAfterFinishedController(ctx),
   (ctx) => new CronJobController(ctx),
   (ctx) => new GarbageCollector(ctx),
+  (ctx) => new NodeLifecycleController(ctx),
+  (ctx) => new TaintEvictionController(ctx),
+  (ctx) => new PodGCController(ctx),
 ];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';

@@ -1,7 +1,7 @@
 /**
  * Defaults for pods and everything that embeds a pod spec, as pkg/apis/core/v1/defaults.go sets
  * them (SetDefaults_PodSpec, _Container, _Probe, _Volume, ...), plus what the Pod create path and
- * its default admission plugins add (service account, default tolerations, priority, status).
+ * its default admission plugins add (service account, priority, status).
  */
 import { parseQuantityExact } from '../quantity.js';
 import { VOLUME_SOURCES } from '../volumes.js';
@@ -127,10 +127,6 @@ export function defaultPodTemplate(template: unknown): void {
   defaultPodSpec(obj(template as Obj, 'spec'));
 }
 
-const NOT_READY = 'node.kubernetes.io/not-ready';
-const UNREACHABLE = 'node.kubernetes.io/unreachable';
-const DEFAULT_TOLERATION_SECONDS = 300;
-
 /** Known priority classes whose value needs no lookup. */
 const SYSTEM_PRIORITIES: Record<string, number> = {
   'system-node-critical': 2_000_001_000,
@@ -179,8 +175,9 @@ export function podQOSClass(spec: Obj): 'Guaranteed' | 'Burstable' | 'BestEffort
 /**
  * Pod-only defaults (SetDefaults_Pod): requests copied from limits where missing, service links
  * on, host-network ports. With `create`, also what the create path adds: the default service
- * account, the default not-ready/unreachable tolerations (DefaultTolerationSeconds), the
- * priority of priority-class-less pods (Priority admission), and status Pending with its QoS class.
+ * account, the priority of priority-class-less pods (Priority admission), and status Pending with
+ * its QoS class. The default not-ready/unreachable tolerations are an admission plugin's, with
+ * configurable seconds (apiserver/admission/default-tolerations.ts).
  */
 export function defaultPod(pod: Obj, create: boolean): void {
   const spec = obj(pod, 'spec');
@@ -210,23 +207,6 @@ export function defaultPod(pod: Obj, create: boolean): void {
   }
   setDefault(spec, 'serviceAccountName', 'default');
   spec.serviceAccount = spec.serviceAccountName;
-
-  const tolerations = items(spec, 'tolerations');
-  const tolerates = (key: string) =>
-    tolerations.some((t) => (t.key === key || unset(t.key)) && (t.effect === 'NoExecute' || unset(t.effect)));
-  const added: Obj[] = [];
-  for (const key of [NOT_READY, UNREACHABLE]) {
-    if (!tolerates(key)) {
-      added.push({
-        key,
-        operator: 'Exists',
-        effect: 'NoExecute',
-        tolerationSeconds: DEFAULT_TOLERATION_SECONDS,
-      });
-    }
-  }
-  if (added.length > 0)
-    spec.tolerations = [...(Array.isArray(spec.tolerations) ? spec.tolerations : []), ...added];
 
   if (unset(spec.priority)) {
     const cls = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';

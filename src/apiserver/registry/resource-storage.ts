@@ -13,6 +13,11 @@ import { formatTime } from '../../api/time.js';
 import { validateDNS1123Subdomain } from '../../api/validation/pod.js';
 import { encodeContinue } from '../../store/keys.js';
 import { isStoreError, type KeyValue, type Store, type TxnOp } from '../../store/store.js';
+import {
+  admitDefaultTolerations,
+  DEFAULT_TOLERATION_SECONDS,
+  type DefaultTolerationSeconds,
+} from '../admission/default-tolerations.js';
 import { admitPodPriority, type PriorityClasses } from '../admission/priority.js';
 import { collectionPrefix, objectKey, resourcePrefix } from './keys.js';
 import type { Machinery, PatchRequest } from './machinery.js';
@@ -149,6 +154,7 @@ export class ResourceStorage {
     private readonly machinery: Machinery,
     private readonly clock: () => Date = () => new Date(),
     allocator?: ServiceAllocator,
+    private readonly tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS,
   ) {
     this.services = allocator ?? new ServiceAllocator(store);
   }
@@ -316,7 +322,10 @@ export class ResourceStorage {
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
     strategy.prepareForCreate(obj);
-    if (def.kind === 'Pod' && def.group === '') await admitPodPriority(obj, this.priorityClasses);
+    if (def.kind === 'Pod' && def.group === '') {
+      admitDefaultTolerations(obj, this.tolerationSeconds);
+      await admitPodPriority(obj, this.priorityClasses);
+    }
     const companions = await this.companions(def, obj);
     this.machinery.applyDefaults(def, obj);
     this.validate(def, obj, undefined);

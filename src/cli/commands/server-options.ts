@@ -4,8 +4,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-tolerations.js';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
+import { DEFAULT_CONTROLLER_SETTINGS } from '../../controllers/framework/controller.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
 
 export interface ServerFlags {
@@ -15,6 +17,9 @@ export interface ServerFlags {
   etcdEndpoints?: string;
   tlsSan: string[];
   schedulerScoring: ScoringProfile;
+  nodeMonitorGracePeriod: number;
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
 }
 
 export function addServerFlags(cmd: Command): Command {
@@ -36,7 +41,47 @@ export function addServerFlags(cmd: Command): Command {
       )
         .choices(SCORING_PROFILES)
         .default('least-allocated'),
+    )
+    .option(
+      '--node-monitor-grace-period <seconds>',
+      "how long a node's Lease and status may go unrenewed before the node is marked NotReady (Unknown)",
+      (v: string) => parsePositiveSeconds(v, '--node-monitor-grace-period'),
+      DEFAULT_CONTROLLER_SETTINGS.nodeMonitorGracePeriodSeconds,
+    )
+    .option(
+      '--default-not-ready-toleration-seconds <seconds>',
+      'how long pods tolerate node.kubernetes.io/not-ready:NoExecute by default (Kubernetes: 300)',
+      (v: string) => parseTolerationSeconds(v, '--default-not-ready-toleration-seconds'),
+      DEFAULT_TOLERATION_SECONDS.notReady,
+    )
+    .option(
+      '--default-unreachable-toleration-seconds <seconds>',
+      'how long pods tolerate node.kubernetes.io/unreachable:NoExecute by default (Kubernetes: 300)',
+      (v: string) => parseTolerationSeconds(v, '--default-unreachable-toleration-seconds'),
+      DEFAULT_TOLERATION_SECONDS.unreachable,
     );
+}
+
+/** A flag's value as a number of seconds above 0 (fractions allowed). */
+function parsePositiveSeconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(
+      `${flag}: expected a number of seconds above 0, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/** A flag's value as toleration seconds: a whole number, 0 or more. */
+function parseTolerationSeconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(
+      `${flag}: expected whole seconds, 0 or more, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 export function serverConfig(flags: ServerFlags, log: (line: string) => void): ApiServerConfig {
@@ -57,5 +102,16 @@ export function serverConfig(flags: ServerFlags, log: (line: string) => void): A
   } else {
     throw new Error(`--store must be sqlite or etcd, got "${flags.store}"`);
   }
-  return { dataDir, host, port, store, tlsSans: flags.tlsSan, log };
+  return {
+    dataDir,
+    host,
+    port,
+    store,
+    tlsSans: flags.tlsSan,
+    defaultTolerationSeconds: {
+      notReady: flags.defaultNotReadyTolerationSeconds,
+      unreachable: flags.defaultUnreachableTolerationSeconds,
+    },
+    log,
+  };
 }

@@ -62,7 +62,11 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   const elect = (name: string) => new LeaderElector(client, { name, identity, log });
   const parts = [
     elect('shoal-controller-manager').run(stop.signal, (signal) =>
-      new ControllerManager(client, CONTROLLERS, { log, host: os.hostname() }).run(signal),
+      new ControllerManager(client, CONTROLLERS, {
+        log,
+        host: os.hostname(),
+        settings: { nodeMonitorGracePeriodSeconds: flags.nodeMonitorGracePeriod },
+      }).run(signal),
     ),
     elect('shoal-scheduler').run(stop.signal, (signal) =>
       new Scheduler(schedulerClient, {

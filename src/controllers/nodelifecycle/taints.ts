@@ -1,0 +1,79 @@
+/**
+ * The taints a node's conditions call for (the pure half of Kubernetes' TaintNodesByCondition and
+ * NoExecute tainting passes). The scheduler reads only taints, never conditions, so:
+ *
+ *   Ready False             → node.kubernetes.io/not-ready     NoSchedule + NoExecute
+ *   Ready Unknown           → node.kubernetes.io/unreachable   NoSchedule + NoExecute
+ *   MemoryPressure True     → node.kubernetes.io/memory-pressure       NoSchedule
+ *   DiskPressure True       → node.kubernetes.io/disk-pressure         NoSchedule
+ *   PIDPressure True        → node.kubernetes.io/pid-pressure          NoSchedule
+ *   NetworkUnavailable True → node.kubernetes.io/network-unavailable   NoSchedule
+ *   spec.unschedulable      → node.kubernetes.io/unschedulable         NoSchedule
+ *
+ * The NoSchedule half keeps new pods off (every pod tolerates the NoExecute half for a while, so
+ * that alone would let the scheduler place replacements on the dead node); the NoExecute half is
+ * what the taint eviction controller acts on. Other taints (an admin's) are never touched.
+ */
+import type { Node, Taint } from 'kubernetes-types/core/v1.js';
+import { formatTime } from '../../api/time.js';
+
+export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
+export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+
+const CONDITION_TAINTS: readonly { type: string; status: string; key: string }[] = [
+  { type: 'Ready', status: 'False', key: NOT_READY_TAINT },
+  { type: 'Ready', status: 'Unknown', key: UNREACHABLE_TAINT },
+  { type: 'MemoryPressure', status: 'True', key: 'node.kubernetes.io/memory-pressure' },
+  { type: 'DiskPressure', status: 'True', key: 'node.kubernetes.io/disk-pressure' },
+  { type: 'PIDPressure', status: 'True', key: 'node.kubernetes.io/pid-pressure' },
+  { type: 'NetworkUnavailable', status: 'True', key: 'node.kubernetes.io/network-unavailable' },
+];
+const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
+const NO_EXECUTE_KEYS = new Set([NOT_READY_TAINT, UNREACHABLE_TAINT]);
+
+/** Whether this controller owns `taint` (adds and removes it); others are left alone. */
+function managed(taint: Taint): boolean {
+  if (taint.effect === 'NoExecute') return NO_EXECUTE_KEYS.has(taint.key);
+  if (taint.effect !== 'NoSchedule') return false;
+  return taint.key === UNSCHEDULABLE_TAINT || CONDITION_TAINTS.some((c) => c.key === taint.key);
+}
+
+export interface TaintOptions {
+  /**
+   * Add no NoExecute taints and drop those there are (Kubernetes' full-disruption mode): when
+   * every node looks dead at once, the fault is most likely ours (the control plane's network,
+   * an overloaded server), and evicting every pod of the cluster would only make it worse.
+   */
+  evictionsStopped: boolean;
+  now: number;
+}
+
+/**
+ * The node's taints as they should be, or undefined when they already are. Taints that stay keep
+ * their timeAdded; new NoExecute taints get `now` (the taint eviction controller does not read it:
+ * it counts from when it saw the taint, on its own clock).
+ */
+export function desiredTaints(node: Node, options: TaintOptions): Taint[] | undefined {
+  const wanted: Taint[] = [];
+  const conditions = node.status?.conditions ?? [];
+  for (const rule of CONDITION_TAINTS) {
+    if (!conditions.some((c) => c.type === rule.type && c.status === rule.status)) continue;
+    wanted.push({ key: rule.key, effect: 'NoSchedule' });
+    if (NO_EXECUTE_KEYS.has(rule.key) && !options.evictionsStopped) {
+      wanted.push({ key: rule.key, effect: 'NoExecute', timeAdded: formatTime(new Date(options.now)) });
+    }
+  }
+  if (node.spec?.unschedulable) wanted.push({ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' });
+
+  const current = node.spec?.taints ?? [];
+  const same = (a: Taint, b: Taint) => a.key === b.key && a.effect === b.effect;
+  const kept = current.filter((t) => !managed(t) || wanted.some((w) => same(w, t)));
+  const added = wanted.filter((w) => !current.some((t) => same(w, t)));
+  if (added.length === 0 && kept.length === current.length) return undefined;
+  return [...kept, ...added];
+}
+
+/** Whether the node's Ready condition is True. */
+export function isReady(node: Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
