@@ -61,7 +61,8 @@ const SHOAL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-bench-cluster-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill(process.env.SHOAL_NODE_ARGS ? 'SIGINT' : 'SIGKILL');
+  for (const c of children)
+    if (c.exitCode === null) c.kill(process.env.SHOAL_NODE_ARGS ? 'SIGINT' : 'SIGKILL');
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 const deadline = Date.now() + timeoutMs;
