@@ -27,7 +27,7 @@ import {
   isTerminal,
   msUntilAvailable,
   olderFirst,
-} from '../workloads/pods.js';
+} from '../framework/pods.js';
 import { REVISION_HASH_LABEL } from '../workloads/revisions.js';
 import { nodeFit, targetNodeOf } from './placement.js';
 

@@ -20,6 +20,7 @@
 import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '../../api/time.js';
+import { isPodReady } from '../framework/pods.js';
 import { formatIndexes, parseIndex } from './indexes.js';
 import { COMPLETION_INDEX, isIndexed } from './pod.js';
 
@@ -105,10 +106,6 @@ function setCondition(
   return true;
 }
 
-function isReady(p: Pod): boolean {
-  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 function restarts(p: Pod): number {
   let n = 0;
   for (const s of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
@@ -166,7 +163,7 @@ function deletionOrder(a: Pod, b: Pod): number {
   return (
     scheduled(a) - scheduled(b) ||
     phase(a) - phase(b) ||
-    Number(isReady(a)) - Number(isReady(b)) ||
+    Number(isPodReady(a)) - Number(isPodReady(b)) ||
     (time(b.metadata?.creationTimestamp) || 0) - (time(a.metadata?.creationTimestamp) || 0)
   );
 }
@@ -285,7 +282,7 @@ export function planJob({ job, pods, now, expectationsSatisfied }: JobObservatio
   }
   if (!ending && deadlineMs !== undefined) requeue(Math.max(0, deadlineMs - now));
 
-  const ready = remaining.filter(isReady).length;
+  const ready = remaining.filter(isPodReady).length;
   setCount(status, 'active', remaining.length + plan.create.length);
   setCount(status, 'succeeded', succeeded);
   setCount(status, 'failed', failed);

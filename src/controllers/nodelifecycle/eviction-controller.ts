@@ -26,11 +26,10 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { PODS, refOf } from '../framework/pod-control.js';
+import { indexByNode, podsOnNode } from '../framework/pods.js';
 import { type PendingEviction, planEviction } from './eviction.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
-/** The pod informer's index of pods by the node they are bound to. */
-const BY_NODE = 'nodeName';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -54,7 +53,7 @@ export class TaintEvictionController implements Controller {
     this.queue = new WorkQueue({ clock: ctx.clock });
     this.pods = ctx.informers.for<PodObject>(PODS);
     this.nodes = ctx.informers.for<NodeObject>(NODES);
-    this.pods.addIndex(BY_NODE, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
+    indexByNode(this.pods);
     const enqueuePod = (pod: PodObject) => {
       if (pod.spec?.nodeName) this.queue.add(keyOf(pod));
     };
@@ -62,7 +61,7 @@ export class TaintEvictionController implements Controller {
     this.pods.onUpdate((_old, pod) => enqueuePod(pod));
     this.pods.onDelete((pod) => this.pending.delete(keyOf(pod)));
     const enqueuePodsOf = (node: KubeObject) => {
-      for (const pod of this.pods.byIndex(BY_NODE, node.metadata.name!)) this.queue.add(keyOf(pod));
+      for (const pod of podsOnNode(this.pods, node.metadata.name!)) this.queue.add(keyOf(pod));
     };
     this.nodes.onAdd(enqueuePodsOf);
     this.nodes.onUpdate((old, node) => {

@@ -15,11 +15,10 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { PODS } from '../framework/pod-control.js';
+import { indexByNode, podsOnNode } from '../framework/pods.js';
 import { planPodGC } from './reconcile.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
-/** The pod informer's index of pods by node name (shared with the taint eviction controller). */
-const BY_NODE = 'nodeName';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -42,7 +41,7 @@ export class PodGCController implements Controller {
     this.queue = new WorkQueue({ clock: ctx.clock });
     this.pods = ctx.informers.for<PodObject>(PODS);
     this.nodes = ctx.informers.for<NodeObject>(NODES);
-    this.pods.addIndex(BY_NODE, (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []));
+    indexByNode(this.pods);
     const enqueuePod = (pod: PodObject) => {
       // Pods on known nodes matter only once terminating; pods on unknown nodes always.
       const nodeName = pod.spec?.nodeName;
@@ -52,7 +51,7 @@ export class PodGCController implements Controller {
     this.pods.onAdd(enqueuePod);
     this.pods.onUpdate((_old, pod) => enqueuePod(pod));
     const enqueuePodsOf = (node: KubeObject) => {
-      for (const pod of this.pods.byIndex(BY_NODE, node.metadata.name!)) enqueuePod(pod);
+      for (const pod of podsOnNode(this.pods, node.metadata.name!)) enqueuePod(pod);
     };
     this.nodes.onAdd((node) => this.missingSince.delete(node.metadata.name!));
     this.nodes.onUpdate((_old, node) => enqueuePodsOf(node));

@@ -30,7 +30,7 @@ export function deletionOrder(a: Pod, b: Pod): number {
     Number.parseInt(p.metadata?.annotations?.['controller.kubernetes.io/pod-deletion-cost'] ?? '0', 10) || 0;
   if (cost(a) !== cost(b)) return cost(a) - cost(b);
   if (isPodReady(a) && isPodReady(b)) {
-    const since = (p: Pod) => podReadySince(p) ?? 0;
+    const since = (p: Pod) => podReadySince(p) || 0;
     if (since(a) !== since(b)) return since(b) - since(a);
   }
   if (podRestarts(a) !== podRestarts(b)) return podRestarts(b) - podRestarts(a);

@@ -27,7 +27,7 @@ import {
   isTerminal,
   isTerminating,
   msUntilAvailable,
-} from '../workloads/pods.js';
+} from '../framework/pods.js';
 import { REVISION_HASH_LABEL } from '../workloads/revisions.js';
 import { missingIdentity, newStatefulPod, ordinalOf } from './pods.js';
 
