@@ -1,6 +1,7 @@
 /**
  * The Deployment controller against a real cluster (server + two agents on Docker) and the real
- * kubectl: replicas become Running pods, a deleted pod is replaced, a rolling update never drops
+ * kubectl: replicas become Running pods, a killed container is restarted in place, a deleted pod
+ * is replaced, a rolling update never drops
  * below replicas - maxUnavailable Ready pods (checked on every event of a pod watch) and ends with
  * only new pods, a version that never gets Ready stalls (and `kubectl rollout status` fails) while
  * the old pods keep serving, `rollout undo|history|pause|resume|restart` and `kubectl scale` work,
@@ -11,9 +12,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../../src/api/resources.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../src/runtime/driver.js';
 import { startCluster, type TestCluster } from '../support/cluster.js';
 import { podReady } from '../support/cluster-probe.js';
 
@@ -167,6 +170,19 @@ describe('Deployment controller (real server, two agents, real kubectl)', { time
     const status = await rolloutStatus('web');
     assert.equal(status.code, 0, status.out);
     assert.match(status.out, /successfully rolled out/);
+
+    // A container killed behind the agent's back (as by the kernel) is restarted in its pod.
+    const docker = new Docker();
+    const [killed] = await docker.listContainers({
+      filters: { label: [`${LABEL_POD_UID}=${pods[1]!.metadata!.uid}`, `${LABEL_CONTAINER_NAME}=main`] },
+    });
+    assert.ok(killed, 'the pod has a running container');
+    await docker.getContainer(killed.Id).kill();
+    await cluster.eventually('the killed container restarted', async () => {
+      const pod = (await cluster.client.get(PODS, NS, pods[1]!.metadata!.name!)) as unknown as Pod;
+      const status = pod.status?.containerStatuses?.[0];
+      return status?.restartCount === 1 && status.ready ? pod : undefined;
+    });
 
     const victim = pods[0]!.metadata!.name!;
     await cluster.kubectl(['delete', 'pod', victim, '-n', NS, '--wait=false']);
