@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/eventually.js';
 import { type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
 const MANIFEST = `apiVersion: v1
@@ -144,9 +145,14 @@ describe('kubectl against shoal server', { timeout: 240_000 }, () => {
   });
 
   it('prints the tables kubectl users know', async () => {
-    const deploys = await ok(['get', 'deployments', '-n', 'shop']);
+    // This cluster has no nodes: no pod ever becomes available. The edit above started a rollout
+    // that surges one new pod (maxSurge 25% of 2, rounded up) and, with maxUnavailable 0, can
+    // never scale the old ReplicaSet down: one up-to-date replica, as Kubernetes shows it.
+    const deploys = await eventually('the Deployment counted its up-to-date replica', async () => {
+      const out = await ok(['get', 'deployments', '-n', 'shop']);
+      return /^web\s+0\/2\s+1\s+0\s+\d+s$/.test(out.split('\n')[1]!) ? out : undefined;
+    });
     assert.deepEqual(header(deploys), ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
-    assert.match(deploys.split('\n')[1]!, /^web\s+0\/2\s+0\s+0\s+\d+s$/);
     const services = await ok(['get', 'svc', '-n', 'shop']);
     assert.deepEqual(header(services), ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
     assert.match(services.split('\n')[1]!, /^web\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s$/);
