@@ -22,7 +22,13 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { claim, controllerRefOf, planClaims } from '../framework/owner.js';
+import {
+  CONTROLLER_INDEX,
+  claim,
+  indexByController,
+  ownedOrOrphans,
+  planClaims,
+} from '../framework/owner.js';
 import { messageOf, PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
 import { handlePodEvents } from '../workloads/pod-events.js';
 import {
@@ -67,6 +73,8 @@ export class DaemonSetController implements Controller {
     this.nodes = ctx.informers.for(NODES);
     this.pods = ctx.informers.for(PODS);
     this.revisions = ctx.informers.for(CONTROLLER_REVISIONS);
+    indexByController(this.pods);
+    indexByController(this.revisions);
 
     const enqueue = (obj: KubeObject) => this.queue.add(keyOf(obj));
     this.daemonSets.onAdd(enqueue);
@@ -109,7 +117,7 @@ export class DaemonSetController implements Controller {
     const ds = cached as unknown as DaemonSet;
     const { namespace } = splitKey(key);
 
-    const candidates = this.pods.list(namespace) as KubeObject[];
+    const candidates = ownedOrOrphans(this.pods, cached) as KubeObject[];
     const owned = (await claim(
       this.client,
       PODS,
@@ -117,9 +125,10 @@ export class DaemonSetController implements Controller {
       planClaims(cached, ds.spec?.selector, candidates),
     )) as unknown as Pod[];
 
-    const revisions = (this.revisions.list(namespace) as unknown as ControllerRevision[]).filter(
-      (r) => controllerRefOf(r as unknown as KubeObject)?.uid === cached.metadata.uid,
-    );
+    const revisions = this.revisions.byIndex(
+      CONTROLLER_INDEX,
+      cached.metadata.uid!,
+    ) as unknown as ControllerRevision[];
     const revPlan = planUpdateRevision(cached, ds.spec?.template, revisions, ds.status?.collisionCount ?? 0);
     const current = await ensureRevision(this.client, revPlan);
     const hash = hashOfRevision(current);

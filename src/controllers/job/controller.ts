@@ -16,7 +16,7 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { claim, controllerRefOf, planClaims } from '../framework/owner.js';
+import { claim, controllerRefOf, indexByController, ownedOrOrphans, planClaims } from '../framework/owner.js';
 import { PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
 import { jobPod } from './pod.js';
 import { planJob } from './reconcile.js';
@@ -47,6 +47,7 @@ export class JobController implements Controller {
     this.queue = new WorkQueue({ clock: ctx.clock });
     this.jobs = ctx.informers.for(JOBS);
     this.pods = ctx.informers.for(PODS);
+    indexByController(this.pods);
 
     const enqueue = (job: KubeObject) => this.queue.add(keyOf(job));
     this.jobs.onAdd(enqueue);
@@ -97,7 +98,7 @@ export class JobController implements Controller {
     // A Job being deleted is the garbage collector's: its pods go with it.
     if (cached.metadata.deletionTimestamp) return;
     const job = cached as unknown as Job;
-    const candidates = this.pods.list(cached.metadata.namespace);
+    const candidates = ownedOrOrphans(this.pods, cached);
     const owned = (await claim(
       this.client,
       PODS,

@@ -20,7 +20,13 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { claim, controllerRefOf, planClaims } from '../framework/owner.js';
+import {
+  CONTROLLER_INDEX,
+  claim,
+  indexByController,
+  ownedOrOrphans,
+  planClaims,
+} from '../framework/owner.js';
 import { messageOf, PODS, refOf } from '../framework/pod-control.js';
 import { handlePodEvents } from '../workloads/pod-events.js';
 import {
@@ -59,6 +65,8 @@ export class StatefulSetController implements Controller {
     this.sets = ctx.informers.for(STATEFULSETS);
     this.pods = ctx.informers.for(PODS);
     this.revisions = ctx.informers.for(CONTROLLER_REVISIONS);
+    indexByController(this.pods);
+    indexByController(this.revisions);
 
     const enqueue = (obj: KubeObject) => this.queue.add(keyOf(obj));
     this.sets.onAdd(enqueue);
@@ -89,7 +97,7 @@ export class StatefulSetController implements Controller {
     const set = cached as unknown as StatefulSet;
     const { namespace } = splitKey(key);
 
-    const candidates = this.pods.list(namespace) as KubeObject[];
+    const candidates = ownedOrOrphans(this.pods, cached) as KubeObject[];
     const owned = (await claim(
       this.client,
       PODS,
@@ -97,9 +105,10 @@ export class StatefulSetController implements Controller {
       planClaims(cached, set.spec?.selector, candidates),
     )) as unknown as Pod[];
 
-    const revisions = (this.revisions.list(namespace) as unknown as ControllerRevision[]).filter(
-      (r) => controllerRefOf(r as unknown as KubeObject)?.uid === cached.metadata.uid,
-    );
+    const revisions = this.revisions.byIndex(
+      CONTROLLER_INDEX,
+      cached.metadata.uid!,
+    ) as unknown as ControllerRevision[];
     const revPlan = planUpdateRevision(
       cached,
       set.spec?.template,
