@@ -195,6 +195,7 @@ describe('NodeStatusReporter', () => {
     const registeredAt = formatTime(new Date(clock.now()));
     await clock.advance(5_000);
     refusal = 'docker: connection refused';
+    await idle();
     await clock.advance(5_000); // the next status check
     const down = await until('Ready=False', async () => {
       const n = await getNode();
@@ -209,6 +210,9 @@ describe('NodeStatusReporter', () => {
     assert.equal(condition(down, 'MemoryPressure').lastHeartbeatTime, later);
 
     refusal = undefined;
+    // The write of Ready=False may be seen before the loop has gone back to sleep: advancing the
+    // fake clock before then would move time past a sleep not yet armed.
+    await idle();
     await clock.advance(10_000);
     await until('Ready=True', async () => condition(await getNode(), 'Ready').status === 'True');
     await reporter.stop();
