@@ -68,10 +68,7 @@ const NEVER_READY = JSON.stringify([
   },
 ]);
 
-async function live(app: string): Promise<Pod[]> {
-  const out = await cluster.kubectl(['get', 'pods', '-n', NS, '-l', `app=${app}`, '-o', 'json']);
-  return (JSON.parse(out) as { items: Pod[] }).items.filter((p) => !p.metadata?.deletionTimestamp);
-}
+const live = (app: string): Promise<Pod[]> => cluster.livePods(NS, `app=${app}`);
 
 const versionOf = (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'VERSION')?.value;
 
@@ -211,14 +208,7 @@ describe('Deployment controller (real server, two agents, real kubectl)', { time
     )!;
     for (const p of pods)
       assert.equal(p.metadata!.labels!['pod-template-hash'], newRS.metadata!.labels!['pod-template-hash']);
-    const events2 = await cluster.kubectl([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      'reason=ScalingReplicaSet',
-    ]);
+    const events2 = await cluster.events(NS, 'reason=ScalingReplicaSet');
     assert.match(events2, new RegExp(`Scaled up replica set ${newRS.metadata!.name} from 0 to`));
   });
 
@@ -313,14 +303,7 @@ describe('Deployment controller (real server, two agents, real kubectl)', { time
     const after = await rolloutStatus('safe', '5s');
     assert.notEqual(after.code, 0, `never reported as a success: ${after.out}`);
 
-    const events = await cluster.kubectl([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      'reason=RolledBack',
-    ]);
+    const events = await cluster.events(NS, 'reason=RolledBack');
     assert.match(events, /Rolled back from revision 2 to revision 1/);
     const described = await cluster.kubectl(['describe', 'deployment', 'safe', '-n', NS]);
     assert.match(described, /RolledBack/);

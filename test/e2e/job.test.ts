@@ -96,14 +96,7 @@ describe('Job and CronJob controllers', { concurrency: true }, () => {
     assert.equal(j.status?.succeeded, 3);
     assert.ok(j.status?.completionTime, 'completionTime set');
     assert.ok(maxParallel >= 1 && maxParallel <= 2, `at most 2 pods at once, saw ${maxParallel}`);
-    const events = await cluster.kubectl([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      'involvedObject.name=parallel',
-    ]);
+    const events = await cluster.events(NS, 'involvedObject.name=parallel');
     assert.match(events, /SuccessfulCreate/);
     assert.match(events, /Completed/);
   });
@@ -162,14 +155,7 @@ describe('Job and CronJob controllers', { concurrency: true }, () => {
     const stamp = run.metadata?.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp'];
     assert.equal(Date.parse(stamp ?? ''), scheduled, `scheduled-timestamp ${stamp}`);
     assert.equal(run.metadata?.ownerReferences?.[0]?.name, 'tick');
-    const events = await cluster.kubectl([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      'involvedObject.name=tick',
-    ]);
+    const events = await cluster.events(NS, 'involvedObject.name=tick');
     assert.match(events, /SuccessfulCreate/);
     assert.match(events, /SawCompletedJob/);
   });

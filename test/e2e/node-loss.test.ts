@@ -44,16 +44,13 @@ function replicaSet(image: string) {
   };
 }
 
-async function allPods(): Promise<Pod[]> {
-  const out = await cluster.kubectl(['get', 'pods', '-n', NS, '-l', `app=${APP}`, '-o', 'json']);
-  return (JSON.parse(out) as { items: Pod[] }).items;
-}
+const allPods = (): Promise<Pod[]> => cluster.pods(NS, `app=${APP}`);
+const livePods = (): Promise<Pod[]> => cluster.livePods(NS, `app=${APP}`);
 
 async function getNode(name: string): Promise<Node> {
   return JSON.parse(await cluster.kubectl(['get', 'node', name, '-o', 'json'])) as Node;
 }
 
-const live = (pods: Pod[]) => pods.filter((p) => !p.metadata?.deletionTimestamp);
 const ready = (node: Node) => node.status?.conditions?.find((c) => c.type === 'Ready');
 const conditionTaints = (node: Node) =>
   (node.spec?.taints ?? [])
@@ -85,7 +82,7 @@ function assertNoPodRunsTwice(byPod: Map<string, string[]>): void {
  * check the whole recovery. Returns nothing; asserts on the way.
  */
 async function loseNode(removeContainers: boolean): Promise<void> {
-  const before = live(await allPods());
+  const before = await livePods();
   const count = (node: string) => before.filter((p) => p.spec?.nodeName === node).length;
   const victim = [...cluster.agents].sort((a, b) => count(b.name) - count(a.name))[0]!;
   const survivor = cluster.agents.find((a) => a !== victim)!;
@@ -117,7 +114,7 @@ async function loseNode(removeContainers: boolean): Promise<void> {
   ]);
 
   const moved = await cluster.eventually('every replica Ready on the surviving node', async () => {
-    const pods = live(await allPods());
+    const pods = await livePods();
     return pods.length === REPLICAS && pods.every((p) => podReady(p) && p.spec?.nodeName === survivor.name)
       ? pods
       : undefined;
@@ -131,14 +128,7 @@ async function loseNode(removeContainers: boolean): Promise<void> {
     const target = p.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
     assert.equal(target?.reason, 'DeletionByTaintManager');
   }
-  const events = await cluster.kubectl([
-    'get',
-    'events',
-    '-n',
-    NS,
-    '--field-selector',
-    `reason=TaintManagerEviction`,
-  ]);
+  const events = await cluster.events(NS, `reason=TaintManagerEviction`);
   assert.match(events, new RegExp(`Marking for deletion Pod ${NS}/${evicted[0]}`));
   if (!removeContainers) {
     // A cut-off node keeps running its containers: the one unavoidable overlap, which the agent
@@ -188,7 +178,7 @@ describe('node loss (real server, two agents)', { timeout: 180_000 }, () => {
     cluster = await startCluster({ agents: 2, nodePrefix: 'e2e-loss' });
     await cluster.apply(replicaSet(cluster.image));
     await cluster.eventually(`${REPLICAS} ready pods`, async () => {
-      const pods = live(await allPods());
+      const pods = await livePods();
       return pods.length === REPLICAS && pods.every(podReady) ? true : undefined;
     });
   });

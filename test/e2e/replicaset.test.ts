@@ -33,10 +33,7 @@ function replicaSet(name: string, replicas: number, image: string) {
   };
 }
 
-async function podsOf(app: string): Promise<Pod[]> {
-  const out = await cluster.kubectl(['get', 'pods', '-n', NS, '-l', `app=${app}`, '-o', 'json']);
-  return (JSON.parse(out) as { items: Pod[] }).items.filter((p) => !p.metadata?.deletionTimestamp);
-}
+const podsOf = (app: string): Promise<Pod[]> => cluster.livePods(NS, `app=${app}`);
 
 async function getRs(name: string): Promise<ReplicaSet> {
   return JSON.parse(await cluster.kubectl(['get', 'rs', name, '-n', NS, '-o', 'json'])) as ReplicaSet;
@@ -82,28 +79,14 @@ describe('ReplicaSet controller (real server, two agents)', { timeout: 240_000 }
     assert.equal(rs.status?.replicas, 3);
     assert.equal(rs.status?.fullyLabeledReplicas, 3);
     assert.equal(rs.status?.observedGeneration, rs.metadata?.generation);
-    const events = await cluster.kubectl([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      'involvedObject.name=web',
-    ]);
+    const events = await cluster.events(NS, 'involvedObject.name=web');
     assert.match(events, /SuccessfulCreate/);
   });
 
   it('scales down through kubectl scale, removing the surplus', async () => {
     await cluster.kubectl(['scale', 'rs/web', '-n', NS, '--replicas=1']);
     await readyPods('web', 1);
-    const events = await cluster.kubectl([
-      'get',
-      'events',
-      '-n',
-      NS,
-      '--field-selector',
-      'involvedObject.name=web',
-    ]);
+    const events = await cluster.events(NS, 'involvedObject.name=web');
     assert.match(events, /SuccessfulDelete/);
   });
 

@@ -5,7 +5,7 @@
  * is Shoal's own REST client with the admin credential, for watches and reads a test makes
  * often; `kubectl` is the real kubectl, for what a user does.
  */
-import type { Node } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { lookupKind } from '../../src/api/resources.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
@@ -26,6 +26,12 @@ export interface TestCluster {
   kubectl(args: string[], input?: string): Promise<string>;
   /** `kubectl apply -f -` of objects given as values. */
   apply(...objects: unknown[]): Promise<string>;
+  /** The pods `selector` selects in `namespace`, through kubectl; terminating ones included. */
+  pods(namespace: string, selector: string): Promise<Pod[]>;
+  /** The pods `selector` selects in `namespace` that are not being deleted. */
+  livePods(namespace: string, selector: string): Promise<Pod[]>;
+  /** `kubectl get events` in `namespace` matching `fieldSelector`, as kubectl's table. */
+  events(namespace: string, fieldSelector: string): Promise<string>;
   /** Poll until `check` gives a value; a timeout names what it waited for and ends with every process's output. */
   eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
@@ -54,6 +60,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     kubectl: (args, input) => kubectlOk(server, args, input),
     apply: (...objects) =>
       kubectlOk(server, ['apply', '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n')),
+    async pods(namespace, selector) {
+      const out = await kubectlOk(server, ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json']);
+      return (JSON.parse(out) as { items: Pod[] }).items;
+    },
+    livePods: async (namespace, selector) =>
+      (await cluster.pods(namespace, selector)).filter((p) => !p.metadata?.deletionTimestamp),
+    events: (namespace, fieldSelector) =>
+      kubectlOk(server, ['get', 'events', '-n', namespace, '--field-selector', fieldSelector]),
     eventually: (what, check, timeoutMs) =>
       eventuallyShowing(
         {
