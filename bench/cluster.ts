@@ -25,8 +25,8 @@ import type { KubeObject } from '../src/api/object.js';
 import { lookupKind } from '../src/api/resources.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { Client } from '../src/client/rest.js';
+import { benchFail, positiveInt } from './lib/fail.js';
 import { Histogram, round } from './lib/histogram.js';
-import { benchFail } from './lib/scheduler-workload.js';
 
 const BENCH = 'bench:cluster';
 const { values: flags } = parseArgs({
@@ -38,15 +38,10 @@ const { values: flags } = parseArgs({
     'timeout-seconds': { type: 'string', default: '1800' },
   },
 });
-const positive = (name: string, text: string | undefined): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) benchFail(BENCH, `--${name} must be a positive integer, got ${text}`);
-  return n;
-};
-const numNodes = positive('nodes', flags.nodes);
-const numPods = positive('pods', flags.pods);
-const perDeployment = positive('per-deployment', flags['per-deployment']);
-const timeoutMs = positive('timeout-seconds', flags['timeout-seconds']) * 1000;
+const numNodes = positiveInt(BENCH, 'nodes', flags.nodes);
+const numPods = positiveInt(BENCH, 'pods', flags.pods);
+const perDeployment = positiveInt(BENCH, 'per-deployment', flags['per-deployment']);
+const timeoutMs = positiveInt(BENCH, 'timeout-seconds', flags['timeout-seconds']) * 1000;
 if (flags.kind !== 'Deployment' && flags.kind !== 'ReplicaSet') {
   benchFail(BENCH, `--kind must be Deployment or ReplicaSet, got ${flags.kind}`);
 }

@@ -13,8 +13,9 @@
 import { SchedulerCache } from '../src/scheduler/cache.js';
 import { PodInfo } from '../src/scheduler/framework/node-info.js';
 import { Pipeline, registrations } from '../src/scheduler/pipeline.js';
+import { benchFail } from './lib/fail.js';
 import { Histogram, round } from './lib/histogram.js';
-import { benchFail, benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
+import { benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
 
 const BENCH = 'bench:scheduler-cycle';
 const { numNodes, numPods, workload } = parseWorkloadFlags(BENCH);

@@ -21,8 +21,9 @@ import { lookupResource } from '../src/api/resources.js';
 import { startApiServer } from '../src/apiserver/serve.js';
 import { Client } from '../src/client/rest.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
+import { benchFail } from './lib/fail.js';
 import { Histogram, round } from './lib/histogram.js';
-import { benchFail, benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
+import { benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
 
 const BENCH = 'bench:scheduler';
 const { numNodes, numPods, workload } = parseWorkloadFlags(BENCH);

@@ -7,18 +7,13 @@
 import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../src/api/object.js';
+import { benchFail, positiveInt } from './fail.js';
 
 const WORKLOADS = ['basic', 'spread', 'antiaffinity'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 function isWorkload(name: string): name is Workload {
   return (WORKLOADS as readonly string[]).includes(name);
-}
-
-/** Prints `bench: why` and exits 2, as both benches do on bad input. */
-export function benchFail(bench: string, why: string): never {
-  console.error(`${bench}: ${why}`);
-  process.exit(2);
 }
 
 /** Both benches' flags, checked: --nodes N (5000), --pods N (10000), --workload (basic). */
@@ -30,13 +25,9 @@ export function parseWorkloadFlags(bench: string): { numNodes: number; numPods: 
       workload: { type: 'string', default: 'basic' },
     },
   });
-  const numNodes = Number(flags.nodes);
-  const numPods = Number(flags.pods);
+  const numNodes = positiveInt(bench, 'nodes', flags.nodes);
+  const numPods = positiveInt(bench, 'pods', flags.pods);
   const workload = flags.workload ?? 'basic';
-  if (!Number.isInteger(numNodes) || numNodes < 1)
-    benchFail(bench, `--nodes must be a positive integer, got ${flags.nodes}`);
-  if (!Number.isInteger(numPods) || numPods < 1)
-    benchFail(bench, `--pods must be a positive integer, got ${flags.pods}`);
   if (!isWorkload(workload))
     return benchFail(bench, `--workload must be basic, spread or antiaffinity, got ${workload}`);
   if (workload === 'antiaffinity' && numPods > numNodes)
