@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../src/api/object.js';
 import { lookupKind } from '../src/api/resources.js';
-import { startCluster, type TestCluster } from '../test/support/cluster.js';
+import { sleepingWorkload, startCluster, type TestCluster } from '../test/support/cluster.js';
 import { removeNodeContainers } from '../test/support/docker.js';
 import { round } from './lib/histogram.js';
 
@@ -38,30 +38,23 @@ const NODES = lookupKind('v1', 'Node')!;
 const REPLICA_SETS = lookupKind('apps/v1', 'ReplicaSet')!;
 
 function workload(image: string) {
-  return {
-    apiVersion: 'apps/v1',
+  return sleepingWorkload({
     kind: flags.workload === 'deployment' ? 'Deployment' : 'ReplicaSet',
-    metadata: { name: APP, namespace: NS },
-    spec: {
-      replicas: REPLICAS,
-      selector: { matchLabels: { app: APP } },
-      template: {
-        metadata: { labels: { app: APP } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          topologySpreadConstraints: [
-            {
-              maxSkew: 1,
-              topologyKey: 'kubernetes.io/hostname',
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: { app: APP } },
-            },
-          ],
-          containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+    name: APP,
+    namespace: NS,
+    replicas: REPLICAS,
+    image,
+    podSpec: {
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: { app: APP } },
         },
-      },
+      ],
     },
-  };
+  });
 }
 
 const isReady = (pod: Pod) =>

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { LABEL_KIND, LABEL_NODE, LABEL_POD_NAME } from '../../src/runtime/driver.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { sleepingWorkload, startCluster, type TestCluster } from '../support/cluster.js';
 import { podReady } from '../support/cluster-probe.js';
 import { removeNodeContainers } from '../support/docker.js';
 
@@ -24,25 +24,6 @@ const APP = 'lost';
 const REPLICAS = 4;
 const docker = new Docker();
 let cluster: TestCluster;
-
-function replicaSet(image: string) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: APP, namespace: NS },
-    spec: {
-      replicas: REPLICAS,
-      selector: { matchLabels: { app: APP } },
-      template: {
-        metadata: { labels: { app: APP } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
-        },
-      },
-    },
-  };
-}
 
 const allPods = (): Promise<Pod[]> => cluster.pods(NS, `app=${APP}`);
 const livePods = (): Promise<Pod[]> => cluster.livePods(NS, `app=${APP}`);
@@ -176,7 +157,9 @@ async function loseNode(removeContainers: boolean): Promise<void> {
 describe('node loss (real server, two agents)', { timeout: 180_000 }, () => {
   before(async () => {
     cluster = await startCluster({ agents: 2, nodePrefix: 'e2e-loss' });
-    await cluster.apply(replicaSet(cluster.image));
+    await cluster.apply(
+      sleepingWorkload({ name: APP, namespace: NS, replicas: REPLICAS, image: cluster.image }),
+    );
     await cluster.eventually(`${REPLICAS} ready pods`, async () => {
       const pods = await livePods();
       return pods.length === REPLICAS && pods.every(podReady) ? true : undefined;

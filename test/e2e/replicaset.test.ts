@@ -8,30 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { sleepingWorkload, startCluster, type TestCluster } from '../support/cluster.js';
 import { podReady } from '../support/cluster-probe.js';
 
 let cluster: TestCluster;
 const NS = 'default';
 
-function replicaSet(name: string, replicas: number, image: string) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
-        },
-      },
-    },
-  };
-}
+const replicaSet = (name: string, replicas: number, image: string) =>
+  sleepingWorkload({ name, namespace: NS, replicas, image });
 
 const podsOf = (app: string): Promise<Pod[]> => cluster.livePods(NS, `app=${app}`);
 

@@ -103,3 +103,40 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   }
   return cluster;
 }
+
+export interface SleepingWorkload {
+  kind?: 'ReplicaSet' | 'Deployment';
+  name: string;
+  namespace?: string;
+  replicas: number;
+  /** The cluster's test image. */
+  image: string;
+  /** More of the pod template's spec (topology spread, say). */
+  podSpec?: Record<string, unknown>;
+}
+
+/**
+ * A ReplicaSet (or Deployment) of `replicas` pods labelled `app: <name>`, each one container
+ * `main` that sleeps, with a 1 s grace period: the workload the e2e tests and benches move about.
+ */
+export function sleepingWorkload(w: SleepingWorkload) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: w.kind ?? 'ReplicaSet',
+    metadata: { name: w.name, namespace: w.namespace ?? 'default' },
+    spec: {
+      replicas: w.replicas,
+      selector: { matchLabels: { app: w.name } },
+      template: {
+        metadata: { labels: { app: w.name } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          ...w.podSpec,
+          containers: [
+            { name: 'main', image: w.image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+          ],
+        },
+      },
+    },
+  };
+}
