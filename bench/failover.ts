@@ -20,6 +20,7 @@ import type { KubeObject } from '../src/api/object.js';
 import { lookupKind } from '../src/api/resources.js';
 import { sleepingWorkload, startCluster, type TestCluster } from '../test/support/cluster.js';
 import { removeNodeContainers } from '../test/support/docker.js';
+import { eventually } from '../test/support/eventually.js';
 import { round } from './lib/histogram.js';
 
 const { values: flags } = parseArgs({
@@ -94,15 +95,8 @@ async function nodeReady(cluster: TestCluster, name: string): Promise<boolean> {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`timed out after ${TIMEOUT_MS / 1000} s waiting for ${what}`);
-}
+const until = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> =>
+  eventually(what, check, { timeoutMs: TIMEOUT_MS, intervalMs: POLL_MS });
 
 async function main(): Promise<void> {
   const cluster = await startCluster({ agents: 2, nodePrefix: 'bench-failover' });
