@@ -24,13 +24,16 @@ import {
   findPod,
   getPod,
   kubectlOk,
+  nodeIsReady,
   nodeLease,
   nodeReadyCondition,
   podFullyUp,
   podManifest as podManifestFor,
   podReady,
+  podUp,
   type RuntimeObject,
   runtimeObjects,
+  sleeper,
 } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
@@ -59,10 +62,6 @@ const eventually = eventuallyShowing(
 
 const podManifest = (name: string, containers: unknown[]) => podManifestFor(NODE, name, containers, NS);
 
-function sleeper(name = 'app') {
-  return { name, image, imagePullPolicy: 'Never', command: ['sh', '-c', 'exec sleep 3600'] };
-}
-
 /** An httpd whose readiness follows the file /tmp/www/ready. */
 const web = () => ({
   name: 'web',
@@ -74,14 +73,7 @@ const web = () => ({
 
 async function createPod(name: string, containers: unknown[], ms = 30_000): Promise<Pod> {
   await kubectlOk(server, ['apply', '-f', '-'], podManifest(name, containers));
-  return eventually(
-    `${name} to run and be Ready`,
-    async () => {
-      const p = await getPod(server, NS, name);
-      return podFullyUp(p) ? p : undefined;
-    },
-    ms,
-  );
+  return eventually(`${name} to run and be Ready`, () => podUp(server, NS, name), ms);
 }
 
 async function dockerExec(id: string, script: string): Promise<void> {
@@ -102,13 +94,11 @@ describe('agent while the API server is unreachable', { timeout: 170_000 }, () =
     server = await startShoalServer();
     agent = shoalAgent(server, NODE);
     await agent.start();
-    await eventually('the node to be Ready', async () =>
-      (await nodeReadyCondition(server, NODE))?.status === 'True' ? true : undefined,
-    );
+    await eventually('the node to be Ready', () => nodeIsReady(server, NODE));
     const pods = await Promise.all([
-      createPod('steady', [sleeper('a'), sleeper('b')]),
+      createPod('steady', [sleeper(image, 'a'), sleeper(image, 'b')]),
       createPod('probed', [web()]),
-      createPod('doomed', [sleeper()]),
+      createPod('doomed', [sleeper(image)]),
     ]);
     for (const p of pods) {
       before_[p.metadata!.name!] = { pod: p, runtime: await runtimeObjects(docker, NODE, p.metadata!.uid!) };
@@ -203,7 +193,7 @@ describe('agent while the API server is unreachable', { timeout: 170_000 }, () =
   });
 
   it('runs a pod created after the outage', async () => {
-    const fresh = await createPod('fresh', [sleeper()], RECONNECT_MS);
+    const fresh = await createPod('fresh', [sleeper(image)], RECONNECT_MS);
     assert.equal(fresh.status?.phase, 'Running');
   });
 
@@ -235,7 +225,7 @@ describe('agent while the API server is unreachable', { timeout: 170_000 }, () =
     );
     // The watches had been healthy since the long outage, so their backoff started over: a short
     // blip costs seconds, not the 30 s the long outage had grown the delay to.
-    await createPod('after-sigterm', [sleeper()], BLIP_RECOVERY_MS);
+    await createPod('after-sigterm', [sleeper(image)], BLIP_RECOVERY_MS);
     const steady = await runtimeObjects(docker, NODE, before_.steady!.pod.metadata!.uid!);
     assert.deepEqual(steady, before_.steady!.runtime);
   });

@@ -20,10 +20,13 @@ import {
   findPod,
   getPod,
   kubectlOk,
+  nodeIsReady,
   nodeReadyCondition,
   podFullyUp,
   podManifest as podManifestFor,
+  podUp,
   runtimeObjects,
+  sleeper,
 } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
@@ -48,13 +51,6 @@ const eventually = eventuallyShowing(
 
 const podManifest = (name: string, containers: unknown[]) => podManifestFor(NODE, name, containers, NS);
 
-const sleeper = (name = 'app') => ({
-  name,
-  image,
-  imagePullPolicy: 'Never',
-  command: ['sh', '-c', 'exec sleep 3600'],
-});
-
 const web = () => ({
   name: 'web',
   image,
@@ -68,14 +64,7 @@ const web = () => ({
 });
 
 async function waitUp(name: string, ms = 30_000): Promise<Pod> {
-  return eventually(
-    `${name} to run and be Ready`,
-    async () => {
-      const p = await getPod(server, NS, name);
-      return podFullyUp(p) ? p : undefined;
-    },
-    ms,
-  );
+  return eventually(`${name} to run and be Ready`, () => podUp(server, NS, name), ms);
 }
 
 describe('agent while dockerd restarts', { timeout: 170_000 }, () => {
@@ -89,11 +78,9 @@ describe('agent while dockerd restarts', { timeout: 170_000 }, () => {
     server = await startShoalServer();
     agent = shoalAgent(server, NODE, ['--docker-socket', dockerd.socketPath]);
     await agent.start();
-    await eventually('the node to be Ready', async () =>
-      (await nodeReadyCondition(server, NODE))?.status === 'True' ? true : undefined,
-    );
-    await kubectlOk(server, ['apply', '-f', '-'], podManifest('app', [web(), sleeper('side')]));
-    await kubectlOk(server, ['apply', '-f', '-'], podManifest('doomed', [sleeper()]));
+    await eventually('the node to be Ready', () => nodeIsReady(server, NODE));
+    await kubectlOk(server, ['apply', '-f', '-'], podManifest('app', [web(), sleeper(image, 'side')]));
+    await kubectlOk(server, ['apply', '-f', '-'], podManifest('doomed', [sleeper(image)]));
     before_ = await waitUp('app');
     doomedUid = (await waitUp('doomed')).metadata!.uid!;
   });
@@ -130,7 +117,7 @@ describe('agent while dockerd restarts', { timeout: 170_000 }, () => {
     assert.equal(ready.reason, 'KubeletNotReady');
     assert.match(ready.message ?? '', /cannot connect to the Docker daemon at unix:\/\/.*docker\.sock/);
     // Changes made meanwhile wait for the runtime: a pod created, a pod deleted.
-    await kubectlOk(server, ['apply', '-f', '-'], podManifest('late', [sleeper()]));
+    await kubectlOk(server, ['apply', '-f', '-'], podManifest('late', [sleeper(image)]));
     await kubectlOk(server, ['delete', 'pod', 'doomed', '-n', NS, '--wait=false']);
     assert.equal(agent.process?.exitCode, null, 'the agent is still running');
     // The containers died with the engine: web's readiness probe fails, and that is reported
@@ -151,11 +138,7 @@ describe('agent while dockerd restarts', { timeout: 170_000 }, () => {
 
   it('is Ready again once dockerd is back, and restores every pod', async () => {
     await dockerd.start();
-    await eventually(
-      'the node to be Ready again',
-      async () => ((await nodeReadyCondition(server, NODE))?.status === 'True' ? true : undefined),
-      NODE_STATUS_MS,
-    );
+    await eventually('the node to be Ready again', () => nodeIsReady(server, NODE), NODE_STATUS_MS);
     const app = await eventually('app to run again with new containers', async () => {
       const p = await getPod(server, NS, 'app');
       const restarted = p.status?.containerStatuses?.every((s) => s.restartCount === 1);

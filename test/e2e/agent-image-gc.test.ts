@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getPod, kubectlOk, nodeReadyCondition, podFullyUp } from '../support/cluster-probe.js';
+import { getPod, kubectlOk, nodeIsReady, podUp } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
 import { type PrivateDockerd, startPrivateDockerd } from '../support/private-dockerd.js';
@@ -71,13 +71,8 @@ describe('agent image garbage collection', { timeout: 170_000 }, () => {
       '2',
     ]);
     await agent.start();
-    await eventually('the node to be Ready', async () =>
-      (await nodeReadyCondition(server, NODE))?.status === 'True' ? true : undefined,
-    );
-    await eventually('the pod to run', async () => {
-      const p = await getPod(server, 'default', 'user');
-      return podFullyUp(p) ? p : undefined;
-    });
+    await eventually('the node to be Ready', () => nodeIsReady(server, NODE));
+    await eventually('the pod to run', () => podUp(server, 'default', 'user'));
   });
 
   after(async () => {

@@ -68,6 +68,22 @@ export function podFullyUp(pod: Pod): boolean {
   );
 }
 
+/** The pod once podFullyUp, else undefined: a check for `eventually`. */
+export async function podUp(server: ShoalServer, namespace: string, name: string): Promise<Pod | undefined> {
+  const p = await getPod(server, namespace, name);
+  return podFullyUp(p) ? p : undefined;
+}
+
+/** A container of the test image (there already: never pulled) that sleeps. */
+export function sleeper(image: string, name = 'app') {
+  return { name, image, imagePullPolicy: 'Never', command: ['sh', '-c', 'exec sleep 3600'] };
+}
+
+/** True once the node is Ready, else undefined: a check for `eventually`. */
+export async function nodeIsReady(server: ShoalServer, node: string): Promise<true | undefined> {
+  return (await nodeReadyCondition(server, node))?.status === 'True' ? true : undefined;
+}
+
 export async function nodeReadyCondition(
   server: ShoalServer,
   node: string,
