@@ -9,7 +9,6 @@ import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../api/resources.js';
 import { clientSink, EventRecorder, podRef } from '../client/events.js';
 import { Informer } from '../client/informer.js';
-import { DockerDriver } from '../runtime/docker/driver.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
 import { SimulatedDriver } from '../runtime/simulated/driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -62,10 +61,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const startedAt = clock.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
+  // The Docker driver (its engine client) loads only on a Docker node, not on a simulated one.
   const driver: RuntimeDriver =
     config.runtime === 'simulated'
       ? new SimulatedDriver({ nodeName, startDelayMs: config.simulatedStartDelayMs ?? 0, clock })
-      : new DockerDriver({ nodeName, socketPath: config.dockerSocket });
+      : new (await import('../runtime/docker/driver.js')).DockerDriver({
+          nodeName,
+          socketPath: config.dockerSocket,
+        });
 
   const servingAddresses = [...new Set([config.nodeIP, '127.0.0.1', 'localhost'])];
   const creds = await joinCluster({

@@ -103,11 +103,7 @@ export interface ServerIdentity {
 }
 
 /** The SANs a server listening on `listenHost` should carry. */
-export function requiredSans(opts: {
-  listenHost: string;
-  tlsSans?: string[];
-  hostname?: string;
-}): SubjectAltNames {
+function requiredSans(opts: { listenHost: string; tlsSans?: string[]; hostname?: string }): SubjectAltNames {
   const names = ['127.0.0.1', '::1', 'localhost'];
   const host = (opts.hostname ?? osHostname()).toLowerCase();
   if (isDnsSan(host)) names.push(host);

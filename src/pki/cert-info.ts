@@ -87,7 +87,7 @@ export interface SubjectAltNames {
 const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** An IP address in one spelling: IPv4 as is, IPv6 compressed and lower case. */
-export function canonicalIp(ip: string): string {
+function canonicalIp(ip: string): string {
   if (isIP(ip) === 6) return new URL(`http://[${ip}]`).hostname.slice(1, -1);
   return ip;
 }

@@ -26,8 +26,8 @@ const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
 
-export const CA_DAYS = 3650;
-export const LEAF_DAYS = 365;
+const CA_DAYS = 3650;
+const LEAF_DAYS = 365;
 
 export interface CertificateAuthority {
   certPem: string;

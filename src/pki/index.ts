@@ -8,12 +8,10 @@
 
 export {
   ensureServerIdentity,
-  requiredSans,
   type ServerIdentity,
   type ServerIdentityOptions,
 } from './bootstrap.js';
 export {
-  canonicalIp,
   certificateHash,
   certificateSans,
   certificateSubject,
@@ -27,14 +25,12 @@ export {
   sansCover,
 } from './cert-info.js';
 export {
-  CA_DAYS,
   type CertificateAuthority,
   type ClientCertificateRequest,
   createCertificateAuthority,
   type IssuedCertificate,
   issueClientCertificate,
   issueServingCertificate,
-  LEAF_DAYS,
   loadCertificateAuthority,
 } from './certs.js';
 export * from './identities.js';

@@ -11,7 +11,7 @@ import type { AgentConfig } from '../../agent/agent.js';
 import { CONTAINER_GC_PERIOD_MS } from '../../agent/gc/container-gc.js';
 import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/image-gc.js';
 import { defaultNodeIP } from '../../agent/node-ip.js';
-import { interrupted } from './common.js';
+import { interrupted, numberFlag } from './common.js';
 
 export interface AgentFlags {
   server: string;
@@ -132,16 +132,11 @@ export function agentConfig(flags: AgentFlags, log: (line: string) => void): Age
 
 /** The garbage collection flags, checked: percentages 0-100 with low < high, positive periods. */
 function gcSettings(flags: AgentFlags): NonNullable<AgentConfig['gc']> {
-  const number = (text: string, flag: string, what: string, ok: (n: number) => boolean) => {
-    const n = text.trim() === '' ? Number.NaN : Number(text);
-    if (!ok(n)) throw new InvalidArgumentError(`${flag}: expected ${what}, got ${JSON.stringify(text)}`);
-    return n;
-  };
   const percent = (text: string, flag: string) =>
-    number(text, flag, 'a percentage 0-100', (n) => Number.isFinite(n) && n >= 0 && n <= 100);
+    numberFlag(text, flag, 'a percentage 0-100', (n) => Number.isFinite(n) && n >= 0 && n <= 100);
   const seconds = (text: string, flag: string, min: 'zero' | 'positive') =>
     1000 *
-    number(
+    numberFlag(
       text,
       flag,
       min === 'zero' ? 'seconds ≥ 0' : 'seconds > 0',

@@ -4,11 +4,12 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-tolerations.js';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
 import { DEFAULT_CONTROLLER_SETTINGS } from '../../controllers/framework/controller.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
+import { numberFlag } from './common.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -64,24 +65,12 @@ export function addServerFlags(cmd: Command): Command {
 
 /** A flag's value as a number of seconds above 0 (fractions allowed). */
 function parsePositiveSeconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError(
-      `${flag}: expected a number of seconds above 0, got ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
+  return numberFlag(value, flag, 'a number of seconds above 0', (n) => Number.isFinite(n) && n > 0);
 }
 
 /** A flag's value as toleration seconds: a whole number, 0 or more. */
 function parseTolerationSeconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
-    throw new InvalidArgumentError(
-      `${flag}: expected whole seconds, 0 or more, got ${JSON.stringify(value)}`,
-    );
-  }
-  return n;
+  return numberFlag(value, flag, 'whole seconds, 0 or more', (n) => Number.isInteger(n) && n >= 0);
 }
 
 export function serverConfig(flags: ServerFlags, log: (line: string) => void): ApiServerConfig {

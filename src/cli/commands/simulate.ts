@@ -13,7 +13,7 @@ import { expandHome } from './agent.js';
 import { interrupted } from './common.js';
 
 /** More would not fit the made-up node addresses (layout.ts nodeIp); 5,000 is the target. */
-export const MAX_NODES = 100_000;
+const MAX_NODES = 100_000;
 
 interface SimulateFlags {
   server: string;

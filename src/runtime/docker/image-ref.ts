@@ -1,7 +1,9 @@
 /**
  * Image references as Docker reads them: `busybox` is `docker.io/library/busybox:latest`, a first
- * component with a dot, a colon or named `localhost` is a registry host, a digest pins the content.
+ * component with a dot, a colon or named `localhost` is a registry host (api/image-ref.ts splits
+ * the parts), a digest pins the content. Here the parts are also checked, as Docker would.
  */
+import { splitImageRef } from '../../api/image-ref.js';
 import { ImageError } from '../driver.js';
 
 export interface ImageRef {
@@ -27,30 +29,12 @@ function invalid(image: string, why: string): ImageError {
 /** Parses `image`; throws ImageError('InvalidImageName') saying which part is wrong. */
 export function parseImageRef(image: string): ImageRef {
   if (image === '') throw invalid(image, 'the image name is empty');
-  let rest = image;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw invalid(image, `"${digest}" is not a valid digest`);
-  }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw invalid(image, `"${tag}" is not a valid tag`);
-  }
-  const parts = rest.split('/');
-  let registry = DEFAULT_REGISTRY;
-  const first = parts[0]!;
-  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
-    if (!HOST.test(first)) throw invalid(image, `"${first}" is not a valid registry host`);
-    registry = first;
-    parts.shift();
-  }
-  for (const part of parts) {
+  const { domain, path: written, tag, digest } = splitImageRef(image);
+  if (digest !== undefined && !DIGEST.test(digest)) throw invalid(image, `"${digest}" is not a valid digest`);
+  if (tag !== undefined && !TAG.test(tag)) throw invalid(image, `"${tag}" is not a valid tag`);
+  if (domain !== undefined && !HOST.test(domain))
+    throw invalid(image, `"${domain}" is not a valid registry host`);
+  for (const part of written.split('/')) {
     if (!COMPONENT.test(part)) {
       throw invalid(
         image,
@@ -58,7 +42,8 @@ export function parseImageRef(image: string): ImageRef {
       );
     }
   }
-  let path = parts.join('/');
+  const registry = domain ?? DEFAULT_REGISTRY;
+  let path = written;
   if (registry === DEFAULT_REGISTRY && path.startsWith('library/')) path = path.slice('library/'.length);
   const repository = registry === DEFAULT_REGISTRY ? path : `${registry}/${path}`;
   const ref: ImageRef = { registry, repository };
