@@ -81,14 +81,17 @@ export function deepFreeze<T>(value: T): T {
 /** A watch that ends this fast with no events is treated like a failure (backed off). */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
+/** A secondary index: how an object's values are computed, and value → keys of the objects filed under it. */
+interface Index<T> {
+  fn: (obj: T) => readonly string[];
+  keys: Map<string, Set<string>>;
+}
+
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly objects = new Map<string, T>();
   private readonly byNamespace = new Map<string, Set<string>>();
-  /** Named secondary indexes: index → (value → keys), and how each computes an object's values. */
-  private readonly indexes = new Map<
-    string,
-    { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> }
-  >();
+  /** Named secondary indexes. */
+  private readonly indexes = new Map<string, Index<T>>();
   private readonly addHandlers = new Set<AddHandler<T>>();
   private readonly updateHandlers = new Set<UpdateHandler<T>>();
   private readonly deleteHandlers = new Set<DeleteHandler<T>>();
@@ -354,11 +357,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.freeze ? deepFreeze(item) : item;
   }
 
-  private indexAdd(
-    index: { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> },
-    key: string,
-    obj: T,
-  ): void {
+  private indexAdd(index: Index<T>, key: string, obj: T): void {
     for (const value of index.fn(obj)) {
       let keys = index.keys.get(value);
       if (!keys) {
@@ -369,11 +368,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private indexRemove(
-    index: { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> },
-    key: string,
-    obj: T,
-  ): void {
+  private indexRemove(index: Index<T>, key: string, obj: T): void {
     for (const value of index.fn(obj)) {
       const keys = index.keys.get(value);
       keys?.delete(key);
