@@ -89,7 +89,11 @@ interface Index<T> {
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly objects = new Map<string, T>();
-  private readonly byNamespace = new Map<string, Set<string>>();
+  /** The built-in index: objects by namespace (what `list(namespace)` reads). */
+  private readonly byNamespace: Index<T> = {
+    fn: (obj) => (obj.metadata.namespace ? [obj.metadata.namespace] : []),
+    keys: new Map(),
+  };
   /** Named secondary indexes. */
   private readonly indexes = new Map<string, Index<T>>();
   private readonly addHandlers = new Set<AddHandler<T>>();
@@ -172,8 +176,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Every cached object, or those of one namespace. A new array of shared objects. */
   list(namespace?: string): T[] {
     if (namespace === undefined) return [...this.objects.values()];
-    const keys = this.byNamespace.get(namespace);
-    return keys ? [...keys].map((k) => this.objects.get(k)!) : [];
+    return this.filedUnder(this.byNamespace, namespace);
   }
 
   keys(): string[] {
@@ -196,6 +199,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   byIndex(name: string, value: string): T[] {
     const index = this.indexes.get(name);
     if (!index) throw new Error(`informer for ${this.def.resource} has no index ${name}`);
+    return this.filedUnder(index, value);
+  }
+
+  private filedUnder(index: Index<T>, value: string): T[] {
     const keys = index.keys.get(value);
     return keys ? [...keys].map((k) => this.objects.get(k)!) : [];
   }
@@ -382,28 +389,17 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (old) this.indexRemove(index, key, old);
       this.indexAdd(index, key, obj);
     }
+    // The namespace is part of the key: an object is filed under it once, when it first comes.
+    if (!old) this.indexAdd(this.byNamespace, key, obj);
     this.objects.set(key, obj);
-    const ns = obj.metadata.namespace;
-    if (ns) {
-      let keys = this.byNamespace.get(ns);
-      if (!keys) {
-        keys = new Set();
-        this.byNamespace.set(ns, keys);
-      }
-      keys.add(key);
-    }
   }
 
   private remove(key: string): void {
     const obj = this.objects.get(key);
-    if (obj) for (const index of this.indexes.values()) this.indexRemove(index, key, obj);
+    if (!obj) return;
+    for (const index of this.indexes.values()) this.indexRemove(index, key, obj);
+    this.indexRemove(this.byNamespace, key, obj);
     this.objects.delete(key);
-    const ns = obj?.metadata.namespace;
-    if (ns) {
-      const keys = this.byNamespace.get(ns);
-      keys?.delete(key);
-      if (keys?.size === 0) this.byNamespace.delete(ns);
-    }
   }
 
   // ---- plumbing --------------------------------------------------------------------------------
