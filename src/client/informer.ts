@@ -81,14 +81,21 @@ export function deepFreeze<T>(value: T): T {
 /** A watch that ends this fast with no events is treated like a failure (backed off). */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
+/** A secondary index: how an object's values are computed, and value → keys of the objects filed under it. */
+interface Index<T> {
+  fn: (obj: T) => readonly string[];
+  keys: Map<string, Set<string>>;
+}
+
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly objects = new Map<string, T>();
-  private readonly byNamespace = new Map<string, Set<string>>();
-  /** Named secondary indexes: index → (value → keys), and how each computes an object's values. */
-  private readonly indexes = new Map<
-    string,
-    { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> }
-  >();
+  /** The built-in index: objects by namespace (what `list(namespace)` reads). */
+  private readonly byNamespace: Index<T> = {
+    fn: (obj) => (obj.metadata.namespace ? [obj.metadata.namespace] : []),
+    keys: new Map(),
+  };
+  /** Named secondary indexes. */
+  private readonly indexes = new Map<string, Index<T>>();
   private readonly addHandlers = new Set<AddHandler<T>>();
   private readonly updateHandlers = new Set<UpdateHandler<T>>();
   private readonly deleteHandlers = new Set<DeleteHandler<T>>();
@@ -169,8 +176,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Every cached object, or those of one namespace. A new array of shared objects. */
   list(namespace?: string): T[] {
     if (namespace === undefined) return [...this.objects.values()];
-    const keys = this.byNamespace.get(namespace);
-    return keys ? [...keys].map((k) => this.objects.get(k)!) : [];
+    return this.filedUnder(this.byNamespace, namespace);
   }
 
   keys(): string[] {
@@ -193,6 +199,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   byIndex(name: string, value: string): T[] {
     const index = this.indexes.get(name);
     if (!index) throw new Error(`informer for ${this.def.resource} has no index ${name}`);
+    return this.filedUnder(index, value);
+  }
+
+  private filedUnder(index: Index<T>, value: string): T[] {
     const keys = index.keys.get(value);
     return keys ? [...keys].map((k) => this.objects.get(k)!) : [];
   }
@@ -354,11 +364,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.freeze ? deepFreeze(item) : item;
   }
 
-  private indexAdd(
-    index: { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> },
-    key: string,
-    obj: T,
-  ): void {
+  private indexAdd(index: Index<T>, key: string, obj: T): void {
     for (const value of index.fn(obj)) {
       let keys = index.keys.get(value);
       if (!keys) {
@@ -369,11 +375,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private indexRemove(
-    index: { fn: (obj: T) => readonly string[]; keys: Map<string, Set<string>> },
-    key: string,
-    obj: T,
-  ): void {
+  private indexRemove(index: Index<T>, key: string, obj: T): void {
     for (const value of index.fn(obj)) {
       const keys = index.keys.get(value);
       keys?.delete(key);
@@ -387,28 +389,17 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (old) this.indexRemove(index, key, old);
       this.indexAdd(index, key, obj);
     }
+    // The namespace is part of the key: an object is filed under it once, when it first comes.
+    if (!old) this.indexAdd(this.byNamespace, key, obj);
     this.objects.set(key, obj);
-    const ns = obj.metadata.namespace;
-    if (ns) {
-      let keys = this.byNamespace.get(ns);
-      if (!keys) {
-        keys = new Set();
-        this.byNamespace.set(ns, keys);
-      }
-      keys.add(key);
-    }
   }
 
   private remove(key: string): void {
     const obj = this.objects.get(key);
-    if (obj) for (const index of this.indexes.values()) this.indexRemove(index, key, obj);
+    if (!obj) return;
+    for (const index of this.indexes.values()) this.indexRemove(index, key, obj);
+    this.indexRemove(this.byNamespace, key, obj);
     this.objects.delete(key);
-    const ns = obj?.metadata.namespace;
-    if (ns) {
-      const keys = this.byNamespace.get(ns);
-      keys?.delete(key);
-      if (keys?.size === 0) this.byNamespace.delete(ns);
-    }
   }
 
   // ---- plumbing --------------------------------------------------------------------------------

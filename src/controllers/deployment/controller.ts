@@ -23,8 +23,8 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import {
-  CONTROLLER_INDEX,
   claim,
+  controlledBy,
   controllerRefOf,
   indexByController,
   ownedOrOrphans,
@@ -124,7 +124,7 @@ export class DeploymentController implements Controller {
         : claims.owned;
     const pods =
       d.spec?.strategy?.type === 'Recreate'
-        ? owned.flatMap((rs) => this.pods.byIndex(CONTROLLER_INDEX, rs.metadata.uid!))
+        ? owned.flatMap((rs) => controlledBy(this.pods, rs.metadata.uid!))
         : [];
     const plan = planDeployment({ deployment: d, replicaSets: owned, pods, now: this.clock.now() });
     try {

@@ -22,8 +22,10 @@
  */
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { deepEqual } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { controllerRefOf, newControllerRef } from '../framework/owner.js';
+import { isTerminal } from '../framework/pods.js';
 import { podTemplateHash } from './hash.js';
 import {
   activeReplicaSets,
@@ -427,7 +429,7 @@ class Pass {
     let allRSs = [...oldRSs, newRS];
     let scaledDown = false;
     for (const rs of activeReplicaSets(oldRSs)) scaledDown = this.scaleTo(rs, 0) || scaledDown;
-    if (scaledDown || this.oldPodsRunning(newRS, oldRSs)) {
+    if (scaledDown || this.oldPodsRunning(oldRSs)) {
       this.syncRolloutStatus(allRSs, newRS);
       return;
     }
@@ -441,13 +443,12 @@ class Pass {
   }
 
   /** Old pods that may still run (Recreate waits for them all to be gone): not Succeeded or Failed. */
-  private oldPodsRunning(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): boolean {
+  private oldPodsRunning(oldRSs: ReplicaSet[]): boolean {
     if (actualReplicas(oldRSs) > 0) return true;
     const oldUIDs = new Set(oldRSs.map((rs) => rs.metadata?.uid));
     return this.input.pods.some((pod) => {
       const owner = controllerRefOf(pod as KubeObject)?.uid;
-      if (!owner || !oldUIDs.has(owner) || owner === newRS?.metadata?.uid) return false;
-      return pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+      return owner !== undefined && oldUIDs.has(owner) && !isTerminal(pod);
     });
   }
 
@@ -531,17 +532,5 @@ function replicaFailure(newRS: ReplicaSet | undefined, allRSs: readonly (Replica
 export function sameStatus(a: DeploymentStatus | undefined, b: DeploymentStatus | undefined): boolean {
   const norm = (s: DeploymentStatus | undefined) =>
     Object.fromEntries(Object.entries(s ?? {}).filter(([, v]) => v !== 0 && v !== undefined));
-  return JSON.stringify(sortKeys(norm(a))) === JSON.stringify(sortKeys(norm(b)));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+  return deepEqual(norm(a), norm(b));
 }

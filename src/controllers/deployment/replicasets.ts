@@ -41,14 +41,15 @@ export function isBookkeepingAnnotation(key: string): boolean {
   return NOT_COPIED.has(key);
 }
 
+/** Anything with annotations (a ReplicaSet, a Deployment). */
+type Annotated = { metadata?: { annotations?: Record<string, string> } };
+
 export const replicasOf = (rs: ReplicaSet | undefined): number => rs?.spec?.replicas ?? 0;
 export const desiredReplicas = (d: Deployment): number => d.spec?.replicas ?? 1;
 
 /** The RS's revision annotation as a number; 0 when missing or not a number. */
-export function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } }): number {
-  const v = obj.metadata?.annotations?.[REVISION];
-  if (v === undefined || !/^\d+$/.test(v)) return 0;
-  return Number(v);
+export function revisionOf(obj: Annotated): number {
+  return intAnnotation(obj, REVISION) ?? 0;
 }
 
 export function maxRevision(rses: readonly ReplicaSet[]): number {
@@ -81,7 +82,8 @@ export function bySizeNewer(a: ReplicaSet, b: ReplicaSet): number {
   return replicasOf(b) - replicasOf(a) || byCreation(b, a);
 }
 
-function withoutHash(template: PodTemplateSpec | undefined): PodTemplateSpec {
+/** A copy of `template` without the pod-template-hash label: what a rollback puts back on a Deployment. */
+export function templateWithoutHash(template: PodTemplateSpec | undefined): PodTemplateSpec {
   const t = structuredClone(template ?? {});
   if (t.metadata?.labels) delete t.metadata.labels[POD_TEMPLATE_HASH];
   return t;
@@ -89,12 +91,7 @@ function withoutHash(template: PodTemplateSpec | undefined): PodTemplateSpec {
 
 /** Whether two pod templates are the same apart from the pod-template-hash label (EqualIgnoreHash). */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  return semanticEqual(withoutHash(a), withoutHash(b));
-}
-
-/** A copy of `template` without the pod-template-hash label: what a rollback puts back on a Deployment. */
-export function templateWithoutHash(template: PodTemplateSpec | undefined): PodTemplateSpec {
-  return withoutHash(template);
+  return semanticEqual(templateWithoutHash(a), templateWithoutHash(b));
 }
 
 /** The oldest RS whose template is the Deployment's (FindNewReplicaSet): the oldest wins a tie. */
@@ -169,14 +166,15 @@ export function maxUnavailable(d: Deployment): number {
 
 // ---- annotations --------------------------------------------------------------------------------
 
-function annotationsOf(obj: { metadata?: { annotations?: Record<string, string> } }): Record<string, string> {
+function annotationsOf(obj: Annotated): Record<string, string> {
   obj.metadata ??= {};
   obj.metadata.annotations ??= {};
   return obj.metadata.annotations;
 }
 
-function intAnnotation(rs: ReplicaSet, key: string): number | undefined {
-  const v = rs.metadata?.annotations?.[key];
+/** An annotation that holds a non-negative integer; undefined when missing or not one. */
+function intAnnotation(obj: Annotated, key: string): number | undefined {
+  const v = obj.metadata?.annotations?.[key];
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 

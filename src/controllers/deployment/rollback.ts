@@ -22,7 +22,7 @@
  */
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import {
-  byCreation,
+  byRevision,
   isBookkeepingAnnotation,
   POD_TEMPLATE_HASH,
   REVISION,
@@ -49,7 +49,7 @@ export interface RollbackMarker {
   podTemplateHash: string;
 }
 
-export function readMarker(d: Deployment): RollbackMarker | undefined {
+function readMarker(d: Deployment): RollbackMarker | undefined {
   const raw = d.metadata?.annotations?.[ROLLED_BACK];
   if (raw === undefined) return undefined;
   try {
@@ -67,7 +67,7 @@ export function readMarker(d: Deployment): RollbackMarker | undefined {
   return undefined;
 }
 
-export function heldMessage(m: RollbackMarker): string {
+function heldMessage(m: RollbackMarker): string {
   return (
     `Rollout of revision ${m.fromRevision} exceeded its progress deadline; ` +
     `rolled back automatically to the template of revision ${m.toRevision}`
@@ -113,7 +113,7 @@ export function clearStaleRollbackMarker(d: Deployment, newRS: ReplicaSet | unde
 }
 
 /** The newest older ReplicaSet that once completed a rollout. */
-export function lastGoodReplicaSet(
+function lastGoodReplicaSet(
   newRS: ReplicaSet,
   allRSs: readonly (ReplicaSet | undefined)[],
 ): ReplicaSet | undefined {
@@ -125,7 +125,7 @@ export function lastGoodReplicaSet(
       rs.metadata?.annotations?.[ROLLOUT_COMPLETE] === 'true' &&
       revisionOf(rs) < revisionOf(newRS),
   );
-  return good.sort((a, b) => revisionOf(b) - revisionOf(a) || byCreation(b, a))[0];
+  return good.sort((a, b) => byRevision(b, a))[0];
 }
 
 export interface AutoRollback {

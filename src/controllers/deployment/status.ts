@@ -130,7 +130,7 @@ export function deploymentComplete(d: Deployment, status: DeploymentStatus): boo
 }
 
 /** Anything moved forward since `d.status` (DeploymentProgressing). */
-export function deploymentProgressing(d: Deployment, status: DeploymentStatus): boolean {
+function deploymentProgressing(d: Deployment, status: DeploymentStatus): boolean {
   const old = d.status ?? {};
   const oldOld = (old.replicas ?? 0) - (old.updatedReplicas ?? 0);
   const newOld = (status.replicas ?? 0) - (status.updatedReplicas ?? 0);
@@ -143,7 +143,7 @@ export function deploymentProgressing(d: Deployment, status: DeploymentStatus): 
 }
 
 /** The Progressing condition was last updated more than progressDeadlineSeconds ago (DeploymentTimedOut). */
-export function deploymentTimedOut(d: Deployment, status: DeploymentStatus, now: number): boolean {
+function deploymentTimedOut(d: Deployment, status: DeploymentStatus, now: number): boolean {
   if (!hasProgressDeadline(d)) return false;
   const cond = getCondition(status, PROGRESSING);
   if (!cond || cond.reason === REASON.newRSAvailable) return false;
@@ -166,16 +166,13 @@ export function rolloutStatus(
   const current = getCondition(d.status, PROGRESSING);
   const complete = status.replicas === status.updatedReplicas && current?.reason === REASON.newRSAvailable;
   if (!hasProgressDeadline(d) || complete) return status;
-  const name = d.metadata?.name;
   const rsName = newRS?.metadata?.name;
+  const subject = rsName ? `ReplicaSet "${rsName}"` : `Deployment "${d.metadata?.name}"`;
   if (deploymentComplete(d, status)) {
-    const msg = rsName
-      ? `ReplicaSet "${rsName}" has successfully progressed.`
-      : `Deployment "${name}" has successfully progressed.`;
+    const msg = `${subject} has successfully progressed.`;
     setCondition(status, newCondition(PROGRESSING, 'True', REASON.newRSAvailable, msg, now));
   } else if (deploymentProgressing(d, status)) {
-    const msg = rsName ? `ReplicaSet "${rsName}" is progressing.` : `Deployment "${name}" is progressing.`;
-    const cond = newCondition(PROGRESSING, 'True', REASON.rsUpdated, msg, now);
+    const cond = newCondition(PROGRESSING, 'True', REASON.rsUpdated, `${subject} is progressing.`, now);
     // Progress refreshes lastUpdateTime (the deadline counts from it) even when the reason stays.
     if (current) {
       if (current.status === 'True') cond.lastTransitionTime = current.lastTransitionTime!;
@@ -183,9 +180,7 @@ export function rolloutStatus(
     }
     setCondition(status, cond);
   } else if (deploymentTimedOut(d, status, now)) {
-    const msg = rsName
-      ? `ReplicaSet "${rsName}" has timed out progressing.`
-      : `Deployment "${name}" has timed out progressing.`;
+    const msg = `${subject} has timed out progressing.`;
     setCondition(status, newCondition(PROGRESSING, 'False', REASON.timedOut, msg, now));
   }
   return status;

@@ -42,6 +42,11 @@ export function indexByController<T extends KubeObject>(informer: Informer<T>): 
   informer.addIndex(CONTROLLER_INDEX, controllerIndexValues);
 }
 
+/** The objects whose controller has uid `uid`; the informer must be indexed with `indexByController`. */
+export function controlledBy<T extends KubeObject>(informer: Informer<T>, uid: string): T[] {
+  return informer.byIndex(CONTROLLER_INDEX, uid);
+}
+
 /**
  * What `owner` may claim: the objects it controls and the orphans of its namespace. Objects of
  * other controllers never matter to it, so a ReplicaSet's pass costs its own pods, not the
@@ -49,7 +54,7 @@ export function indexByController<T extends KubeObject>(informer: Informer<T>): 
  */
 export function ownedOrOrphans<T extends KubeObject>(informer: Informer<T>, owner: KubeObject): T[] {
   return [
-    ...informer.byIndex(CONTROLLER_INDEX, owner.metadata.uid!),
+    ...controlledBy(informer, owner.metadata.uid!),
     ...informer.byIndex(CONTROLLER_INDEX, `orphan/${owner.metadata.namespace ?? ''}`),
   ];
 }

@@ -8,6 +8,7 @@ import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
+import { formatTime } from '../../api/time.js';
 import type { Recorder } from '../../client/events.js';
 import type { Client } from '../../client/rest.js';
 import { newControllerRef } from './owner.js';
@@ -91,6 +92,34 @@ export class PodControl {
       throw err;
     }
   }
+}
+
+/**
+ * Say why `pod` is about to be deleted: the condition DisruptionTarget, with `reason` (e.g.
+ * DeletionByTaintManager, DeletionByPodGC), written to its status before the delete, as Kubernetes does.
+ */
+export function markDisruptionTarget(
+  client: Client,
+  pod: KubeObject,
+  reason: string,
+  message: string,
+  now: number,
+): Promise<unknown> {
+  const condition = {
+    type: 'DisruptionTarget',
+    status: 'True',
+    reason,
+    message,
+    lastTransitionTime: formatTime(new Date(now)),
+  };
+  return client.patch(
+    PODS,
+    pod.metadata.namespace,
+    pod.metadata.name!,
+    'strategic',
+    { status: { conditions: [condition] } },
+    { subresource: 'status' },
+  );
 }
 
 export function messageOf(err: unknown): string {

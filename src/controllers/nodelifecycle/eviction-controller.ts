@@ -18,14 +18,13 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
-import { formatTime } from '../../api/time.js';
 import type { Recorder } from '../../client/events.js';
 import { type Informer, keyOf, splitKey } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
-import { PODS, refOf } from '../framework/pod-control.js';
+import { markDisruptionTarget, PODS, refOf } from '../framework/pod-control.js';
 import { indexByNode, podsOnNode } from '../framework/pods.js';
 import { type PendingEviction, planEviction } from './eviction.js';
 
@@ -106,25 +105,12 @@ export class TaintEvictionController implements Controller {
         this.recorder.event(refOf(pod), 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
         this.log(`evicting pod ${key} from node ${pod.spec?.nodeName} (NoExecute taint)`);
         try {
-          await this.client.patch(
-            PODS,
-            namespace,
-            name,
-            'strategic',
-            {
-              status: {
-                conditions: [
-                  {
-                    type: 'DisruptionTarget',
-                    status: 'True',
-                    reason: 'DeletionByTaintManager',
-                    message: 'Taint manager: deleting due to NoExecute taint',
-                    lastTransitionTime: formatTime(new Date(now)),
-                  },
-                ],
-              },
-            },
-            { subresource: 'status' },
+          await markDisruptionTarget(
+            this.client,
+            pod,
+            'DeletionByTaintManager',
+            'Taint manager: deleting due to NoExecute taint',
+            now,
           );
           await this.client.delete(PODS, namespace, name, { preconditions: { uid: pod.metadata.uid! } });
         } catch (err) {

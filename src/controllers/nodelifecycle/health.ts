@@ -23,7 +23,7 @@ export interface NodeHealth {
 /** The conditions the agent owns and that go Unknown when it falls silent (not NetworkUnavailable). */
 export const SILENT_NODE_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'] as const;
 
-export function readyCondition(node: Node): NodeCondition | undefined {
+function readyCondition(node: Node): NodeCondition | undefined {
   return node.status?.conditions?.find((c) => c.type === 'Ready');
 }
 

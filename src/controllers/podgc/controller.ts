@@ -8,13 +8,12 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
-import { formatTime } from '../../api/time.js';
-import { type Informer, keyOf, splitKey } from '../../client/informer.js';
+import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
-import { PODS } from '../framework/pod-control.js';
+import { markDisruptionTarget, PODS } from '../framework/pod-control.js';
 import { indexByNode, podsOnNode } from '../framework/pods.js';
 import { planPodGC } from './reconcile.js';
 
@@ -103,32 +102,16 @@ export class PodGCController implements Controller {
   }
 
   private async markDisrupted(pod: PodObject, message: string, now: number): Promise<void> {
-    const { namespace, name } = splitKey(keyOf(pod));
-    const condition = {
-      type: 'DisruptionTarget',
-      status: 'True',
-      reason: 'DeletionByPodGC',
-      message,
-      lastTransitionTime: formatTime(new Date(now)),
-    };
     try {
-      await this.client.patch(
-        PODS,
-        namespace,
-        name,
-        'strategic',
-        { status: { conditions: [condition] } },
-        { subresource: 'status' },
-      );
+      await markDisruptionTarget(this.client, pod, 'DeletionByPodGC', message, now);
     } catch (err) {
       if (!hasCode(err, 404)) throw err;
     }
   }
 
   private async forceDelete(pod: PodObject): Promise<void> {
-    const { namespace, name } = splitKey(keyOf(pod));
     try {
-      await this.client.delete(PODS, namespace, name, {
+      await this.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
         gracePeriodSeconds: 0,
         preconditions: { uid: pod.metadata.uid! },
       });

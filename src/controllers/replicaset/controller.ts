@@ -24,7 +24,7 @@ import { Expectations } from '../framework/expectations.js';
 import { claim, controllerRefOf, indexByController, ownedOrOrphans, planClaims } from '../framework/owner.js';
 import { messageOf, PODS, PodControl, podFromTemplate, slowStart } from '../framework/pod-control.js';
 import { isPodActive, isPodReady } from '../framework/pods.js';
-import { computeStatus, podsToDelete, replicaDiff, statusChanged } from './reconcile.js';
+import { computeStatus, podsToDelete, type ReplicaFailure, replicaDiff, statusChanged } from './reconcile.js';
 
 export const REPLICASETS = lookupKind('apps/v1', 'ReplicaSet')!;
 
@@ -146,8 +146,7 @@ export class ReplicaSetController implements Controller {
     const active = ownedOrOrphans(this.pods, rs).filter((p) => isPodActive(p as Pod));
     const owned = (await claim(this.client, PODS, rs, planClaims(rs, rs.spec?.selector, active))) as Pod[];
 
-    let failure: { reason: 'FailedCreate' | 'FailedDelete'; message: string } | undefined;
-    if (needsSync) failure = await this.manageReplicas(key, rs, owned);
+    const failure = needsSync ? await this.manageReplicas(key, rs, owned) : undefined;
 
     const now = this.clock.now();
     const status = computeStatus(rs, owned, failure, now, formatTime(new Date(now)));
@@ -168,7 +167,7 @@ export class ReplicaSetController implements Controller {
     key: string,
     rs: ReplicaSet & KubeObject,
     owned: Pod[],
-  ): Promise<{ reason: 'FailedCreate' | 'FailedDelete'; message: string } | undefined> {
+  ): Promise<ReplicaFailure | undefined> {
     const diff = replicaDiff(rs, owned.length);
     if (diff > 0) {
       this.expectations.expectCreations(key, diff);

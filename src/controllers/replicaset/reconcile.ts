@@ -49,6 +49,12 @@ export function replicaDiff(rs: ReplicaSet, activePods: number): number {
   return Math.max(-BURST_REPLICAS, Math.min(BURST_REPLICAS, diff));
 }
 
+/** Why this pass's creations or deletions failed: the ReplicaFailure condition's reason and message. */
+export interface ReplicaFailure {
+  reason: 'FailedCreate' | 'FailedDelete';
+  message: string;
+}
+
 /**
  * The status of `rs` given its active pods, the failure of this pass's creations or deletions
  * (the ReplicaFailure condition) and the time.
@@ -56,7 +62,7 @@ export function replicaDiff(rs: ReplicaSet, activePods: number): number {
 export function computeStatus(
   rs: ReplicaSet,
   pods: readonly Pod[],
-  failure: { reason: 'FailedCreate' | 'FailedDelete'; message: string } | undefined,
+  failure: ReplicaFailure | undefined,
   now: number,
   nowText: string,
 ): ReplicaSetStatus {
