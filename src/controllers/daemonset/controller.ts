@@ -12,7 +12,6 @@
  */
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -94,11 +93,7 @@ export class DaemonSetController implements Controller {
       kind: 'DaemonSet',
       expectations: this.expectations,
       enqueue: (key) => this.queue.add(key),
-      matchingOwners: (pod) =>
-        this.daemonSets
-          .list(pod.metadata?.namespace)
-          .filter((ds) => selectorMatches((ds as DaemonSet).spec?.selector, pod.metadata?.labels))
-          .map(keyOf),
+      owners: this.daemonSets,
     });
   }
 

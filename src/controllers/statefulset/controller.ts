@@ -10,7 +10,6 @@
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
-import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -76,11 +75,7 @@ export class StatefulSetController implements Controller {
       kind: 'StatefulSet',
       expectations: this.expectations,
       enqueue: (key) => this.queue.add(key),
-      matchingOwners: (pod) =>
-        this.sets
-          .list(pod.metadata?.namespace)
-          .filter((s) => selectorMatches((s as StatefulSet).spec?.selector, pod.metadata?.labels))
-          .map(keyOf),
+      owners: this.sets,
     });
   }
 

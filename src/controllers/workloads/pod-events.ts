@@ -7,6 +7,8 @@
  * pod whose labels changed, goes to every owner whose selector may adopt or release it.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { type Informer, keyOf } from '../../client/informer.js';
 import type { Expectations } from '../framework/expectations.js';
@@ -17,8 +19,8 @@ export interface PodEventOptions {
   kind: string;
   expectations: Expectations;
   enqueue: (ownerKey: string) => void;
-  /** Keys of the owners in the pod's namespace whose selector matches the pod. */
-  matchingOwners: (pod: Pod) => string[];
+  /** The owners' informer: an orphan goes to those of its namespace whose `spec.selector` matches it. */
+  owners: Informer<KubeObject>;
 }
 
 export function ownerKeyOf(pod: Pod, kind: string): string | undefined {
@@ -30,6 +32,16 @@ export function ownerKeyOf(pod: Pod, kind: string): string | undefined {
 export function handlePodEvents(pods: Informer<KubeObject>, o: PodEventOptions): void {
   const podOwner = (pod: Pod) => ownerKeyOf(pod, o.kind);
   const orphan = (pod: Pod) => !controllerRefOf(pod as KubeObject);
+  const matchingOwners = (pod: Pod) =>
+    o.owners
+      .list(pod.metadata?.namespace)
+      .filter((owner) =>
+        selectorMatches(
+          (owner.spec as { selector?: LabelSelector } | undefined)?.selector,
+          pod.metadata?.labels,
+        ),
+      )
+      .map(keyOf);
   pods.onAdd((obj) => {
     const pod = obj as Pod;
     const owner = podOwner(pod);
@@ -38,7 +50,7 @@ export function handlePodEvents(pods: Informer<KubeObject>, o: PodEventOptions):
       else o.expectations.creationObserved(owner);
       o.enqueue(owner);
     } else if (orphan(pod)) {
-      for (const key of o.matchingOwners(pod)) o.enqueue(key);
+      for (const key of matchingOwners(pod)) o.enqueue(key);
     }
   });
   pods.onUpdate((oldObj, newObj) => {
@@ -51,7 +63,7 @@ export function handlePodEvents(pods: Informer<KubeObject>, o: PodEventOptions):
     if (oldOwner && oldOwner !== owner) o.enqueue(oldOwner);
     if (owner) o.enqueue(owner);
     const labelsChanged = JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels);
-    if (orphan(pod) && (labelsChanged || oldOwner)) for (const key of o.matchingOwners(pod)) o.enqueue(key);
+    if (orphan(pod) && (labelsChanged || oldOwner)) for (const key of matchingOwners(pod)) o.enqueue(key);
   });
   pods.onDelete((obj) => {
     const pod = obj as Pod;
