@@ -11,7 +11,7 @@
  * write the status.
  */
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -21,15 +21,9 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import {
-  CONTROLLER_INDEX,
-  claim,
-  indexByController,
-  ownedOrOrphans,
-  planClaims,
-} from '../framework/owner.js';
+import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
 import { messageOf, PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
-import { handlePodEvents } from '../workloads/pod-events.js';
+import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
   canonicalJson,
@@ -112,13 +106,7 @@ export class DaemonSetController implements Controller {
     const ds = cached as unknown as DaemonSet;
     const { namespace } = splitKey(key);
 
-    const candidates = ownedOrOrphans(this.pods, cached) as KubeObject[];
-    const owned = (await claim(
-      this.client,
-      PODS,
-      cached,
-      planClaims(cached, ds.spec?.selector, candidates),
-    )) as unknown as Pod[];
+    const owned = await claimPods(this.client, this.pods, cached, ds.spec?.selector);
 
     const revisions = this.revisions.byIndex(
       CONTROLLER_INDEX,

@@ -6,7 +6,6 @@
  * status through `/status` when it changed.
  */
 import type { Job } from 'kubernetes-types/batch/v1.js';
-import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -16,8 +15,9 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { claim, controllerRefOf, indexByController, ownedOrOrphans, planClaims } from '../framework/owner.js';
+import { controllerRefOf, indexByController } from '../framework/owner.js';
 import { PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
+import { claimPods } from '../workloads/owned-pods.js';
 import { jobPod } from './pod.js';
 import { planJob } from './reconcile.js';
 
@@ -98,13 +98,7 @@ export class JobController implements Controller {
     // A Job being deleted is the garbage collector's: its pods go with it.
     if (cached.metadata.deletionTimestamp) return;
     const job = cached as unknown as Job;
-    const candidates = ownedOrOrphans(this.pods, cached);
-    const owned = (await claim(
-      this.client,
-      PODS,
-      cached,
-      planClaims(cached, job.spec?.selector, candidates),
-    )) as unknown as Pod[];
+    const owned = await claimPods(this.client, this.pods, cached, job.spec?.selector);
 
     const plan = planJob({
       job,

@@ -19,15 +19,9 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import {
-  CONTROLLER_INDEX,
-  claim,
-  indexByController,
-  ownedOrOrphans,
-  planClaims,
-} from '../framework/owner.js';
+import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
 import { messageOf, PODS, refOf } from '../framework/pod-control.js';
-import { handlePodEvents } from '../workloads/pod-events.js';
+import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
   canonicalJson,
@@ -92,13 +86,7 @@ export class StatefulSetController implements Controller {
     const set = cached as unknown as StatefulSet;
     const { namespace } = splitKey(key);
 
-    const candidates = ownedOrOrphans(this.pods, cached) as KubeObject[];
-    const owned = (await claim(
-      this.client,
-      PODS,
-      cached,
-      planClaims(cached, set.spec?.selector, candidates),
-    )) as unknown as Pod[];
+    const owned = await claimPods(this.client, this.pods, cached, set.spec?.selector);
 
     const revisions = this.revisions.byIndex(
       CONTROLLER_INDEX,

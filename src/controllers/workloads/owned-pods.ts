@@ -1,6 +1,9 @@
 /**
- * The pod handlers a pod-owning controller registers (Kubernetes' addPod/updatePod/deletePod of
- * the ReplicaSet, DaemonSet and StatefulSet controllers): each pod event is turned into the key of
+ * The pods a workload controller (DaemonSet, StatefulSet, Job) owns: the handlers that turn pod
+ * events into owner keys, and claiming.
+ *
+ * `handlePodEvents` registers the pod handlers (Kubernetes' addPod/updatePod/deletePod of the
+ * ReplicaSet, DaemonSet and StatefulSet controllers): each pod event is turned into the key of
  * the owner it concerns, and ticks off that owner's expectations. A pod seen with a
  * deletionTimestamp counts as deleted for expectations at once, as in Kubernetes: the owner asked
  * for the deletion and need not wait out the grace period to plan its next step. An orphan, or a
@@ -11,8 +14,10 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { type Informer, keyOf } from '../../client/informer.js';
+import type { Client } from '../../client/rest.js';
 import type { Expectations } from '../framework/expectations.js';
-import { controllerRefOf } from '../framework/owner.js';
+import { claim, controllerRefOf, ownedOrOrphans, planClaims } from '../framework/owner.js';
+import { PODS } from '../framework/pod-control.js';
 
 export interface PodEventOptions {
   /** The owner kind ("DaemonSet", "StatefulSet"). */
@@ -72,4 +77,19 @@ export function handlePodEvents(pods: Informer<KubeObject>, o: PodEventOptions):
     o.expectations.deletionObserved(owner, keyOf(pod));
     o.enqueue(owner);
   });
+}
+
+/**
+ * Claim `owner`'s pods (framework/owner.ts): adopt the orphans `selector` matches and release the
+ * pods it no longer matches. Returns the pods `owner` controls afterwards. The pod informer must
+ * be indexed with `indexByController`.
+ */
+export async function claimPods(
+  client: Client,
+  pods: Informer<KubeObject>,
+  owner: KubeObject,
+  selector: LabelSelector | undefined,
+): Promise<Pod[]> {
+  const plan = planClaims(owner, selector, ownedOrOrphans(pods, owner));
+  return (await claim(client, PODS, owner, plan)) as unknown as Pod[];
 }
