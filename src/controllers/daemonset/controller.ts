@@ -22,8 +22,8 @@ import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
 import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
-import { messageOf, PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
-import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
+import { messageOf, PODS, PodControl, refOf } from '../framework/pod-control.js';
+import { claimPods, createPods, deletePods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
   canonicalJson,
@@ -125,8 +125,25 @@ export class DaemonSetController implements Controller {
     });
 
     if (this.expectations.satisfied(key)) {
-      if (plan.delete.length > 0) await this.deletePods(key, cached, plan.delete);
-      else if (plan.create.length > 0) await this.createPods(key, ds, cached, plan.create, hash);
+      if (plan.delete.length > 0) {
+        for (const { pod, reason } of plan.delete) {
+          if (reason !== 'failed') continue;
+          this.recorder.event(
+            refOf(cached),
+            'Warning',
+            'FailedDaemonPod',
+            `Found failed daemon pod ${keyOf(pod)} on node ${pod.spec?.nodeName ?? ''}, will try to kill it`,
+          );
+        }
+        const pods = plan.delete.map((d) => d.pod);
+        const error = await deletePods(this.expectations, key, this.podControl, cached, pods);
+        if (error) throw error;
+      } else if (plan.create.length > 0) {
+        const { error } = await createPods(this.expectations, key, plan.create.length, (i) =>
+          this.podControl.create(cached, newDaemonPod(ds, plan.create[i]!, hash)),
+        );
+        if (error) throw new Error(`creating pods: ${messageOf(error)}`);
+      }
     }
 
     const live = new Set<string>([current.metadata!.name!]);
@@ -160,62 +177,6 @@ export class DaemonSetController implements Controller {
       );
     }
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 1);
-  }
-
-  private async deletePods(
-    key: string,
-    owner: KubeObject,
-    pods: ReturnType<typeof planDaemonSet>['delete'],
-  ): Promise<void> {
-    this.expectations.expectDeletions(
-      key,
-      pods.map((d) => keyOf(d.pod)),
-    );
-    const errors: unknown[] = [];
-    await Promise.all(
-      pods.map(async ({ pod, reason }) => {
-        if (reason === 'failed') {
-          this.recorder.event(
-            refOf(owner),
-            'Warning',
-            'FailedDaemonPod',
-            `Found failed daemon pod ${keyOf(pod)} on node ${pod.spec?.nodeName ?? ''}, will try to kill it`,
-          );
-        }
-        try {
-          if (!(await this.podControl.delete(owner, pod as unknown as KubeObject))) {
-            this.expectations.deletionObserved(key, keyOf(pod));
-          }
-        } catch (err) {
-          this.expectations.deletionFailed(key, keyOf(pod));
-          errors.push(err);
-        }
-      }),
-    );
-    if (errors.length > 0) throw errors[0];
-  }
-
-  private async createPods(
-    key: string,
-    ds: DaemonSet,
-    owner: KubeObject,
-    nodes: readonly string[],
-    hash: string,
-  ): Promise<void> {
-    this.expectations.expectCreations(key, nodes.length);
-    let attempted = 0;
-    const { error } = await slowStart(nodes.length, async (i) => {
-      attempted++;
-      try {
-        await this.podControl.create(owner, newDaemonPod(ds, nodes[i]!, hash));
-      } catch (err) {
-        this.expectations.creationFailed(key);
-        throw err;
-      }
-    });
-    // Creations slow start never tried will not come through the watch either.
-    for (let i = attempted; i < nodes.length; i++) this.expectations.creationFailed(key);
-    if (error) throw new Error(`creating pods: ${messageOf(error)}`);
   }
 }
 

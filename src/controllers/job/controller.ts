@@ -16,8 +16,8 @@ import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
 import { controllerRefOf, indexByController } from '../framework/owner.js';
-import { PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
-import { claimPods } from '../workloads/owned-pods.js';
+import { PODS, PodControl, refOf } from '../framework/pod-control.js';
+import { claimPods, createPods, deletePods } from '../workloads/owned-pods.js';
 import { jobPod } from './pod.js';
 import { planJob } from './reconcile.js';
 
@@ -109,29 +109,14 @@ export class JobController implements Controller {
 
     let firstError: unknown;
     if (plan.delete.length > 0) {
-      const keys = plan.delete.map((p) => keyOf(p));
-      this.expectations.expectDeletions(key, keys);
-      await Promise.all(
-        plan.delete.map(async (pod, i) => {
-          try {
-            if (!(await this.podControl.delete(cached, pod as KubeObject))) {
-              this.expectations.deletionObserved(key, keys[i]!);
-            }
-          } catch (err) {
-            this.expectations.deletionFailed(key, keys[i]!);
-            firstError ??= err;
-          }
-        }),
-      );
+      firstError = await deletePods(this.expectations, key, this.podControl, cached, plan.delete);
     }
     let notCreated = 0;
     if (plan.create.length > 0) {
-      this.expectations.expectCreations(key, plan.create.length);
-      const result = await slowStart(plan.create.length, (i) =>
+      const result = await createPods(this.expectations, key, plan.create.length, (i) =>
         this.podControl.create(cached, jobPod(job, plan.create[i]!.index)),
       );
       notCreated = plan.create.length - result.succeeded;
-      for (let i = 0; i < notCreated; i++) this.expectations.creationFailed(key);
       firstError ??= result.error;
     }
 

@@ -1,6 +1,6 @@
 /**
  * The pods a workload controller (DaemonSet, StatefulSet, Job) owns: the handlers that turn pod
- * events into owner keys, and claiming.
+ * events into owner keys, claiming, and creating and deleting pods under expectations.
  *
  * `handlePodEvents` registers the pod handlers (Kubernetes' addPod/updatePod/deletePod of the
  * ReplicaSet, DaemonSet and StatefulSet controllers): each pod event is turned into the key of
@@ -17,7 +17,7 @@ import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import type { Expectations } from '../framework/expectations.js';
 import { claim, controllerRefOf, ownedOrOrphans, planClaims } from '../framework/owner.js';
-import { PODS } from '../framework/pod-control.js';
+import { PODS, type PodControl, slowStart } from '../framework/pod-control.js';
 
 export interface PodEventOptions {
   /** The owner kind ("DaemonSet", "StatefulSet"). */
@@ -92,4 +92,49 @@ export async function claimPods(
 ): Promise<Pod[]> {
   const plan = planClaims(owner, selector, ownedOrOrphans(pods, owner));
   return (await claim(client, PODS, owner, plan)) as unknown as Pod[];
+}
+
+/**
+ * Create `count` pods of the owner `key` in slow-start batches (framework/pod-control.ts), with
+ * expectations: the creations that failed or that slow start never tried will not come through
+ * the watch, so they are ticked off at once. Returns how many were created and the first error.
+ */
+export async function createPods(
+  expectations: Expectations,
+  key: string,
+  count: number,
+  create: (i: number) => Promise<unknown>,
+): Promise<{ succeeded: number; error?: unknown }> {
+  expectations.expectCreations(key, count);
+  const result = await slowStart(count, create);
+  for (let i = result.succeeded; i < count; i++) expectations.creationFailed(key);
+  return result;
+}
+
+/**
+ * Delete `pods` of `owner` (whose key is `key`) at once, with expectations: a pod already gone is
+ * ticked off here (the watch may have shown its deletion before it was expected), as is a failed
+ * deletion. Every deletion is tried; returns the first error, if any.
+ */
+export async function deletePods(
+  expectations: Expectations,
+  key: string,
+  podControl: PodControl,
+  owner: KubeObject,
+  pods: readonly Pod[],
+): Promise<unknown> {
+  expectations.expectDeletions(key, pods.map(keyOf));
+  let firstError: unknown;
+  await Promise.all(
+    pods.map(async (pod) => {
+      try {
+        if (!(await podControl.delete(owner, pod as KubeObject)))
+          expectations.deletionObserved(key, keyOf(pod));
+      } catch (err) {
+        expectations.deletionFailed(key, keyOf(pod));
+        firstError ??= err;
+      }
+    }),
+  );
+  return firstError;
 }
