@@ -12,6 +12,7 @@
  */
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -26,7 +27,6 @@ import { messageOf, PODS, PodControl, refOf } from '../framework/pod-control.js'
 import { claimPods, createPods, deletePods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
-  canonicalJson,
   deleteRevisions,
   ensureRevision,
   hashOfRevision,

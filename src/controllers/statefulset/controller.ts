@@ -10,6 +10,7 @@
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
+import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -24,7 +25,6 @@ import { messageOf, PODS, refOf } from '../framework/pod-control.js';
 import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
-  canonicalJson,
   deleteRevisions,
   ensureRevision,
   planUpdateRevision,

@@ -11,6 +11,7 @@
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
+import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Client } from '../../client/rest.js';
@@ -18,18 +19,6 @@ import { newControllerRef } from '../framework/owner.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 export const CONTROLLER_REVISIONS = lookupKind('apps/v1', 'ControllerRevision')!;
-
-/** JSON with object keys sorted, so equal values always give the same text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** 32-bit FNV-1a over the UTF-8 bytes of `text` (the hash Kubernetes names revisions with). */
 export function fnv32a(text: string): number {
