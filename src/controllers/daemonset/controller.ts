@@ -16,7 +16,7 @@ import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
-import { type Informer, keyOf, splitKey } from '../../client/informer.js';
+import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
@@ -34,6 +34,7 @@ import {
   REVISION_HASH_LABEL,
   revisionsToPrune,
 } from '../workloads/revisions.js';
+import { writeStatus } from '../workloads/status.js';
 import { newDaemonPod } from './placement.js';
 import { planDaemonSet } from './reconcile.js';
 
@@ -104,7 +105,6 @@ export class DaemonSetController implements Controller {
     // Its pods are the garbage collector's now.
     if (cached.metadata.deletionTimestamp) return;
     const ds = cached as unknown as DaemonSet;
-    const { namespace } = splitKey(key);
 
     const owned = await claimPods(this.client, this.pods, cached, ds.spec?.selector);
 
@@ -164,18 +164,7 @@ export class DaemonSetController implements Controller {
       ...plan.status,
       ...(revPlan.collisionCount ? { collisionCount: revPlan.collisionCount } : {}),
     };
-    const { conditions, ...previous } = ds.status ?? {};
-    if (canonicalJson(previous) !== canonicalJson(status)) {
-      await this.client.update(
-        DAEMONSETS,
-        namespace,
-        {
-          ...structuredClone(cached),
-          status: { ...status, ...(conditions ? { conditions } : {}) },
-        } as KubeObject,
-        { subresource: 'status' },
-      );
-    }
+    await writeStatus(this.client, DAEMONSETS, cached, status);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 1);
   }
 }

@@ -10,11 +10,10 @@
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
-import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
-import { type Informer, keyOf, splitKey } from '../../client/informer.js';
+import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
@@ -32,6 +31,7 @@ import {
   revisionsToPrune,
   templateOf,
 } from '../workloads/revisions.js';
+import { writeStatus } from '../workloads/status.js';
 import { planStatefulSet, type StatefulSetPlan } from './reconcile.js';
 
 const STATEFULSETS = lookupKind('apps/v1', 'StatefulSet')!;
@@ -84,7 +84,6 @@ export class StatefulSetController implements Controller {
       return;
     }
     const set = cached as unknown as StatefulSet;
-    const { namespace } = splitKey(key);
 
     const owned = await claimPods(this.client, this.pods, cached, set.spec?.selector);
 
@@ -134,18 +133,7 @@ export class StatefulSetController implements Controller {
       );
     }
 
-    const { conditions, ...previous } = set.status ?? {};
-    if (canonicalJson(previous) !== canonicalJson(plan.status)) {
-      await this.client.update(
-        STATEFULSETS,
-        namespace,
-        {
-          ...structuredClone(cached),
-          status: { ...plan.status, ...(conditions ? { conditions } : {}) },
-        } as KubeObject,
-        { subresource: 'status' },
-      );
-    }
+    await writeStatus(this.client, STATEFULSETS, cached, plan.status);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 1);
   }
 
