@@ -27,12 +27,11 @@ import { messageOf, PODS, PodControl, refOf } from '../framework/pod-control.js'
 import { claimPods, createPods, deletePods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
-  deleteRevisions,
   ensureRevision,
   hashOfRevision,
   planUpdateRevision,
+  pruneRevisions,
   REVISION_HASH_LABEL,
-  revisionsToPrune,
 } from '../workloads/revisions.js';
 import { writeStatus } from '../workloads/status.js';
 import { newDaemonPod } from './placement.js';
@@ -151,14 +150,7 @@ export class DaemonSetController implements Controller {
       const h = pod.metadata?.labels?.[REVISION_HASH_LABEL];
       if (h) live.add(`${cached.metadata.name}-${h}`);
     }
-    await deleteRevisions(
-      this.client,
-      revisionsToPrune(
-        revisions.filter((r) => r.metadata?.uid !== current.metadata?.uid),
-        live,
-        ds.spec?.revisionHistoryLimit ?? 10,
-      ),
-    );
+    await pruneRevisions(this.client, revisions, live, ds.spec?.revisionHistoryLimit ?? 10);
 
     const status = {
       ...plan.status,

@@ -24,11 +24,10 @@ import { messageOf, PODS, refOf } from '../framework/pod-control.js';
 import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
-  deleteRevisions,
   ensureRevision,
   planUpdateRevision,
+  pruneRevisions,
   REVISION_HASH_LABEL,
-  revisionsToPrune,
   templateOf,
 } from '../workloads/revisions.js';
 import { writeStatus } from '../workloads/status.js';
@@ -123,14 +122,7 @@ export class StatefulSetController implements Controller {
         const rev = pod.metadata?.labels?.[REVISION_HASH_LABEL];
         if (rev) live.add(rev);
       }
-      await deleteRevisions(
-        this.client,
-        revisionsToPrune(
-          revisions.filter((r) => r.metadata?.uid !== update.metadata?.uid),
-          live,
-          set.spec?.revisionHistoryLimit ?? 10,
-        ),
-      );
+      await pruneRevisions(this.client, revisions, live, set.spec?.revisionHistoryLimit ?? 10);
     }
 
     await writeStatus(this.client, STATEFULSETS, cached, plan.status);

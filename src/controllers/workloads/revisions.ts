@@ -6,7 +6,8 @@
  * the label `controller-revision-hash` saying which revision made them; revisions no pod uses
  * beyond `revisionHistoryLimit` are pruned, oldest first.
  *
- * The decisions are pure (`planUpdateRevision`, `revisionsToPrune`); `ensureRevision` writes.
+ * The decisions are pure (`planUpdateRevision`, `revisionsToPrune`); `ensureRevision` and
+ * `pruneRevisions` write.
  */
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
@@ -162,11 +163,14 @@ export async function ensureRevision(client: Client, plan: RevisionPlan): Promis
   }
 }
 
-export async function deleteRevisions(
+/** Delete the revisions `revisionsToPrune` picks (one already gone or replaced is skipped). */
+export async function pruneRevisions(
   client: Client,
   revisions: readonly ControllerRevision[],
+  live: ReadonlySet<string>,
+  limit: number,
 ): Promise<void> {
-  for (const r of revisions) {
+  for (const r of revisionsToPrune(revisions, live, limit)) {
     await client
       .delete(CONTROLLER_REVISIONS, r.metadata!.namespace, r.metadata!.name!, {
         preconditions: { uid: r.metadata!.uid! },
