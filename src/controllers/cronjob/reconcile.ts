@@ -18,16 +18,10 @@ import type { KubeObject } from '../../api/object.js';
 import { formatTime } from '../../api/time.js';
 import { defaultTimeZoneCheck } from '../../api/validation/cron.js';
 import { newControllerRef } from '../framework/owner.js';
-import { finishedCondition } from '../job/reconcile.js';
+import { finishedCondition, type PlannedEvent } from '../job/reconcile.js';
 import { formatInZone, MISSED_LIMIT, mostRecent, parseSchedule } from './schedule.js';
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
-
-export interface PlannedEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
 
 export interface CronJobPlan {
   /** Jobs to delete (Replace policy, or history limits), each with the event to record. */

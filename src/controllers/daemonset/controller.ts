@@ -11,36 +11,29 @@
  * write the status.
  */
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { selectorMatches } from '../../api/labels.js';
+import type { Node } from 'kubernetes-types/core/v1.js';
+import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
-import { type Informer, keyOf, splitKey } from '../../client/informer.js';
+import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import {
-  CONTROLLER_INDEX,
-  claim,
-  indexByController,
-  ownedOrOrphans,
-  planClaims,
-} from '../framework/owner.js';
-import { messageOf, PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
-import { handlePodEvents } from '../workloads/pod-events.js';
+import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
+import { messageOf, PODS, PodControl, refOf } from '../framework/pod-control.js';
+import { claimPods, createPods, deletePods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
-  canonicalJson,
-  deleteRevisions,
   ensureRevision,
   hashOfRevision,
   planUpdateRevision,
+  pruneRevisions,
   REVISION_HASH_LABEL,
-  revisionsToPrune,
 } from '../workloads/revisions.js';
+import { writeStatus } from '../workloads/status.js';
 import { newDaemonPod } from './placement.js';
 import { planDaemonSet } from './reconcile.js';
 
@@ -94,11 +87,7 @@ export class DaemonSetController implements Controller {
       kind: 'DaemonSet',
       expectations: this.expectations,
       enqueue: (key) => this.queue.add(key),
-      matchingOwners: (pod) =>
-        this.daemonSets
-          .list(pod.metadata?.namespace)
-          .filter((ds) => selectorMatches((ds as DaemonSet).spec?.selector, pod.metadata?.labels))
-          .map(keyOf),
+      owners: this.daemonSets,
     });
   }
 
@@ -115,15 +104,8 @@ export class DaemonSetController implements Controller {
     // Its pods are the garbage collector's now.
     if (cached.metadata.deletionTimestamp) return;
     const ds = cached as unknown as DaemonSet;
-    const { namespace } = splitKey(key);
 
-    const candidates = ownedOrOrphans(this.pods, cached) as KubeObject[];
-    const owned = (await claim(
-      this.client,
-      PODS,
-      cached,
-      planClaims(cached, ds.spec?.selector, candidates),
-    )) as unknown as Pod[];
+    const owned = await claimPods(this.client, this.pods, cached, ds.spec?.selector);
 
     const revisions = this.revisions.byIndex(
       CONTROLLER_INDEX,
@@ -142,8 +124,25 @@ export class DaemonSetController implements Controller {
     });
 
     if (this.expectations.satisfied(key)) {
-      if (plan.delete.length > 0) await this.deletePods(key, cached, plan.delete);
-      else if (plan.create.length > 0) await this.createPods(key, ds, cached, plan.create, hash);
+      if (plan.delete.length > 0) {
+        for (const { pod, reason } of plan.delete) {
+          if (reason !== 'failed') continue;
+          this.recorder.event(
+            refOf(cached),
+            'Warning',
+            'FailedDaemonPod',
+            `Found failed daemon pod ${keyOf(pod)} on node ${pod.spec?.nodeName ?? ''}, will try to kill it`,
+          );
+        }
+        const pods = plan.delete.map((d) => d.pod);
+        const error = await deletePods(this.expectations, key, this.podControl, cached, pods);
+        if (error) throw error;
+      } else if (plan.create.length > 0) {
+        const { error } = await createPods(this.expectations, key, plan.create.length, (i) =>
+          this.podControl.create(cached, newDaemonPod(ds, plan.create[i]!, hash)),
+        );
+        if (error) throw new Error(`creating pods: ${messageOf(error)}`);
+      }
     }
 
     const live = new Set<string>([current.metadata!.name!]);
@@ -151,88 +150,14 @@ export class DaemonSetController implements Controller {
       const h = pod.metadata?.labels?.[REVISION_HASH_LABEL];
       if (h) live.add(`${cached.metadata.name}-${h}`);
     }
-    await deleteRevisions(
-      this.client,
-      revisionsToPrune(
-        revisions.filter((r) => r.metadata?.uid !== current.metadata?.uid),
-        live,
-        ds.spec?.revisionHistoryLimit ?? 10,
-      ),
-    );
+    await pruneRevisions(this.client, revisions, live, ds.spec?.revisionHistoryLimit ?? 10);
 
     const status = {
       ...plan.status,
       ...(revPlan.collisionCount ? { collisionCount: revPlan.collisionCount } : {}),
     };
-    const { conditions, ...previous } = ds.status ?? {};
-    if (canonicalJson(previous) !== canonicalJson(status)) {
-      await this.client.update(
-        DAEMONSETS,
-        namespace,
-        {
-          ...structuredClone(cached),
-          status: { ...status, ...(conditions ? { conditions } : {}) },
-        } as KubeObject,
-        { subresource: 'status' },
-      );
-    }
+    await writeStatus(this.client, DAEMONSETS, cached, status);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 1);
-  }
-
-  private async deletePods(
-    key: string,
-    owner: KubeObject,
-    pods: ReturnType<typeof planDaemonSet>['delete'],
-  ): Promise<void> {
-    this.expectations.expectDeletions(
-      key,
-      pods.map((d) => keyOf(d.pod)),
-    );
-    const errors: unknown[] = [];
-    await Promise.all(
-      pods.map(async ({ pod, reason }) => {
-        if (reason === 'failed') {
-          this.recorder.event(
-            refOf(owner),
-            'Warning',
-            'FailedDaemonPod',
-            `Found failed daemon pod ${keyOf(pod)} on node ${pod.spec?.nodeName ?? ''}, will try to kill it`,
-          );
-        }
-        try {
-          if (!(await this.podControl.delete(owner, pod as unknown as KubeObject))) {
-            this.expectations.deletionObserved(key, keyOf(pod));
-          }
-        } catch (err) {
-          this.expectations.deletionFailed(key, keyOf(pod));
-          errors.push(err);
-        }
-      }),
-    );
-    if (errors.length > 0) throw errors[0];
-  }
-
-  private async createPods(
-    key: string,
-    ds: DaemonSet,
-    owner: KubeObject,
-    nodes: readonly string[],
-    hash: string,
-  ): Promise<void> {
-    this.expectations.expectCreations(key, nodes.length);
-    let attempted = 0;
-    const { error } = await slowStart(nodes.length, async (i) => {
-      attempted++;
-      try {
-        await this.podControl.create(owner, newDaemonPod(ds, nodes[i]!, hash));
-      } catch (err) {
-        this.expectations.creationFailed(key);
-        throw err;
-      }
-    });
-    // Creations slow start never tried will not come through the watch either.
-    for (let i = attempted; i < nodes.length; i++) this.expectations.creationFailed(key);
-    if (error) throw new Error(`creating pods: ${messageOf(error)}`);
   }
 }
 

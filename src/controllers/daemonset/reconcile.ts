@@ -187,43 +187,33 @@ export function planDaemonSet(input: DaemonSetInput): DaemonSetPlan {
     }
   }
 
-  // ---- status ----
-  let desiredNumberScheduled = 0;
-  let currentNumberScheduled = 0;
+  // ---- status: the oldest pod on each node counts ----
+  const scheduled: Pod[] = [];
   let numberMisscheduled = 0;
-  let numberReady = 0;
-  let numberAvailable = 0;
-  let updatedNumberScheduled = 0;
-  let requeue: number | undefined;
   for (const node of nodes) {
     const name = node.metadata!.name!;
     const pods = (byNode.get(name) ?? []).filter((p) => !(p.metadata?.deletionTimestamp && isTerminal(p)));
-    if (!fits.get(name)!.shouldRun) {
-      if (pods.length > 0) numberMisscheduled++;
-      continue;
+    if (fits.get(name)!.shouldRun) {
+      if (pods[0]) scheduled.push(pods[0]);
+    } else if (pods.length > 0) {
+      numberMisscheduled++;
     }
-    desiredNumberScheduled++;
-    const pod = pods[0];
-    if (!pod) continue;
-    currentNumberScheduled++;
-    if (isPodReady(pod)) {
-      numberReady++;
-      const wait = msUntilAvailable(pod, minReady, nowMs);
-      if (wait === 0) numberAvailable++;
-      else requeue = earliest(requeue, wait);
-    }
-    if (isUpdated(pod, hash)) updatedNumberScheduled++;
   }
+  const ready = scheduled.filter(isPodReady);
+  // How long until each Ready pod is available (0: it is).
+  const waits = ready.map((p) => msUntilAvailable(p, minReady, nowMs)!);
+  const numberAvailable = waits.filter((w) => w === 0).length;
   plan.status = {
-    currentNumberScheduled,
-    desiredNumberScheduled,
+    currentNumberScheduled: scheduled.length,
+    desiredNumberScheduled: desired,
     numberMisscheduled,
-    numberReady,
+    numberReady: ready.length,
     numberAvailable,
-    numberUnavailable: desiredNumberScheduled - numberAvailable,
-    updatedNumberScheduled,
+    numberUnavailable: desired - numberAvailable,
+    updatedNumberScheduled: scheduled.filter((p) => isUpdated(p, hash)).length,
     ...(ds.metadata?.generation !== undefined ? { observedGeneration: ds.metadata.generation } : {}),
   };
+  const requeue = earliest(...waits.filter((w) => w > 0));
   if (requeue !== undefined) plan.requeueAfterMs = requeue;
   return plan;
 }

@@ -6,7 +6,6 @@
  * status through `/status` when it changed.
  */
 import type { Job } from 'kubernetes-types/batch/v1.js';
-import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
@@ -16,8 +15,9 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { claim, controllerRefOf, indexByController, ownedOrOrphans, planClaims } from '../framework/owner.js';
-import { PODS, PodControl, refOf, slowStart } from '../framework/pod-control.js';
+import { controllerRefOf, indexByController } from '../framework/owner.js';
+import { PODS, PodControl, refOf } from '../framework/pod-control.js';
+import { claimPods, createPods, deletePods } from '../workloads/owned-pods.js';
 import { jobPod } from './pod.js';
 import { planJob } from './reconcile.js';
 
@@ -98,13 +98,7 @@ export class JobController implements Controller {
     // A Job being deleted is the garbage collector's: its pods go with it.
     if (cached.metadata.deletionTimestamp) return;
     const job = cached as unknown as Job;
-    const candidates = ownedOrOrphans(this.pods, cached);
-    const owned = (await claim(
-      this.client,
-      PODS,
-      cached,
-      planClaims(cached, job.spec?.selector, candidates),
-    )) as unknown as Pod[];
+    const owned = await claimPods(this.client, this.pods, cached, job.spec?.selector);
 
     const plan = planJob({
       job,
@@ -115,29 +109,14 @@ export class JobController implements Controller {
 
     let firstError: unknown;
     if (plan.delete.length > 0) {
-      const keys = plan.delete.map((p) => keyOf(p));
-      this.expectations.expectDeletions(key, keys);
-      await Promise.all(
-        plan.delete.map(async (pod, i) => {
-          try {
-            if (!(await this.podControl.delete(cached, pod as KubeObject))) {
-              this.expectations.deletionObserved(key, keys[i]!);
-            }
-          } catch (err) {
-            this.expectations.deletionFailed(key, keys[i]!);
-            firstError ??= err;
-          }
-        }),
-      );
+      firstError = await deletePods(this.expectations, key, this.podControl, cached, plan.delete);
     }
     let notCreated = 0;
     if (plan.create.length > 0) {
-      this.expectations.expectCreations(key, plan.create.length);
-      const result = await slowStart(plan.create.length, (i) =>
+      const result = await createPods(this.expectations, key, plan.create.length, (i) =>
         this.podControl.create(cached, jobPod(job, plan.create[i]!.index)),
       );
       notCreated = plan.create.length - result.succeeded;
-      for (let i = 0; i < notCreated; i++) this.expectations.creationFailed(key);
       firstError ??= result.error;
     }
 

@@ -20,7 +20,7 @@
 import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '../../api/time.js';
-import { isPodReady } from '../framework/pods.js';
+import { earliest, isPodActive, isPodReady, isTerminal } from '../framework/pods.js';
 import { formatIndexes, parseIndex } from './indexes.js';
 import { COMPLETION_INDEX, isIndexed } from './pod.js';
 
@@ -58,8 +58,7 @@ export interface JobObservation {
   expectationsSatisfied: boolean;
 }
 
-const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-const isActive = (p: Pod) => !isTerminal(p) && !p.metadata?.deletionTimestamp;
+/** Being deleted but not finished: a pod that may still run. */
 const isTerminating = (p: Pod) => !isTerminal(p) && !!p.metadata?.deletionTimestamp;
 
 function conditionTrue(
@@ -191,12 +190,12 @@ export function planJob({ job, pods, now, expectationsSatisfied }: JobObservatio
   const status: JobStatus = { ...old };
   const plan: JobPlan = { create: [], delete: [], status, events };
   const requeue = (ms: number) => {
-    plan.requeueAfterMs = plan.requeueAfterMs === undefined ? ms : Math.min(plan.requeueAfterMs, ms);
+    plan.requeueAfterMs = earliest(plan.requeueAfterMs, ms);
   };
 
   const completions = spec.completions;
   const indexed = isIndexed(job) && completions !== undefined;
-  const active = pods.filter(isActive);
+  const active = pods.filter(isPodActive);
   const terminating = pods.filter(isTerminating);
   const failed = pods.filter((p) => p.status?.phase === 'Failed').length;
   const succeededPods = pods.filter((p) => p.status?.phase === 'Succeeded');

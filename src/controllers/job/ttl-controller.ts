@@ -46,15 +46,19 @@ export class TTLAfterFinishedController implements Controller {
   }
 
   async reconcile(key: string): Promise<void> {
-    const cached = this.jobs.getByKey(key);
-    if (!cached) return;
     const now = this.clock.now();
-    const cachedExpiry = ttlExpiry(cached as unknown as Job);
-    if (cachedExpiry === undefined) return;
-    if (cachedExpiry > now) {
-      this.queue.addAfter(key, Math.min(cachedExpiry - now, MAX_REQUEUE_MS));
-      return;
-    }
+    /** Whether `job` is due for deletion; when it will be later, come back then. */
+    const due = (job: KubeObject): boolean => {
+      const expiry = ttlExpiry(job as unknown as Job);
+      if (expiry === undefined) return false;
+      if (expiry > now) {
+        this.queue.addAfter(key, Math.min(expiry - now, MAX_REQUEUE_MS));
+        return false;
+      }
+      return true;
+    };
+    const cached = this.jobs.getByKey(key);
+    if (!cached || !due(cached)) return;
     const { namespace, name } = splitKey(key);
     let fresh: KubeObject;
     try {
@@ -63,12 +67,7 @@ export class TTLAfterFinishedController implements Controller {
       if (hasCode(err, 404)) return;
       throw err;
     }
-    const expiry = ttlExpiry(fresh as unknown as Job);
-    if (expiry === undefined) return;
-    if (expiry > now) {
-      this.queue.addAfter(key, Math.min(expiry - now, MAX_REQUEUE_MS));
-      return;
-    }
+    if (!due(fresh)) return;
     try {
       await this.client.delete(JOBS, namespace, name, {
         propagationPolicy: 'Foreground',

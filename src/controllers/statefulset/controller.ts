@@ -10,35 +10,27 @@
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
-import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Recorder } from '../../client/events.js';
-import { type Informer, keyOf, splitKey } from '../../client/informer.js';
+import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import {
-  CONTROLLER_INDEX,
-  claim,
-  indexByController,
-  ownedOrOrphans,
-  planClaims,
-} from '../framework/owner.js';
+import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
 import { messageOf, PODS, refOf } from '../framework/pod-control.js';
-import { handlePodEvents } from '../workloads/pod-events.js';
+import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
-  canonicalJson,
-  deleteRevisions,
   ensureRevision,
   planUpdateRevision,
+  pruneRevisions,
   REVISION_HASH_LABEL,
-  revisionsToPrune,
   templateOf,
 } from '../workloads/revisions.js';
+import { writeStatus } from '../workloads/status.js';
 import { planStatefulSet, type StatefulSetPlan } from './reconcile.js';
 
 const STATEFULSETS = lookupKind('apps/v1', 'StatefulSet')!;
@@ -76,11 +68,7 @@ export class StatefulSetController implements Controller {
       kind: 'StatefulSet',
       expectations: this.expectations,
       enqueue: (key) => this.queue.add(key),
-      matchingOwners: (pod) =>
-        this.sets
-          .list(pod.metadata?.namespace)
-          .filter((s) => selectorMatches((s as StatefulSet).spec?.selector, pod.metadata?.labels))
-          .map(keyOf),
+      owners: this.sets,
     });
   }
 
@@ -95,15 +83,8 @@ export class StatefulSetController implements Controller {
       return;
     }
     const set = cached as unknown as StatefulSet;
-    const { namespace } = splitKey(key);
 
-    const candidates = ownedOrOrphans(this.pods, cached) as KubeObject[];
-    const owned = (await claim(
-      this.client,
-      PODS,
-      cached,
-      planClaims(cached, set.spec?.selector, candidates),
-    )) as unknown as Pod[];
+    const owned = await claimPods(this.client, this.pods, cached, set.spec?.selector);
 
     const revisions = this.revisions.byIndex(
       CONTROLLER_INDEX,
@@ -141,28 +122,10 @@ export class StatefulSetController implements Controller {
         const rev = pod.metadata?.labels?.[REVISION_HASH_LABEL];
         if (rev) live.add(rev);
       }
-      await deleteRevisions(
-        this.client,
-        revisionsToPrune(
-          revisions.filter((r) => r.metadata?.uid !== update.metadata?.uid),
-          live,
-          set.spec?.revisionHistoryLimit ?? 10,
-        ),
-      );
+      await pruneRevisions(this.client, revisions, live, set.spec?.revisionHistoryLimit ?? 10);
     }
 
-    const { conditions, ...previous } = set.status ?? {};
-    if (canonicalJson(previous) !== canonicalJson(plan.status)) {
-      await this.client.update(
-        STATEFULSETS,
-        namespace,
-        {
-          ...structuredClone(cached),
-          status: { ...plan.status, ...(conditions ? { conditions } : {}) },
-        } as KubeObject,
-        { subresource: 'status' },
-      );
-    }
+    await writeStatus(this.client, STATEFULSETS, cached, plan.status);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs + 1);
   }
 

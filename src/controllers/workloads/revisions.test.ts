@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import {
-  canonicalJson,
   planUpdateRevision,
   revisionHash,
   revisionsToPrune,

@@ -6,11 +6,13 @@
  * the label `controller-revision-hash` saying which revision made them; revisions no pod uses
  * beyond `revisionHistoryLimit` are pruned, oldest first.
  *
- * The decisions are pure (`planUpdateRevision`, `revisionsToPrune`); `ensureRevision` writes.
+ * The decisions are pure (`planUpdateRevision`, `revisionsToPrune`); `ensureRevision` and
+ * `pruneRevisions` write.
  */
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { hasCode } from '../../api/errors.js';
+import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Client } from '../../client/rest.js';
@@ -18,18 +20,6 @@ import { newControllerRef } from '../framework/owner.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 export const CONTROLLER_REVISIONS = lookupKind('apps/v1', 'ControllerRevision')!;
-
-/** JSON with object keys sorted, so equal values always give the same text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** 32-bit FNV-1a over the UTF-8 bytes of `text` (the hash Kubernetes names revisions with). */
 export function fnv32a(text: string): number {
@@ -173,11 +163,14 @@ export async function ensureRevision(client: Client, plan: RevisionPlan): Promis
   }
 }
 
-export async function deleteRevisions(
+/** Delete the revisions `revisionsToPrune` picks (one already gone or replaced is skipped). */
+export async function pruneRevisions(
   client: Client,
   revisions: readonly ControllerRevision[],
+  live: ReadonlySet<string>,
+  limit: number,
 ): Promise<void> {
-  for (const r of revisions) {
+  for (const r of revisionsToPrune(revisions, live, limit)) {
     await client
       .delete(CONTROLLER_REVISIONS, r.metadata!.namespace, r.metadata!.name!, {
         preconditions: { uid: r.metadata!.uid! },
