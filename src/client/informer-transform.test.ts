@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../test/support/api-test-server.js';
 import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
-import { Informer } from './informer.js';
+import { Informer, withoutManagedFields } from './informer.js';
 import { loadKubeconfig } from './kubeconfig.js';
 import { Client } from './rest.js';
 
@@ -51,5 +51,20 @@ describe('informer transform', () => {
       ac.abort();
       await running;
     }
+  });
+});
+
+describe('withoutManagedFields', () => {
+  it('drops managedFields and keeps the rest', () => {
+    const pod = {
+      metadata: { name: 'p', uid: 'u', managedFields: [{ manager: 'kubectl' }] },
+      spec: { nodeName: 'n' },
+    };
+    assert.deepEqual(withoutManagedFields(pod), {
+      metadata: { name: 'p', uid: 'u' },
+      spec: { nodeName: 'n' },
+    });
+    const plain: { metadata: { name: string; managedFields?: unknown } } = { metadata: { name: 'q' } };
+    assert.equal(withoutManagedFields(plain), plain);
   });
 });

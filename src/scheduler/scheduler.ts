@@ -22,7 +22,7 @@ import type { KubeObject } from '../api/object.js';
 import { lookupResource } from '../api/resources.js';
 import { formatTime } from '../api/time.js';
 import { clientSink, EventRecorder, podRef, type Recorder } from '../client/events.js';
-import { Informer } from '../client/informer.js';
+import { Informer, withoutManagedFields } from '../client/informer.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
@@ -398,14 +398,4 @@ export class Scheduler {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * The scheduler never reads managedFields, and in a cache of 150,000 pods they are its largest
- * part (every field of every manager, as a tree of small objects): dropped as objects arrive,
- * as kube-scheduler's informers do.
- */
-function withoutManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
-  return obj;
 }

@@ -17,7 +17,7 @@ import { lookupResource } from '../api/resources.js';
 import { type RunningApiServer, startApiServer } from '../apiserver/serve.js';
 import { Client } from '../client/rest.js';
 import { SIMULATED_LABEL, ZONE_LABEL } from './layout.js';
-import { binary, type RunningSimulator, startSimulator, withoutManagedFields } from './simulator.js';
+import { binary, type RunningSimulator, startSimulator } from './simulator.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const PODS = lookupResource('', 'v1', 'pods')!;
@@ -158,21 +158,6 @@ describe('startSimulator', () => {
       ),
     );
     await eventually('the worker to finish', async () => (sim.podCount() === 0 ? true : undefined));
-  });
-});
-
-describe('withoutManagedFields', () => {
-  it('drops managedFields and keeps the rest', () => {
-    const pod = {
-      metadata: { name: 'p', uid: 'u', managedFields: [{ manager: 'kubectl' }] },
-      spec: { nodeName: 'n' },
-    };
-    assert.deepEqual(withoutManagedFields(pod), {
-      metadata: { name: 'p', uid: 'u' },
-      spec: { nodeName: 'n' },
-    });
-    const plain: { metadata: { name: string; managedFields?: unknown } } = { metadata: { name: 'q' } };
-    assert.equal(withoutManagedFields(plain), plain);
   });
 });
 

@@ -19,7 +19,7 @@ import { joinCluster, nodeClient } from '../agent/join.js';
 import { RestartBackoff } from '../agent/restart-backoff.js';
 import { clientDeleter, clientWriter, StatusManager } from '../agent/status-manager.js';
 import { lookupKind } from '../api/resources.js';
-import { Informer } from '../client/informer.js';
+import { Informer, withoutManagedFields } from '../client/informer.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
 import { HollowNode, type HollowNodeShared } from './hollow-node.js';
@@ -198,13 +198,6 @@ async function reportRegistration(
   if (!signal.aborted) {
     config.log(`registered ${done}/${total} nodes in ${((clock.now() - started) / 1000).toFixed(1)} s`);
   }
-}
-
-/** The pod as the workers read it: managedFields (a third of a pod's size) is for field owners only. */
-export function withoutManagedFields<T extends { metadata: { managedFields?: unknown } }>(obj: T): T {
-  if (obj.metadata.managedFields === undefined) return obj;
-  const { managedFields: _, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
 }
 
 /** Bytes in the largest binary unit that divides them exactly (256Gi, 1536Mi), as flags take them. */

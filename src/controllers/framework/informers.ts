@@ -12,7 +12,7 @@
 import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../../api/object.js';
 import { apiVersionOf, type ResourceDef } from '../../api/resources.js';
-import { Informer } from '../../client/informer.js';
+import { Informer, withoutManagedFields } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import type { Clock } from '../../util/clock.js';
 
@@ -21,15 +21,9 @@ export interface SharedInformersOptions {
   log?: (line: string) => void;
 }
 
-/** Drop what no controller reads: managedFields is a large share of every object. */
-function trim<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
-  return obj;
-}
-
 /** Only what identifies an object and its metadata (client-go's metadata informers). */
 function metadataOnly<T extends KubeObject>(obj: T): T {
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: trim(obj).metadata } as T;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: withoutManagedFields(obj).metadata } as T;
 }
 
 export interface InformerRequest {
@@ -63,7 +57,7 @@ export class SharedInformers {
     if (!informer) {
       informer = new Informer(this.client, def, {
         // Decided per object, not now: a later reader may still ask for whole objects before run().
-        transform: (obj) => (this.whole.has(key) ? trim(obj) : metadataOnly(obj)),
+        transform: (obj) => (this.whole.has(key) ? withoutManagedFields(obj) : metadataOnly(obj)),
         ...(this.options.clock ? { clock: this.options.clock } : {}),
         onError: (err) => this.options.log?.(`${def.resource} informer: ${String(err)}`),
       });
