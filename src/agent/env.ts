@@ -9,6 +9,7 @@
  */
 import type { ConfigMap, Container, EnvVarSource, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { isRelaxedEnvVarName } from '../api/validation/names.js';
+import { errorMessage } from '../util/error-message.js';
 import { ContainerConfigError } from './config-error.js';
 import { type Allocatable, type PodAddresses, podFieldValue, resourceFieldValue } from './downward.js';
 import { expandVars, literalIfUnknown } from './expansion.js';
@@ -54,7 +55,7 @@ export async function resolveEnv(
     return await resolve(pod, container, sources, ctx);
   } catch (err) {
     if (err instanceof ContainerConfigError) throw err;
-    throw new ContainerConfigError(err instanceof Error ? err.message : String(err), { cause: err });
+    throw new ContainerConfigError(errorMessage(err), { cause: err });
   }
 }
 

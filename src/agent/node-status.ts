@@ -19,6 +19,7 @@ import { lookupResource } from '../api/resources.js';
 import { Backoff } from '../client/backoff.js';
 import type { RuntimeInfo } from '../runtime/driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { errorMessage } from '../util/error-message.js';
 import type { HostStats } from './host-stats.js';
 import { type NodeApi, NodeLease } from './node-lease.js';
 import { computeNodeStatus, nodeLabels, statusChanged } from './node-status-compute.js';
@@ -139,7 +140,7 @@ export class NodeStatusReporter {
         if (signal.aborted) break;
         const delay = backoff.next();
         this.log(
-          `registering node ${this.options.nodeName} failed (retrying in ${delay} ms): ${message(err)}`,
+          `registering node ${this.options.nodeName} failed (retrying in ${delay} ms): ${errorMessage(err)}`,
         );
         if (!(await this.sleep(delay, signal))) break;
       }
@@ -217,7 +218,7 @@ export class NodeStatusReporter {
           continue;
         }
         delay = backoff.next();
-        this.log(`updating the node status failed (retrying in ${delay} ms): ${message(err)}`);
+        this.log(`updating the node status failed (retrying in ${delay} ms): ${errorMessage(err)}`);
       }
       if (!(await this.sleep(delay, signal))) break;
     }
@@ -242,7 +243,7 @@ export class NodeStatusReporter {
       this.runtime = await this.options.runtimeInfo();
       this.runtimeError = undefined;
     } catch (err) {
-      this.runtimeError = `cannot get the runtime's info: ${message(err)}`;
+      this.runtimeError = `cannot get the runtime's info: ${errorMessage(err)}`;
     }
   }
 
@@ -270,8 +271,4 @@ export class NodeStatusReporter {
   private backoff(): Backoff {
     return new Backoff({ initialMs: 200, maxMs: this.options.maxBackoffMs ?? 7_000 });
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -15,6 +15,7 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
 import type { ExecSession } from '../runtime/driver.js';
+import { errorMessage } from '../util/error-message.js';
 
 const PROTOCOL_V5 = 'v5.channel.k8s.io';
 const PROTOCOL_V4 = 'v4.channel.k8s.io';
@@ -128,7 +129,7 @@ export async function serveRemoteCommand(ws: WebSocket, opts: SessionOptions): P
   try {
     session = await opts.open();
   } catch (err) {
-    send(ERROR, JSON.stringify(internalErrorStatus(err instanceof Error ? err.message : String(err))));
+    send(ERROR, JSON.stringify(internalErrorStatus(errorMessage(err))));
     return closeWith(ws, closed);
   }
   const current = session;
@@ -163,7 +164,7 @@ export async function serveRemoteCommand(ws: WebSocket, opts: SessionOptions): P
     await Promise.race([Promise.all(outputs), delay(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
     status = exitCode === 0 ? successStatus() : opts.finalStatus(exitCode);
   } catch (err) {
-    status = internalErrorStatus(err instanceof Error ? err.message : String(err));
+    status = internalErrorStatus(errorMessage(err));
   }
   send(ERROR, JSON.stringify(status));
   return closeWith(ws, closed);

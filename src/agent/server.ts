@@ -23,6 +23,7 @@ import { type LogQuery, parseLogQuery, parseStreamQuery } from '../api/stream-op
 import { buildHttpsServerOptions, userFromClientCertificate } from '../apiserver/authn/index.js';
 import { ADMIN_GROUP } from '../pki/identities.js';
 import type { RuntimeDriver } from '../runtime/driver.js';
+import { errorMessage } from '../util/error-message.js';
 import { writeJsonResponse } from '../util/raw-http.js';
 import { type ContainerLocator, LocateError } from './container-locator.js';
 import {
@@ -272,5 +273,5 @@ function reasonFor(code: number): StatusReason {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  return errors.internal(err instanceof Error ? err.message : String(err));
+  return errors.internal(errorMessage(err));
 }

@@ -4,6 +4,7 @@
  * client libraries show users the messages they know.
  */
 import { isStoreError, type StoreError } from '../store/store.js';
+import { errorMessage } from '../util/error-message.js';
 
 export type StatusReason =
   | 'BadRequest'
@@ -275,7 +276,7 @@ export const field = {
 /** Translate a store failure about `t` into the API error a client expects. */
 export function fromStoreError(err: unknown, t: Target): ApiError {
   if (err instanceof ApiError) return err;
-  if (!isStoreError(err)) return errors.internal(err instanceof Error ? err.message : String(err));
+  if (!isStoreError(err)) return errors.internal(errorMessage(err));
   const e = err as StoreError;
   switch (e.code) {
     case 'NotFound':

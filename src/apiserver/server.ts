@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, errors } from '../api/errors.js';
 import type { Store } from '../store/store.js';
+import { errorMessage } from '../util/error-message.js';
 import { writeJsonResponse } from '../util/raw-http.js';
 import type { DefaultTolerationSeconds } from './admission/default-tolerations.js';
 import { readBody } from './body.js';
@@ -170,8 +171,7 @@ export class ApiServer {
   }
 
   private toApiError(err: unknown, req: IncomingMessage): ApiError {
-    const apiErr =
-      err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err));
+    const apiErr = err instanceof ApiError ? err : errors.internal(errorMessage(err));
     if (apiErr.code >= 500) this.options.onError?.(err, req);
     return apiErr;
   }

@@ -15,6 +15,7 @@ import type { Requirement } from '../api/labels.js';
 import type { KubeObject } from '../api/object.js';
 import { apiVersionOf, type ResourceDef } from '../api/resources.js';
 import { eventRevision, isStoreError, type Store, type WatchEvent } from '../store/store.js';
+import { errorMessage } from '../util/error-message.js';
 import { collectionPrefix } from './registry/keys.js';
 import { decodeObject, objectJson, type ResourceStorage } from './registry/resource-storage.js';
 
@@ -162,7 +163,7 @@ export class WatchServer {
         status.reason = 'Expired';
         write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
       } else if (!isStoreError(err, 'WatcherTooSlow') && !isStoreError(err, 'Closed')) {
-        const status = errors.internal(err instanceof Error ? err.message : String(err)).status;
+        const status = errors.internal(errorMessage(err)).status;
         write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
       }
     } finally {

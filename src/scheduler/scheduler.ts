@@ -25,6 +25,7 @@ import { clientSink, EventRecorder, podRef, type Recorder } from '../client/even
 import { Informer, withoutManagedFields } from '../client/informer.js';
 import type { Client } from '../client/rest.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { errorMessage } from '../util/error-message.js';
 import { Limiter } from '../util/limiter.js';
 import { SchedulerCache } from './cache.js';
 import { labelsChanged, nodeEvents } from './cluster-events.js';
@@ -110,12 +111,12 @@ export class Scheduler {
         host: hostname(),
         clock: this.clock,
         concurrency: 4,
-        onError: (err) => this.log(`event: ${message(err)}`),
+        onError: (err) => this.log(`event: ${errorMessage(err)}`),
       });
     this.binds = new Limiter(options.bindConcurrency ?? 64);
     this.writes = new Limiter(options.writeConcurrency ?? 16);
 
-    const onError = (what: string) => (err: unknown) => this.log(`${what} informer: ${message(err)}`);
+    const onError = (what: string) => (err: unknown) => this.log(`${what} informer: ${errorMessage(err)}`);
     // Finished pods hold no resources: the selector drops them, which the cache sees as a delete.
     this.pods = new Informer<Pod & KubeObject>(client, PODS, {
       fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
@@ -194,7 +195,7 @@ export class Scheduler {
     try {
       result = this.pipeline.schedule(qp.info, this.cache);
     } catch (err) {
-      result = { kind: 'error', message: message(err) };
+      result = { kind: 'error', message: errorMessage(err) };
     }
     switch (result.kind) {
       case 'scheduled':
@@ -315,11 +316,11 @@ export class Scheduler {
       if (!latest || isAssigned(latest) || latest.metadata?.deletionTimestamp) return;
     }
     if (!latest || uidOf(latest) !== qp.info.uid || isAssigned(latest)) return;
-    this.log(`binding ${qp.key} to ${nodeName}: ${message(err)}`);
+    this.log(`binding ${qp.key} to ${nodeName}: ${errorMessage(err)}`);
     qp.pod = latest;
     qp.info = new PodInfo(latest);
     this.queue.requeueBackoff(qp);
-    this.reportFailure(latest, 'SchedulerError', `Binding rejected: ${message(err)}`);
+    this.reportFailure(latest, 'SchedulerError', `Binding rejected: ${errorMessage(err)}`);
   }
 
   /**
@@ -356,7 +357,7 @@ export class Scheduler {
           await this.client.delete(PODS, namespace, name);
         } catch (err) {
           if (!(err instanceof ApiError && err.code === 404))
-            this.log(`preempting ${namespace}/${name}: ${message(err)}`);
+            this.log(`preempting ${namespace}/${name}: ${errorMessage(err)}`);
         }
       });
     }
@@ -390,12 +391,8 @@ export class Scheduler {
         await this.client.patch(PODS, namespace, name, 'strategic', patch, { subresource: 'status' });
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404))
-          this.log(`status of ${namespace}/${name}: ${message(err)}`);
+          this.log(`status of ${namespace}/${name}: ${errorMessage(err)}`);
       }
     });
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

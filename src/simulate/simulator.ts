@@ -21,6 +21,7 @@ import { clientDeleter, clientWriter, StatusManager } from '../agent/status-mana
 import { lookupKind } from '../api/resources.js';
 import { Informer, withoutManagedFields } from '../client/informer.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { errorMessage } from '../util/error-message.js';
 import { Limiter } from '../util/limiter.js';
 import { HollowNode, type HollowNodeShared } from './hollow-node.js';
 import { fleet, leaseTiming } from './layout.js';
@@ -84,7 +85,7 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     concurrency: config.statusConcurrency ?? 32,
     batchMs: 100,
     clock,
-    onError: (err, pod) => log(`warning: pod ${pod.namespace}/${pod.name}: status: ${message(err)}`),
+    onError: (err, pod) => log(`warning: pod ${pod.namespace}/${pod.name}: status: ${errorMessage(err)}`),
   });
   const deletes = new Limiter(DELETE_CONCURRENCY);
   const deletePod = clientDeleter(podClient);
@@ -123,7 +124,7 @@ export async function startSimulator(config: SimulatorConfig): Promise<RunningSi
     fieldSelector: 'spec.nodeName!=',
     freeze: false,
     transform: withoutManagedFields,
-    onError: (err) => log(`warning: pod watch: ${message(err)}`),
+    onError: (err) => log(`warning: pod watch: ${errorMessage(err)}`),
   });
   const nodeOf = (obj: unknown) => hollow.get((obj as Pod).spec?.nodeName ?? '');
   pods.onAdd((p) => nodeOf(p)?.upsert(p as Pod));
@@ -211,8 +212,4 @@ export function binary(bytes: number): string {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

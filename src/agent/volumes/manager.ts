@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import { isDNS1123Label } from '../../api/validation/names.js';
 import type { Mount } from '../../runtime/driver.js';
+import { errorMessage } from '../../util/error-message.js';
 import { ContainerConfigError } from '../config-error.js';
 import type { Allocatable } from '../downward.js';
 import type { EnvVarValue } from '../env.js';
@@ -329,7 +330,7 @@ function checkUid(uid: string): void {
 }
 
 function failure(volume: string, err: unknown): VolumeFailure {
-  const cause = err instanceof Error ? err.message : String(err);
+  const cause = errorMessage(err);
   return { volume, message: `MountVolume.SetUp failed for volume "${volume}" : ${cause}` };
 }
 

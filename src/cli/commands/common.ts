@@ -9,6 +9,7 @@ import { ApiError } from '../../api/errors.js';
 import { type ResourceDef, resolveResourceName } from '../../api/resources.js';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { Client } from '../../client/rest.js';
+import { errorMessage } from '../../util/error-message.js';
 
 export interface ConnectionFlags {
   kubeconfig?: string;
@@ -114,7 +115,7 @@ function describeError(err: unknown, context?: string): string {
     }
     return `Error from server${s.reason ? ` (${s.reason})` : ''}: ${context ? `${context}: ` : ''}${s.message}`;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return `error: ${context ? `${context}: ` : ''}${message}`;
 }
 

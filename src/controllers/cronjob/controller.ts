@@ -16,9 +16,10 @@ import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { controllerRefOf } from '../framework/owner.js';
-import { messageOf, refOf } from '../framework/pod-control.js';
+import { refOf } from '../framework/pod-control.js';
 import { JOBS, MAX_REQUEUE_MS } from '../job/controller.js';
 import { isJobFinished } from '../job/reconcile.js';
 import { jobRef, planCronJob } from './reconcile.js';
@@ -100,7 +101,7 @@ export class CronJobController implements Controller {
         event('Normal', 'SuccessfulDelete', `Deleted job ${job.metadata!.name}`);
       } catch (err) {
         if (!hasCode(err, 404, 409)) {
-          event('Warning', 'FailedDelete', `Deleted job: ${messageOf(err)}`);
+          event('Warning', 'FailedDelete', `Deleted job: ${errorMessage(err)}`);
           throw err;
         }
       }
@@ -125,7 +126,7 @@ export class CronJobController implements Controller {
           if (existing.metadata?.ownerReferences?.some((r) => r.uid === uid)) created = existing;
           else failure = err;
         } else {
-          event('Warning', 'FailedCreate', `Error creating job: ${messageOf(err)}`);
+          event('Warning', 'FailedCreate', `Error creating job: ${errorMessage(err)}`);
           failure = err;
         }
       }

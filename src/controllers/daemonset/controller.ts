@@ -20,10 +20,11 @@ import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
 import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
-import { messageOf, PODS, PodControl, refOf } from '../framework/pod-control.js';
+import { PODS, PodControl, refOf } from '../framework/pod-control.js';
 import { claimPods, createPods, deletePods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
@@ -141,7 +142,7 @@ export class DaemonSetController implements Controller {
         const { error } = await createPods(this.expectations, key, plan.create.length, (i) =>
           this.podControl.create(cached, newDaemonPod(ds, plan.create[i]!, hash)),
         );
-        if (error) throw new Error(`creating pods: ${messageOf(error)}`);
+        if (error) throw new Error(`creating pods: ${errorMessage(error)}`);
       }
     }
 

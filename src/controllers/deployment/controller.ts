@@ -21,6 +21,7 @@ import { type Informer, keyOf, splitKey } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import {
   claim,
@@ -30,7 +31,7 @@ import {
   ownedOrOrphans,
   planClaims,
 } from '../framework/owner.js';
-import { messageOf, PODS, refOf } from '../framework/pod-control.js';
+import { PODS, refOf } from '../framework/pod-control.js';
 import { type DeploymentPlan, type PlannedEvent, planDeployment } from './reconcile.js';
 import { equalIgnoreHash } from './replicasets.js';
 import { hasProgressDeadline, newCondition, PROGRESSING, REASON, setCondition } from './status.js';
@@ -174,7 +175,7 @@ export class DeploymentController implements Controller {
       return;
     } catch (err) {
       if (hasCode(err, 409)) return this.nameTaken(d, rs);
-      const message = `Failed to create new replica set "${rs.metadata.name}": ${messageOf(err)}`;
+      const message = `Failed to create new replica set "${rs.metadata.name}": ${errorMessage(err)}`;
       this.record(d, [{ type: 'Warning', reason: REASON.failedRSCreate, message }]);
       if (hasProgressDeadline(d)) {
         const status = structuredClone(d.status ?? {});

@@ -9,6 +9,7 @@ import type { Recorder } from '../../client/events.js';
 import type { Client } from '../../client/rest.js';
 import type { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../util/error-message.js';
 import type { SharedInformers } from './informers.js';
 
 /** Settings of the controllers that have any; `shoal server` flags set them. */
@@ -52,6 +53,6 @@ export function runWorkers(
 ): Promise<void> {
   return queue.run(signal, reconcile, {
     workers: options.workers ?? 2,
-    onError: (key, err) => options.log(`${name} ${key}: ${err instanceof Error ? err.message : String(err)}`),
+    onError: (key, err) => options.log(`${name} ${key}: ${errorMessage(err)}`),
   });
 }

@@ -11,6 +11,7 @@ import { lookupKind } from '../../api/resources.js';
 import { formatTime } from '../../api/time.js';
 import type { Recorder } from '../../client/events.js';
 import type { Client } from '../../client/rest.js';
+import { errorMessage } from '../../util/error-message.js';
 import { newControllerRef } from './owner.js';
 
 export const PODS = lookupKind('v1', 'Pod')!;
@@ -67,7 +68,7 @@ export class PodControl {
       );
       return created as Pod;
     } catch (err) {
-      this.recorder.event(refOf(owner), 'Warning', 'FailedCreate', `Error creating: ${messageOf(err)}`);
+      this.recorder.event(refOf(owner), 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -88,7 +89,7 @@ export class PodControl {
     } catch (err) {
       if (hasCode(err, 404) || (hasCode(err, 409) && err.message.includes('UID in precondition')))
         return false;
-      this.recorder.event(refOf(owner), 'Warning', 'FailedDelete', `Error deleting: ${messageOf(err)}`);
+      this.recorder.event(refOf(owner), 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -120,10 +121,6 @@ export function markDisruptionTarget(
     { status: { conditions: [condition] } },
     { subresource: 'status' },
   );
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -19,10 +19,11 @@ import { type Informer, keyOf, splitKey } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
 import { claim, controllerRefOf, indexByController, ownedOrOrphans, planClaims } from '../framework/owner.js';
-import { messageOf, PODS, PodControl, podFromTemplate, slowStart } from '../framework/pod-control.js';
+import { PODS, PodControl, podFromTemplate, slowStart } from '../framework/pod-control.js';
 import { isPodActive, isPodReady } from '../framework/pods.js';
 import { computeStatus, podsToDelete, type ReplicaFailure, replicaDiff, statusChanged } from './reconcile.js';
 
@@ -183,7 +184,7 @@ export class ReplicaSetController implements Controller {
       // Creations never attempted will not be observed either.
       const attempted = error === undefined ? diff : succeeded + 1;
       for (let i = attempted; i < diff; i++) this.expectations.creationFailed(key);
-      return error === undefined ? undefined : { reason: 'FailedCreate', message: messageOf(error) };
+      return error === undefined ? undefined : { reason: 'FailedCreate', message: errorMessage(error) };
     }
     if (diff < 0) {
       const victims = podsToDelete(owned, -diff);
@@ -202,7 +203,7 @@ export class ReplicaSetController implements Controller {
         }),
       );
       const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-      return failed ? { reason: 'FailedDelete', message: messageOf(failed.reason) } : undefined;
+      return failed ? { reason: 'FailedDelete', message: errorMessage(failed.reason) } : undefined;
     }
     return undefined;
   }

@@ -17,10 +17,11 @@ import { type Informer, keyOf } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
+import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
 import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
-import { messageOf, PODS, refOf } from '../framework/pod-control.js';
+import { PODS, refOf } from '../framework/pod-control.js';
 import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
   CONTROLLER_REVISIONS,
@@ -153,7 +154,7 @@ export class StatefulSetController implements Controller {
             refOf(set),
             'Warning',
             'FailedCreate',
-            `${what} failed error: ${messageOf(err)}`,
+            `${what} failed error: ${errorMessage(err)}`,
           );
           throw err;
         }
@@ -183,7 +184,7 @@ export class StatefulSetController implements Controller {
             refOf(set),
             'Warning',
             'FailedDelete',
-            `${what} failed error: ${messageOf(err)}`,
+            `${what} failed error: ${errorMessage(err)}`,
           );
           throw err;
         }

@@ -4,21 +4,18 @@
  * everything else about reaching etcd becomes `Unavailable`, naming the endpoints.
  */
 import { ClientClosedError } from 'etcd3';
+import { errorMessage } from '../../util/error-message.js';
 import { StoreError } from '../store.js';
 
 const COMPACTED = 'required revision has been compacted';
 const FUTURE_REVISION = 'required revision is a future revision';
 
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function isCompactedError(err: unknown): boolean {
-  return messageOf(err).includes(COMPACTED);
+  return errorMessage(err).includes(COMPACTED);
 }
 
 export function isFutureRevisionError(err: unknown): boolean {
-  return messageOf(err).includes(FUTURE_REVISION);
+  return errorMessage(err).includes(FUTURE_REVISION);
 }
 
 /**
@@ -26,7 +23,7 @@ export function isFutureRevisionError(err: unknown): boolean {
  * to a connection that broke while the request may already have been applied.
  */
 export function neverSent(err: unknown): boolean {
-  const message = messageOf(err);
+  const message = errorMessage(err);
   return /No connection established|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|failed to connect|skipped etcd endpoint/i.test(
     message,
   );
@@ -34,7 +31,7 @@ export function neverSent(err: unknown): boolean {
 
 /** Whether retrying a read after `err` may help. */
 export function transient(err: unknown): boolean {
-  const message = messageOf(err);
+  const message = errorMessage(err);
   return (
     neverSent(err) ||
     /UNAVAILABLE|leader changed|no leader|Connection dropped|Stream removed|ECONNRESET/i.test(message)
@@ -48,7 +45,7 @@ export class ErrorMapper {
   map(err: unknown, what: string): StoreError {
     if (err instanceof StoreError) return err;
     if (err instanceof ClientClosedError) return new StoreError('Closed', 'store is closed');
-    const message = messageOf(err);
+    const message = errorMessage(err);
     if (message.includes(COMPACTED)) {
       return new StoreError('Expired', `${what}: the requested revision has been compacted`);
     }

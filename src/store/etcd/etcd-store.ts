@@ -28,6 +28,7 @@ import {
   type ITxnResponse,
   type IWatchResponse,
 } from 'etcd3';
+import { errorMessage } from '../../util/error-message.js';
 import {
   checkKey,
   checkRevision,
@@ -52,14 +53,7 @@ import {
 } from '../store.js';
 import { WatchHub } from '../watch-hub.js';
 import { KeyCodec } from './codec.js';
-import {
-  ErrorMapper,
-  isCompactedError,
-  isFutureRevisionError,
-  messageOf,
-  neverSent,
-  transient,
-} from './errors.js';
+import { ErrorMapper, isCompactedError, isFutureRevisionError, neverSent, transient } from './errors.js';
 import { hostBreaker, RUN_ONCE } from './fault-handling.js';
 import { RawWatch } from './raw-watch.js';
 import { RecentEvents } from './recent-events.js';
@@ -554,7 +548,7 @@ export class EtcdStore implements Store {
         }
       } catch (err) {
         if (this.closed) break;
-        this.status.lastError = messageOf(err);
+        this.status.lastError = errorMessage(err);
         this.status.reconnects += 1;
         failures += 1;
       } finally {

@@ -8,7 +8,8 @@
  * next attempts go to the others (etcd3 tries the next host when a host's policy refuses a call).
  */
 import type { IOptions } from 'etcd3';
-import { messageOf, transient } from './errors.js';
+import { errorMessage } from '../../util/error-message.js';
+import { transient } from './errors.js';
 
 export type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 type Call<T> = (context: { signal: AbortSignal }) => PromiseLike<T> | T;
@@ -45,9 +46,9 @@ export function hostBreaker(host: string, coolDownMs = 1_000): Policy {
     execute<T>(fn: Call<T>): Promise<T> {
       if (Date.now() < openUntil) return Promise.reject(new HostSkipped(host, cause));
       return run(fn).catch((err: unknown) => {
-        if (transient(err) || /DEADLINE_EXCEEDED/.test(messageOf(err))) {
+        if (transient(err) || /DEADLINE_EXCEEDED/.test(errorMessage(err))) {
           openUntil = Date.now() + coolDownMs;
-          cause = messageOf(err);
+          cause = errorMessage(err);
         }
         throw err;
       });
