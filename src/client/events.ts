@@ -19,6 +19,13 @@ import type { Client } from './rest.js';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** An event a pure planner decides on; the wiring records it on the object it is about. */
+export interface PlannedEvent {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
 export interface EventSink {
   create(event: Event): Promise<void>;
   /** Raise count/lastTimestamp of an event written before. */

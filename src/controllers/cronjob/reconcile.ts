@@ -17,8 +17,9 @@ import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { formatTime } from '../../api/time.js';
 import { defaultTimeZoneCheck } from '../../api/validation/cron.js';
+import type { PlannedEvent } from '../../client/events.js';
 import { newControllerRef } from '../framework/owner.js';
-import { finishedCondition, type PlannedEvent } from '../job/reconcile.js';
+import { finishedCondition } from '../job/reconcile.js';
 import { formatInZone, MISSED_LIMIT, mostRecent, parseSchedule } from './schedule.js';
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';

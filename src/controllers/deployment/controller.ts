@@ -16,7 +16,7 @@ import { hasCode } from '../../api/errors.js';
 import { selectorMatches } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
-import type { Recorder } from '../../client/events.js';
+import type { PlannedEvent, Recorder } from '../../client/events.js';
 import { type Informer, keyOf, splitKey } from '../../client/informer.js';
 import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
@@ -32,7 +32,7 @@ import {
   planClaims,
 } from '../framework/owner.js';
 import { PODS, refOf } from '../framework/pod-control.js';
-import { type DeploymentPlan, type PlannedEvent, planDeployment } from './reconcile.js';
+import { type DeploymentPlan, planDeployment } from './reconcile.js';
 import { equalIgnoreHash } from './replicasets.js';
 import { hasProgressDeadline, newCondition, PROGRESSING, REASON, setCondition } from './status.js';
 

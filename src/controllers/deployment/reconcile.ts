@@ -24,6 +24,7 @@ import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { deepEqual } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
+import type { PlannedEvent } from '../../client/events.js';
 import { controllerRefOf, newControllerRef } from '../framework/owner.js';
 import { isTerminal } from '../framework/pods.js';
 import { podTemplateHash } from './hash.js';
@@ -65,12 +66,6 @@ import {
   setCondition,
   stuckRequeueMs,
 } from './status.js';
-
-export interface PlannedEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
 
 export type Step =
   /** Create the new ReplicaSet (name `<deployment>-<pod-template-hash>`). */

@@ -20,6 +20,7 @@
 import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '../../api/time.js';
+import type { PlannedEvent } from '../../client/events.js';
 import { earliest, isPodActive, isPodReady, isTerminal } from '../framework/pods.js';
 import { formatIndexes, parseIndex } from './indexes.js';
 import { COMPLETION_INDEX, isIndexed } from './pod.js';
@@ -27,12 +28,6 @@ import { COMPLETION_INDEX, isIndexed } from './pod.js';
 /** Kubernetes' DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */
 export const POD_FAILURE_BACKOFF_MS = 10_000;
 export const MAX_POD_FAILURE_BACKOFF_MS = 10 * 60_000;
-
-export interface PlannedEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
 
 export interface JobPlan {
   /** Pods to create: one entry each, with its completion index for Indexed Jobs. */
