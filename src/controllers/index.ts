@@ -32,5 +32,4 @@ export const CONTROLLERS: readonly ControllerFactory[] = [
 ];
 
 export { type ControllerSettings, DEFAULT_CONTROLLER_SETTINGS } from './framework/controller.js';
-export { LeaderElector } from './framework/leader-election.js';
 export { ControllerManager } from './framework/manager.js';

@@ -72,7 +72,7 @@ export function registerScheduler(program: Command): void {
         const [{ Scheduler }, { defaultPreemption }, { LeaderElector }] = await Promise.all([
           import('../../scheduler/scheduler.js'),
           import('../../scheduler/preemption.js'),
-          import('../../controllers/framework/leader-election.js'),
+          import('../../client/leader-election.js'),
         ]);
         const schedule = (leading: AbortSignal) =>
           new Scheduler(client, {

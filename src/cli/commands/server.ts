@@ -33,12 +33,14 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   const [
     { startApiServer },
     { Client },
-    { CONTROLLERS, ControllerManager, LeaderElector },
+    { LeaderElector },
+    { CONTROLLERS, ControllerManager },
     { Scheduler },
     { defaultPreemption },
   ] = await Promise.all([
     import('../../apiserver/serve.js'),
     import('../../client/rest.js'),
+    import('../../client/leader-election.js'),
     import('../../controllers/index.js'),
     import('../../scheduler/scheduler.js'),
     import('../../scheduler/preemption.js'),

@@ -16,12 +16,12 @@
  * an expired Lease cannot both take it.
  */
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { hasCode } from '../../api/errors.js';
-import type { KubeObject } from '../../api/object.js';
-import { lookupKind } from '../../api/resources.js';
-import { formatMicroTime } from '../../api/time.js';
-import type { Client } from '../../client/rest.js';
-import { type Clock, systemClock } from '../../util/clock.js';
+import { hasCode } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { lookupKind } from '../api/resources.js';
+import { formatMicroTime } from '../api/time.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import type { Client } from './rest.js';
 
 const LEASES = lookupKind('coordination.k8s.io/v1', 'Lease')!;
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { statusError } from '../../api/errors.js';
-import type { KubeObject } from '../../api/object.js';
-import type { Client, RequestOptions } from '../../client/rest.js';
-import { FakeClock, settle } from '../../util/fake-clock.js';
+import { statusError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { FakeClock, settle } from '../util/fake-clock.js';
 import { type LeaderElectionOptions, LeaderElector } from './leader-election.js';
+import type { Client, RequestOptions } from './rest.js';
 
 /**
  * The Lease API as the elector uses it (get, create, update), with the store's compare-and-swap
