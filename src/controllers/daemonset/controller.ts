@@ -23,7 +23,7 @@ import type { Clock } from '../../util/clock.js';
 import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
+import { controlledBy, indexByController } from '../framework/owner.js';
 import { PODS, PodControl, refOf } from '../framework/pod-control.js';
 import { claimPods, createPods, deletePods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
@@ -108,10 +108,7 @@ export class DaemonSetController implements Controller {
 
     const owned = await claimPods(this.client, this.pods, cached, ds.spec?.selector);
 
-    const revisions = this.revisions.byIndex(
-      CONTROLLER_INDEX,
-      cached.metadata.uid!,
-    ) as unknown as ControllerRevision[];
+    const revisions = controlledBy(this.revisions, cached.metadata.uid!) as unknown as ControllerRevision[];
     const revPlan = planUpdateRevision(cached, ds.spec?.template, revisions, ds.status?.collisionCount ?? 0);
     const current = await ensureRevision(this.client, revPlan);
     const hash = hashOfRevision(current);

@@ -30,7 +30,7 @@ export function newControllerRef(owner: KubeObject): OwnerReference {
 }
 
 /** The informer index of objects by their controller's uid; orphans under `orphan/<namespace>`. */
-export const CONTROLLER_INDEX = 'controller';
+const CONTROLLER_INDEX = 'controller';
 
 function controllerIndexValues(obj: KubeObject): string[] {
   const ref = controllerRefOf(obj);

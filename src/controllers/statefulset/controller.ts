@@ -20,7 +20,7 @@ import type { Clock } from '../../util/clock.js';
 import { errorMessage } from '../../util/error-message.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
 import { Expectations } from '../framework/expectations.js';
-import { CONTROLLER_INDEX, indexByController } from '../framework/owner.js';
+import { controlledBy, indexByController } from '../framework/owner.js';
 import { PODS, refOf } from '../framework/pod-control.js';
 import { claimPods, handlePodEvents } from '../workloads/owned-pods.js';
 import {
@@ -87,10 +87,7 @@ export class StatefulSetController implements Controller {
 
     const owned = await claimPods(this.client, this.pods, cached, set.spec?.selector);
 
-    const revisions = this.revisions.byIndex(
-      CONTROLLER_INDEX,
-      cached.metadata.uid!,
-    ) as unknown as ControllerRevision[];
+    const revisions = controlledBy(this.revisions, cached.metadata.uid!) as unknown as ControllerRevision[];
     const revPlan = planUpdateRevision(
       cached,
       set.spec?.template,
