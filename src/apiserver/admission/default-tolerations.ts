@@ -12,9 +12,7 @@
  * A pod that tolerates the taint already (DaemonSet pods tolerate it forever) is left alone.
  */
 import type { KubeObject } from '../../api/object.js';
-
-export const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';
-export const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../api/taints.js';
 
 export interface DefaultTolerationSeconds {
   notReady: number;
@@ -41,8 +39,8 @@ export function admitDefaultTolerations(pod: KubeObject, seconds: DefaultTolerat
   const tolerates = (key: string) =>
     existing.some((t) => (!t.key || t.key === key) && (!t.effect || t.effect === 'NoExecute'));
   const added = [
-    { key: NOT_READY_TAINT_KEY, tolerationSeconds: seconds.notReady },
-    { key: UNREACHABLE_TAINT_KEY, tolerationSeconds: seconds.unreachable },
+    { key: TAINT_NOT_READY, tolerationSeconds: seconds.notReady },
+    { key: TAINT_UNREACHABLE, tolerationSeconds: seconds.unreachable },
   ]
     .filter(({ key }) => !tolerates(key))
     .map(({ key, tolerationSeconds }) => ({

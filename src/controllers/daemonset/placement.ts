@@ -10,6 +10,14 @@
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, NodeSelectorTerm, Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
+import {
+  TAINT_DISK_PRESSURE,
+  TAINT_MEMORY_PRESSURE,
+  TAINT_NOT_READY,
+  TAINT_PID_PRESSURE,
+  TAINT_UNREACHABLE,
+  TAINT_UNSCHEDULABLE,
+} from '../../api/taints.js';
 import { NodeInfo, PodInfo } from '../../scheduler/framework/node-info.js';
 import { matchesRequiredNodeAffinity, requiredNodeAffinity } from '../../scheduler/plugins/node-affinity.js';
 import { tolerated } from '../../scheduler/plugins/taint-toleration.js';
@@ -25,12 +33,12 @@ export const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
  * The NoExecute ones have no tolerationSeconds: a daemon pod is never evicted for them.
  */
 export const DAEMON_TOLERATIONS: readonly Toleration[] = [
-  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
-  { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+  { key: TAINT_NOT_READY, operator: 'Exists', effect: 'NoExecute' },
+  { key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute' },
+  { key: TAINT_DISK_PRESSURE, operator: 'Exists', effect: 'NoSchedule' },
+  { key: TAINT_MEMORY_PRESSURE, operator: 'Exists', effect: 'NoSchedule' },
+  { key: TAINT_PID_PRESSURE, operator: 'Exists', effect: 'NoSchedule' },
+  { key: TAINT_UNSCHEDULABLE, operator: 'Exists', effect: 'NoSchedule' },
 ];
 
 /** `tolerations` plus the daemon tolerations it lacks (one already there for the same key and effect wins). */

@@ -15,27 +15,32 @@
  * what the taint eviction controller acts on. Other taints (an admin's) are never touched.
  */
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
+import {
+  TAINT_DISK_PRESSURE,
+  TAINT_MEMORY_PRESSURE,
+  TAINT_NETWORK_UNAVAILABLE,
+  TAINT_NOT_READY,
+  TAINT_PID_PRESSURE,
+  TAINT_UNREACHABLE,
+  TAINT_UNSCHEDULABLE,
+} from '../../api/taints.js';
 import { formatTime } from '../../api/time.js';
 
-export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
-export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
-
 const CONDITION_TAINTS: readonly { type: string; status: string; key: string }[] = [
-  { type: 'Ready', status: 'False', key: NOT_READY_TAINT },
-  { type: 'Ready', status: 'Unknown', key: UNREACHABLE_TAINT },
-  { type: 'MemoryPressure', status: 'True', key: 'node.kubernetes.io/memory-pressure' },
-  { type: 'DiskPressure', status: 'True', key: 'node.kubernetes.io/disk-pressure' },
-  { type: 'PIDPressure', status: 'True', key: 'node.kubernetes.io/pid-pressure' },
-  { type: 'NetworkUnavailable', status: 'True', key: 'node.kubernetes.io/network-unavailable' },
+  { type: 'Ready', status: 'False', key: TAINT_NOT_READY },
+  { type: 'Ready', status: 'Unknown', key: TAINT_UNREACHABLE },
+  { type: 'MemoryPressure', status: 'True', key: TAINT_MEMORY_PRESSURE },
+  { type: 'DiskPressure', status: 'True', key: TAINT_DISK_PRESSURE },
+  { type: 'PIDPressure', status: 'True', key: TAINT_PID_PRESSURE },
+  { type: 'NetworkUnavailable', status: 'True', key: TAINT_NETWORK_UNAVAILABLE },
 ];
-const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
-const NO_EXECUTE_KEYS = new Set([NOT_READY_TAINT, UNREACHABLE_TAINT]);
+const NO_EXECUTE_KEYS = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE]);
 
 /** Whether this controller owns `taint` (adds and removes it); others are left alone. */
 function managed(taint: Taint): boolean {
   if (taint.effect === 'NoExecute') return NO_EXECUTE_KEYS.has(taint.key);
   if (taint.effect !== 'NoSchedule') return false;
-  return taint.key === UNSCHEDULABLE_TAINT || CONDITION_TAINTS.some((c) => c.key === taint.key);
+  return taint.key === TAINT_UNSCHEDULABLE || CONDITION_TAINTS.some((c) => c.key === taint.key);
 }
 
 export interface TaintOptions {
@@ -63,7 +68,7 @@ export function desiredTaints(node: Node, options: TaintOptions): Taint[] | unde
       wanted.push({ key: rule.key, effect: 'NoExecute', timeAdded: formatTime(new Date(options.now)) });
     }
   }
-  if (node.spec?.unschedulable) wanted.push({ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' });
+  if (node.spec?.unschedulable) wanted.push({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' });
 
   const current = node.spec?.taints ?? [];
   const same = (a: Taint, b: Taint) => a.key === b.key && a.effect === b.effect;

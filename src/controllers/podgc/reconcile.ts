@@ -15,9 +15,9 @@
  * never runs a second pod of the same name while the first may still be running.
  */
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { TAINT_OUT_OF_SERVICE } from '../../api/taints.js';
 
 export const ORPHAN_QUARANTINE_MS = 40_000;
-export const OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service';
 
 export type PodGCPlan =
   | { action: 'none' }
@@ -50,7 +50,7 @@ export function planPodGC(
   if (!terminating) return { action: 'none' };
   const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   const outOfService = node.spec?.taints?.some(
-    (t) => t.key === OUT_OF_SERVICE_TAINT && t.effect === 'NoExecute',
+    (t) => t.key === TAINT_OUT_OF_SERVICE && t.effect === 'NoExecute',
   );
   return !ready && outOfService ? { action: 'force-delete', why: 'out-of-service' } : { action: 'none' };
 }

@@ -4,12 +4,13 @@
  * Preempting pods there would not help, so the rejection is unresolvable.
  */
 import type { Taint } from 'kubernetes-types/core/v1.js';
+import { TAINT_UNSCHEDULABLE } from '../../api/taints.js';
 import type { NodeInfo, PodInfo } from '../framework/node-info.js';
 import { type CycleState, type FilterPlugin, fixedStatus, type Result } from '../framework/types.js';
 import { tolerated } from './taint-toleration.js';
 
 /** The taint a cordoned node behaves as if it had (Kubernetes' TaintNodeUnschedulable). */
-const UNSCHEDULABLE_TAINT: Taint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+const UNSCHEDULABLE_TAINT: Taint = { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' };
 
 export const REASON = 'node(s) were unschedulable';
 
