@@ -20,6 +20,7 @@
  */
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { scaledValue } from '../../api/int-or-percent.js';
 import {
   earliest,
   isPodAvailable,
@@ -51,20 +52,11 @@ export interface DaemonSetPlan {
   requeueAfterMs?: number;
 }
 
-/** An int-or-percent against `total`; percentages round up (intstr.GetScaledValueFromIntOrPercent). */
-export function scaledValue(v: number | string | undefined, total: number, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  if (!m) throw new Error(`invalid int-or-percent "${v}"`);
-  return Math.ceil((Number(m[1]) * total) / 100);
-}
-
 /** The rolling-update budgets (util.UnavailableCount / SurgeCount). */
 export function rollingBudgets(ds: DaemonSet, desired: number): { maxSurge: number; maxUnavailable: number } {
   const ru = ds.spec?.updateStrategy?.rollingUpdate;
-  const maxSurge = scaledValue(ru?.maxSurge as number | string | undefined, desired, 0);
-  let maxUnavailable = scaledValue(ru?.maxUnavailable as number | string | undefined, desired, 1);
+  const maxSurge = scaledValue(ru?.maxSurge as number | string | undefined, desired, true, 0);
+  let maxUnavailable = scaledValue(ru?.maxUnavailable as number | string | undefined, desired, true, 1);
   if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
   return { maxSurge, maxUnavailable };
 }

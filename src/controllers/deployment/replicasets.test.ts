@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import { scaledValue } from '../../api/int-or-percent.js';
 import { podTemplateHash, safeEncode } from './hash.js';
 import {
   equalIgnoreHash,
@@ -8,7 +9,6 @@ import {
   maxUnavailable,
   REVISION,
   REVISION_HISTORY,
-  scaledValue,
   setNewReplicaSetAnnotations,
 } from './replicasets.js';
 import { activeOrLatest, proportionalSizes } from './scale.js';

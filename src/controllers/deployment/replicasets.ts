@@ -6,6 +6,7 @@
  */
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { scaledValue } from '../../api/int-or-percent.js';
 import { semanticEqual } from '../../api/validation/util.js';
 
 /** The label (on the RS selector, RS template and pods) that tells one template's pods from another's. */
@@ -122,18 +123,6 @@ export function availableReplicas(rses: readonly (ReplicaSet | undefined)[]): nu
 }
 
 // ---- the surge and unavailability budget -------------------------------------------------------
-
-/**
- * An int-or-percent against `total`: a percentage rounds up for maxSurge and down for
- * maxUnavailable (GetScaledValueFromIntOrPercent). Validation has already checked the value.
- */
-export function scaledValue(v: number | string | undefined, total: number, roundUp: boolean): number {
-  if (v === undefined) return 0;
-  if (typeof v === 'number') return v;
-  const percent = Number.parseInt(v.slice(0, -1), 10);
-  const exact = (percent * total) / 100;
-  return roundUp ? Math.ceil(exact) : Math.floor(exact);
-}
 
 /**
  * maxSurge and maxUnavailable as pod counts for `d` (ResolveFenceposts). When both come out 0
