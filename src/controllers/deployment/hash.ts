@@ -11,8 +11,7 @@
  */
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isPlainObject } from '../../api/object.js';
-
-const SAFE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+import { fnv32a, safeEncode } from '../../util/fnv.js';
 
 /** `value` with unset fields dropped and object keys in order; undefined when nothing is set. */
 function canonical(value: unknown): unknown {
@@ -29,18 +28,6 @@ function canonical(value: unknown): unknown {
     return Object.keys(out).length > 0 ? out : undefined;
   }
   return value === null || value === '' ? undefined : value;
-}
-
-function fnv32a(bytes: Uint8Array, seed = 0x811c9dc5): number {
-  let h = seed;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-
-export function safeEncode(s: string): string {
-  let out = '';
-  for (const ch of s) out += SAFE_CHARS[ch.codePointAt(0)! % SAFE_CHARS.length];
-  return out;
 }
 
 export function podTemplateHash(template: PodTemplateSpec | undefined, collisionCount?: number): string {

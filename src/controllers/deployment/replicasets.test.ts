@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { scaledValue } from '../../api/int-or-percent.js';
-import { podTemplateHash, safeEncode } from './hash.js';
+import { safeEncode } from '../../util/fnv.js';
+import { podTemplateHash } from './hash.js';
 import {
   equalIgnoreHash,
   fenceposts,

@@ -16,28 +16,16 @@ import { canonicalJson } from '../../api/json-value.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
 import type { Client } from '../../client/rest.js';
+import { fnv32a, safeEncode } from '../../util/fnv.js';
 import { newControllerRef } from '../framework/owner.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 export const CONTROLLER_REVISIONS = lookupKind('apps/v1', 'ControllerRevision')!;
 
-/** 32-bit FNV-1a over the UTF-8 bytes of `text` (the hash Kubernetes names revisions with). */
-export function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
-/** apimachinery's rand.SafeEncodeString alphabet: no vowels, no look-alikes, so no words. */
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
 /** The hash a revision of `data` is named and labelled with; `collisionCount` makes a fresh one. */
 export function revisionHash(data: unknown, collisionCount = 0): string {
   const text = canonicalJson(data) + (collisionCount > 0 ? `#${collisionCount}` : '');
-  return [...String(fnv32a(text))].map((c) => SAFE_ALPHABET[c.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
+  return safeEncode(String(fnv32a(Buffer.from(text, 'utf8'))));
 }
 
 /** What a revision stores: the template as a patch replacing the owner's template, as Kubernetes stores it. */
