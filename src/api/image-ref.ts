@@ -3,7 +3,8 @@
  * `[domain/]path[:tag][@digest]`, where the first path component is a registry domain when more
  * follow and it has a `.` or a `:` or is `localhost`. Nothing is checked or defaulted here: the
  * Docker driver validates the parts (runtime/docker/image-ref.ts), the pull-policy default reads
- * the tag, and the scheduler normalizes names to compare them.
+ * the tag (api/defaults/pod.ts), and the scheduler normalizes names to compare them
+ * (scheduler/framework/images.ts).
  */
 
 export interface ImageRefParts {

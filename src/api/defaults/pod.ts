@@ -3,6 +3,8 @@
  * them (SetDefaults_PodSpec, _Container, _Probe, _Volume, ...), plus what the Pod create path and
  * its default admission plugins add (service account, priority, status).
  */
+
+import { splitImageRef } from '../image-ref.js';
 import { parseQuantityExact } from '../quantity.js';
 import { VOLUME_SOURCES } from '../volumes.js';
 import {
@@ -24,20 +26,11 @@ const DEFAULT_FILE_MODE = 0o644;
 
 /** IfNotPresent, or Always for ":latest" and untagged images (SetDefaults_Container). */
 export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
-  const at = image.indexOf('@');
-  const ref = at >= 0 ? image.slice(0, at) : image;
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const name = colon > slash ? ref.slice(0, colon) : ref;
-  const tag = colon > slash ? ref.slice(colon + 1) : '';
+  const { path, tag, digest } = splitImageRef(image);
   // A reference docker cannot parse (upper case in the repository) has no tag: IfNotPresent.
-  const first = name.split('/')[0] ?? '';
-  const hasDomain =
-    name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const repo = hasDomain ? name.slice(first.length + 1) : name;
-  if (image === '' || /[A-Z]/.test(repo)) return 'IfNotPresent';
+  if (image === '' || /[A-Z]/.test(path)) return 'IfNotPresent';
   // No tag and no digest means ":latest".
-  const latest = tag === 'latest' || (tag === '' && at < 0);
+  const latest = tag === 'latest' || (!tag && digest === undefined);
   return latest ? 'Always' : 'IfNotPresent';
 }
 

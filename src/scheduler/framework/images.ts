@@ -2,6 +2,8 @@
  * Image names as the scheduler compares them (a pod's `busybox` is a node's
  * `docker.io/library/busybox:latest`), and the snapshot's optional per-image node count.
  */
+
+import { splitImageRef } from '../../api/image-ref.js';
 import type { Snapshot } from './types.js';
 
 /**
@@ -14,17 +16,9 @@ export interface ImageCountingSnapshot extends Snapshot {
 
 /** Docker's normalized reference: registry `docker.io`, namespace `library`, tag `latest` when absent. */
 export function normalizeImageName(image: string): string {
-  const at = image.indexOf('@');
-  const name = at < 0 ? image : image.slice(0, at);
-  const digest = at < 0 ? '' : image.slice(at);
-  const slash = name.indexOf('/');
-  const first = slash < 0 ? '' : name.slice(0, slash);
-  const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
-  let domain = hasDomain ? first : 'docker.io';
-  let path = hasDomain ? name.slice(slash + 1) : name;
-  if (domain === 'index.docker.io') domain = 'docker.io';
-  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
-  const lastSlash = path.lastIndexOf('/');
-  const tagged = path.indexOf(':', lastSlash + 1) >= 0;
-  return `${domain}/${path}${tagged || digest ? '' : ':latest'}${digest}`;
+  const ref = splitImageRef(image);
+  const domain = ref.domain === undefined || ref.domain === 'index.docker.io' ? 'docker.io' : ref.domain;
+  const path = domain === 'docker.io' && !ref.path.includes('/') ? `library/${ref.path}` : ref.path;
+  const tag = ref.tag !== undefined ? `:${ref.tag}` : ref.digest !== undefined ? '' : ':latest';
+  return `${domain}/${path}${tag}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
