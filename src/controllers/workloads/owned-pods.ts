@@ -2,8 +2,9 @@
  * The pods a workload controller (DaemonSet, StatefulSet, Job) owns: the handlers that turn pod
  * events into owner keys, claiming, and creating and deleting pods under expectations.
  *
- * `handlePodEvents` registers the pod handlers (Kubernetes' addPod/updatePod/deletePod of the
- * ReplicaSet, DaemonSet and StatefulSet controllers): each pod event is turned into the key of
+ * `handlePodEvents` registers the pod handlers of the DaemonSet and StatefulSet controllers
+ * (Kubernetes' addPod/updatePod/deletePod; the ReplicaSet controller keeps its own, which also
+ * check the owner's uid and requeue after minReadySeconds): each pod event is turned into the key of
  * the owner it concerns, and ticks off that owner's expectations. A pod seen with a
  * deletionTimestamp counts as deleted for expectations at once, as in Kubernetes: the owner asked
  * for the deletion and need not wait out the grace period to plan its next step. An orphan, or a
