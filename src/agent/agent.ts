@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Node, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../api/resources.js';
 import { clientSink, EventRecorder, podRef } from '../client/events.js';
 import { Informer } from '../client/informer.js';
@@ -20,6 +20,7 @@ import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from './no-process-parts.js';
 import { NodeStatusReporter } from './node-status.js';
 import type { ObjectSource } from './object-source.js';
 import { PodManager } from './pod-manager.js';
+import { bringUpPodNetwork } from './pod-network.js';
 import type { EnvResolver, PodVolumes, ProbeFactory, WorkerDeps } from './pod-worker.js';
 import { ContainerProbes } from './prober/index.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -138,6 +139,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
 
   const status = new StatusManager(clientWriter(client), { clock, onError: quiet(log) });
   const pods = lookupKind('v1', 'Pod')!;
+  const NODES = lookupKind('v1', 'Node')!;
   const deps: WorkerDeps = {
     driver,
     nodeName,
@@ -205,6 +207,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       informer.onUpdate((_o, n) => refreshUsers(kind)(n));
     }
   }
+  // Pods start on the node's own pod network (its podCIDR), so it comes first.
+  const network = await bringUpPodNetwork({
+    readNode: async () => (await client.get(NODES, undefined, nodeName)) as Node,
+    driver,
+    clock,
+    log,
+    signal: stop.signal,
+  });
   const running: Array<Promise<void>> = [];
   if (!driver.simulated) {
     running.push(configMaps.run(stop.signal), secrets.run(stop.signal));

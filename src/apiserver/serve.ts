@@ -29,6 +29,7 @@ import { defaultMachinery, printTable } from './machinery-impl.js';
 import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
 import { APISERVER_AGENT_CLIENT } from './node-proxy.js';
 import { openapiResponse, warmOpenAPI } from './openapi.js';
+import type { ServiceAllocatorOptions } from './registry/service-allocator.js';
 import { ApiServer } from './server.js';
 
 export interface ApiServerConfig {
@@ -39,6 +40,8 @@ export interface ApiServerConfig {
   tlsSans?: string[];
   /** The not-ready/unreachable tolerations pods get by default (2 s each unless set). */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
+  /** Where Service ClusterIPs and NodePorts come from (10.43.0.0/16 and 30000-32767 by default). */
+  services?: ServiceAllocatorOptions;
   /** History kept for watch resumption (default 5 minutes). */
   compactionWindowMs?: number;
   log?: (line: string) => void;
@@ -93,6 +96,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       pathHandlers: [discoveryResponse, openapiResponse, nodeJoinHandler({ ca: identity.ca, log })],
       publicPathHandlers: [caCertificateHandler(identity.caPem)],
       agentClient: { caPem: identity.caPem, ...agentClient },
+      ...(config.services ? { services: config.services } : {}),
       ...(config.defaultTolerationSeconds
         ? { defaultTolerationSeconds: config.defaultTolerationSeconds }
         : {}),

@@ -15,6 +15,7 @@ import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
 import { type AgentClientCredentials, NodeProxy } from './node-proxy.js';
 import type { Machinery } from './registry/machinery.js';
 import { ResourceStorage } from './registry/resource-storage.js';
+import { ServiceAllocator, type ServiceAllocatorOptions } from './registry/service-allocator.js';
 import { ResourceHandler, type TablePrinter } from './resource-handler.js';
 import { parsePath } from './routes.js';
 import { WatchServer, type WatchSettings } from './watch.js';
@@ -45,6 +46,8 @@ export interface ApiServerOptions {
   agentClient?: AgentClientCredentials;
   /** The not-ready/unreachable tolerations pods get by default (DefaultTolerationSeconds admission). */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
+  /** Where Service ClusterIPs and NodePorts come from (10.43.0.0/16 and 30000-32767 by default). */
+  services?: ServiceAllocatorOptions;
   /** Called for failures that are the server's fault (5xx). */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -64,7 +67,7 @@ export class ApiServer {
       options.store,
       options.machinery,
       now,
-      undefined,
+      options.services ? new ServiceAllocator(options.store, options.services) : undefined,
       options.defaultTolerationSeconds,
     );
     const watches = new WatchServer(options.store, this.storage, options.watch);

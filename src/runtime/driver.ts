@@ -269,6 +269,16 @@ export interface ImageRecord {
   pinned?: boolean;
 }
 
+/** The node's pod network as the runtime set it up. */
+export interface PodNetwork {
+  /** The runtime's name for it (sandboxes join it). */
+  name: string;
+  /** The node's own address on it: pods' default route, and where the agent serves cluster DNS. */
+  gateway: string;
+  /** The host interface of the bridge. */
+  bridge: string;
+}
+
 /**
  * One container engine. Methods throw `RuntimeUnavailableError` when the engine does not answer,
  * and plain errors (with the engine's message) for anything else.
@@ -291,6 +301,13 @@ export interface RuntimeDriver {
    * already gone.
    */
   removeImage(id: string): Promise<void>;
+
+  /**
+   * Sets up the node's pod network for `cidr` (the Node's spec.podCIDR), or adopts the one made
+   * before; sandboxes created afterwards join it and get their IP from it. Absent in a driver
+   * without real networking (sandboxes then stay on the runtime's default network).
+   */
+  ensurePodNetwork?(cidr: string): Promise<PodNetwork>;
 
   /** Creates and starts the sandbox; resolves when it runs and has its IP. */
   runSandbox(spec: SandboxSpec): Promise<SandboxRecord>;

@@ -45,3 +45,13 @@ export async function removeNodeContainers(nodeName: string, docker = new Docker
   );
   return found.length;
 }
+
+/** Removes the pod network the agent of `nodeName` made (after its containers are gone). */
+export async function removeNodeNetwork(nodeName: string, docker = new Docker()): Promise<void> {
+  await docker
+    .getNetwork(`shoal-${nodeName}`)
+    .remove()
+    .catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
+}

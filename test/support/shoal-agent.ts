@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { removeNodeContainers } from './docker.js';
+import { removeNodeContainers, removeNodeNetwork } from './docker.js';
 import { type ShoalProcess, spawnShoal } from './shoal-process.js';
 import type { ShoalServer } from './shoal-server.js';
 
@@ -70,6 +70,7 @@ export function shoalAgent(server: ShoalServer, name: string, extraArgs: string[
       process.off('exit', cleanup);
       await current?.stop();
       await removeNodeContainers(name);
+      await removeNodeNetwork(name);
       const tmpfs = path.join(dataDir, 'tmpfs');
       try {
         execFileSync('umount', [tmpfs], { stdio: 'ignore' });

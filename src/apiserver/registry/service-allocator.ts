@@ -8,6 +8,7 @@
 import { errors } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Store, TxnOp } from '../../store/store.js';
+import { type Cidr, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../../util/ipv4.js';
 
 const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
 const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
@@ -34,28 +35,10 @@ export interface ServiceAllocatorOptions {
   random?: () => number;
 }
 
-function parseCidr(cidr: string): { base: number; size: number } {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) throw new Error(`service CIDR must be an IPv4 CIDR like 10.43.0.0/16, got "${cidr}"`);
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255) || bits < 8 || bits > 30)
-    throw new Error(`service CIDR "${cidr}" is not usable`);
-  const ip = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const size = 2 ** (32 - bits);
-  return { base: ip - (ip % size), size };
-}
-
-function ipToString(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
-
-function ipToNumber(ip: string): number | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) return undefined;
-  return octets.reduce((acc, o) => acc * 256 + o, 0);
+function serviceRange(cidr: string): Cidr {
+  const range = parseCidr(cidr, 'service CIDR');
+  if (range.bits < 8 || range.bits > 30) throw new Error(`service CIDR "${cidr}" is not usable`);
+  return range;
 }
 
 function specOf(svc: KubeObject): ServiceSpec {
@@ -85,7 +68,7 @@ function reservationsOf(svc: KubeObject | undefined): string[] {
 }
 
 export class ServiceAllocator {
-  private readonly range: { base: number; size: number };
+  private readonly range: Cidr;
   private readonly nodePorts: [number, number];
   private readonly random: () => number;
 
@@ -93,7 +76,7 @@ export class ServiceAllocator {
     private readonly store: Store,
     options: ServiceAllocatorOptions = {},
   ) {
-    this.range = parseCidr(options.serviceCidr ?? '10.43.0.0/16');
+    this.range = serviceRange(options.serviceCidr ?? '10.43.0.0/16');
     this.nodePorts = options.nodePortRange ?? [30000, 32767];
     this.random = options.random ?? Math.random;
   }
@@ -166,14 +149,14 @@ export class ServiceAllocator {
   }
 
   private checkIp(ip: string): void {
-    const n = ipToNumber(ip);
+    const n = parseIPv4(ip);
     if (n === undefined || n <= this.range.base || n >= this.range.base + this.range.size - 1) {
       throw errors.invalid({ kind: 'Service', resource: 'services' }, [
         {
           type: 'Invalid',
           field: 'spec.clusterIPs',
           value: [ip],
-          detail: `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${ipToString(this.range.base)}/${32 - Math.log2(this.range.size)}`,
+          detail: `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${formatCidr(this.range)}`,
         },
       ]);
     }
@@ -183,14 +166,14 @@ export class ServiceAllocator {
     // Random probing finds a free address quickly until the range is nearly full; then scan.
     const usable = this.range.size - 3; // network, broadcast, and .1 (kept for the API's own Service)
     for (let i = 0; i < 32; i++) {
-      const ip = ipToString(this.range.base + 2 + Math.floor(this.random() * usable));
+      const ip = formatIPv4(this.range.base + 2 + Math.floor(this.random() * usable));
       if (!(await this.store.get(SERVICE_IP_PREFIX + ip))) return ip;
     }
     const used = new Set(
       (await this.store.list(SERVICE_IP_PREFIX)).items.map((kv) => kv.key.slice(SERVICE_IP_PREFIX.length)),
     );
     for (let n = 2; n < this.range.size - 1; n++) {
-      const ip = ipToString(this.range.base + n);
+      const ip = formatIPv4(this.range.base + n);
       if (!used.has(ip)) return ip;
     }
     throw errors.internal('failed to allocate a service IP: the service CIDR is full');

@@ -55,3 +55,35 @@ describe('shoal server node-loss flags', () => {
     });
   }
 });
+
+describe('shoal server Service address flags', () => {
+  it('default to 10.43.0.0/16 and 30000-32767, and reach the API server', () => {
+    assert.deepEqual(serverConfig(parse([]), () => undefined).services, {
+      serviceCidr: '10.43.0.0/16',
+      nodePortRange: [30000, 32767],
+    });
+  });
+
+  it('take other ranges (host bits cleared)', () => {
+    const flags = parse(['--service-cidr', '10.150.3.4/16', '--service-node-port-range', '31000-31999']);
+    assert.deepEqual(serverConfig(flags, () => undefined).services, {
+      serviceCidr: '10.150.0.0/16',
+      nodePortRange: [31000, 31999],
+    });
+  });
+
+  const bad: [string[], RegExp][] = [
+    [
+      ['--service-cidr', '10.43.0.0'],
+      /--service-cidr must be an IPv4 CIDR like 10\.42\.0\.0\/16, got "10\.43\.0\.0"/,
+    ],
+    [['--service-node-port-range', '32000-31000'], /--service-node-port-range must be FROM-TO/],
+    [['--service-node-port-range', '0-10'], /--service-node-port-range must be FROM-TO/],
+    [['--service-node-port-range', 'lots'], /got "lots"/],
+  ];
+  for (const [args, message] of bad) {
+    it(`rejects ${args.join(' ')}`, () => {
+      assert.throws(() => parse(args), message);
+    });
+  }
+});

@@ -9,6 +9,7 @@ import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-to
 import type { ApiServerConfig } from '../../apiserver/serve.js';
 import { DEFAULT_CONTROLLER_SETTINGS } from '../../controllers/framework/controller.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
+import { formatCidr, parseCidr } from '../../util/ipv4.js';
 import { numberFlag } from './common.js';
 
 export interface ServerFlags {
@@ -17,6 +18,8 @@ export interface ServerFlags {
   store: string;
   etcdEndpoints?: string;
   tlsSan: string[];
+  serviceCidr: string;
+  serviceNodePortRange: [number, number];
   schedulerScoring: ScoringProfile;
   nodeMonitorGracePeriod: number;
   defaultNotReadyTolerationSeconds: number;
@@ -34,6 +37,18 @@ export function addServerFlags(cmd: Command): Command {
       'extra name or IP for the serving certificate (repeatable)',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
+    )
+    .option(
+      '--service-cidr <cidr>',
+      'IPv4 range Service ClusterIPs are allocated from',
+      (v: string) => formatCidr(parseCidr(v, '--service-cidr')),
+      '10.43.0.0/16',
+    )
+    .option(
+      '--service-node-port-range <from-to>',
+      'inclusive range NodePorts are allocated from',
+      parsePortRange,
+      [30000, 32767] as [number, number],
     )
     .addOption(
       new Option(
@@ -61,6 +76,18 @@ export function addServerFlags(cmd: Command): Command {
       (v: string) => parseTolerationSeconds(v, '--default-unreachable-toleration-seconds'),
       DEFAULT_TOLERATION_SECONDS.unreachable,
     );
+}
+
+/** `30000-32767` → [30000, 32767]. */
+function parsePortRange(value: string): [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+  const [from, to] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || from < 1 || to > 65535 || from > to) {
+    throw new Error(
+      `--service-node-port-range must be FROM-TO within 1-65535, e.g. 30000-32767, got "${value}"`,
+    );
+  }
+  return [from, to];
 }
 
 /** A flag's value as a number of seconds above 0 (fractions allowed). */
@@ -97,6 +124,7 @@ export function serverConfig(flags: ServerFlags, log: (line: string) => void): A
     port,
     store,
     tlsSans: flags.tlsSan,
+    services: { serviceCidr: flags.serviceCidr, nodePortRange: flags.serviceNodePortRange },
     defaultTolerationSeconds: {
       notReady: flags.defaultNotReadyTolerationSeconds,
       unreachable: flags.defaultUnreachableTolerationSeconds,

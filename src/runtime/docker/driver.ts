@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { type Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import { fnv32a } from '../../util/fnv.js';
+import { formatCidr, nthAddress, parseCidr } from '../../util/ipv4.js';
 import {
   type ContainerRecord,
   type ContainerSpec,
@@ -20,6 +22,7 @@ import {
   LABEL_POD_UID,
   type ListFilter,
   type LogOptions,
+  type PodNetwork,
   type PullCredentials,
   type PullPolicy,
   type RuntimeDriver,
@@ -70,6 +73,11 @@ interface EngineError extends Error {
   json?: { message?: string } | null;
 }
 
+/** Linux interface names are at most 15 characters: `shl` and a hash of the node's name. */
+function bridgeName(nodeName: string): string {
+  return `shl${fnv32a(new TextEncoder().encode(nodeName)).toString(16).padStart(8, '0')}`;
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as EngineError)?.statusCode;
 }
@@ -85,7 +93,7 @@ export class DockerDriver implements RuntimeDriver {
   private readonly docker: Engine;
   private readonly socketPath: string;
   private readonly nodeName: string;
-  private readonly network: string | undefined;
+  private network: string | undefined;
   private readonly pauseImageName: string;
   private readonly ownPauseImage: boolean;
   private pauseReady: Promise<void> | undefined;
@@ -255,6 +263,55 @@ export class DockerDriver implements RuntimeDriver {
       throw err;
     });
     return this.pauseReady;
+  }
+
+  // --- the pod network ---------------------------------------------------------------------------
+
+  /**
+   * A bridge network per node, named after it, with the node's pod CIDR as its subnet and the
+   * first address as the bridge's (the gateway). Docker's own masquerading is off: the service
+   * proxy's rules decide which traffic is source-NATed, so pods on one node reach pods on another
+   * with their own addresses. A network left by an earlier run is adopted when its subnet matches,
+   * and replaced when it does not and no container uses it.
+   */
+  async ensurePodNetwork(cidr: string): Promise<PodNetwork> {
+    const range = parseCidr(cidr, 'pod CIDR');
+    if (range.size < 4) throw new Error(`pod CIDR ${cidr} is too small for a pod network`);
+    const subnet = formatCidr(range);
+    const gateway = nthAddress(range, 1);
+    const name = `shoal-${this.nodeName}`;
+    const bridge = bridgeName(this.nodeName);
+    const existing = await this.call(`inspect network ${name}`, () => this.docker.inspectNetwork(name));
+    const config = existing?.IPAM?.Config?.[0];
+    if (existing && config?.Subnet === subnet && config.Gateway === gateway) {
+      this.network = name;
+      return { name, gateway, bridge };
+    }
+    if (existing) {
+      const users = Object.keys(existing.Containers ?? {}).length;
+      if (users > 0) {
+        throw new Error(
+          `docker network ${name} has subnet ${config?.Subnet ?? 'none'} but the node's pod CIDR is ${subnet}, and ${users} container(s) still use it; remove them (or the network) first`,
+        );
+      }
+      await this.call(`remove stale network ${name}`, () => this.docker.removeNetwork(name));
+    }
+    await this.call(`create network ${name} (${subnet})`, () =>
+      this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
+        Options: {
+          'com.docker.network.bridge.name': bridge,
+          'com.docker.network.bridge.enable_ip_masquerade': 'false',
+          'com.docker.network.bridge.enable_icc': 'true',
+        },
+        Labels: { [LABEL_NODE]: this.nodeName },
+      }),
+    );
+    this.network = name;
+    return { name, gateway, bridge };
   }
 
   // --- sandboxes and containers -----------------------------------------------------------------

@@ -21,6 +21,16 @@ const ContainerClass = require('dockerode/lib/container.js') as new (
 ) => Docker.Container;
 const ImageClass = require('dockerode/lib/image.js') as new (modem: Modem, name: string) => Docker.Image;
 
+/** The parts of GET /networks/NAME the driver reads. */
+export interface NetworkInspect {
+  Id: string;
+  Name: string;
+  Driver: string;
+  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> };
+  Containers?: Record<string, unknown>;
+  Labels?: Record<string, string>;
+}
+
 const OK = { 200: true, 500: 'server error' } as const;
 
 export class Engine {
@@ -104,6 +114,46 @@ export class Engine {
   /** GET /events: a stream of JSON lines until the connection closes. */
   events(options: { filters?: string }): Promise<Readable> {
     return this.dial({ path: '/events?', method: 'GET', options, isStream: true, statusCodes: OK });
+  }
+
+  /** GET /networks/NAME; undefined when there is none. */
+  async inspectNetwork(name: string): Promise<NetworkInspect | undefined> {
+    try {
+      return await this.dial<NetworkInspect>({
+        path: `/networks/${encodeURIComponent(name)}`,
+        method: 'GET',
+        statusCodes: { ...OK, 404: 'no such network' },
+      });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** POST /networks/create. */
+  createNetwork(body: Record<string, unknown>): Promise<{ Id: string }> {
+    return this.dial({
+      path: '/networks/create',
+      method: 'POST',
+      options: { _body: body },
+      statusCodes: {
+        200: true,
+        201: true,
+        400: 'bad parameter',
+        403: 'forbidden',
+        409: 'conflict',
+        500: 'server error',
+      },
+    });
+  }
+
+  /** DELETE /networks/NAME. */
+  removeNetwork(name: string): Promise<void> {
+    return this.dial({
+      path: `/networks/${encodeURIComponent(name)}`,
+      method: 'DELETE',
+      statusCodes: { 204: true, 200: true, 403: 'forbidden', 404: 'no such network', 500: 'server error' },
+    });
   }
 
   /** GET /info. */

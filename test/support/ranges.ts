@@ -1,0 +1,84 @@
+/**
+ * Address ranges for one test cluster. Test clusters run side by side on one machine and one
+ * dockerd, and each agent's pod network is a Docker bridge on its node's podCIDR: two clusters
+ * with the same cluster CIDR would ask Docker for overlapping subnets, and their ClusterIPs could
+ * collide in the host's NAT rules. So each test server takes a numbered slot, held by an
+ * exclusive lock file (freed on release, or taken over when the process that held it is gone).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { LABEL_NODE } from '../../src/runtime/driver.js';
+import { cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
+
+export interface ClusterRanges {
+  clusterCidr: string;
+  serviceCidr: string;
+  release(): void;
+}
+
+const SLOTS = 50;
+const DIR = path.join(os.tmpdir(), 'shoal-e2e-ranges');
+
+/**
+ * Takes a free slot and removes the pod networks an earlier, crashed run left in its range (the
+ * slot is ours now, so nothing live uses them).
+ */
+export async function reserveClusterRanges(): Promise<ClusterRanges> {
+  const ranges = takeSlot();
+  const range = parseCidr(ranges.clusterCidr);
+  const docker = new Docker();
+  const networks = await docker.listNetworks({ filters: { label: [LABEL_NODE] } });
+  for (const n of networks) {
+    const subnet = n.IPAM?.Config?.[0]?.Subnet;
+    const base = subnet ? parseIPv4(subnet.split('/')[0] ?? '') : undefined;
+    if (base === undefined || !cidrContains(range, base)) continue;
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
+  }
+  return ranges;
+}
+
+function takeSlot(): ClusterRanges {
+  fs.mkdirSync(DIR, { recursive: true });
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const file = path.join(DIR, String(slot));
+    if (!claim(file)) continue;
+    return {
+      // 10.100-149 for pods and 10.150-199 for services: clear of k3s's defaults (10.42, 10.43).
+      clusterCidr: `10.${100 + slot}.0.0/16`,
+      serviceCidr: `10.${150 + slot}.0.0/16`,
+      release: () => fs.rmSync(file, { force: true }),
+    };
+  }
+  throw new Error(`all ${SLOTS} test cluster address slots in ${DIR} are taken`);
+}
+
+function claim(file: string): boolean {
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    const holder = Number(fs.readFileSync(file, 'utf8'));
+    if (Number.isInteger(holder) && holder > 0 && alive(holder)) return false;
+    fs.rmSync(file, { force: true });
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
