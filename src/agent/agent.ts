@@ -43,8 +43,19 @@ export interface AgentConfig {
   simulatedStartDelayMs?: number;
   /** Garbage collection policies and periods (kubelet's defaults when absent). */
   gc?: GcSettings;
+  /** Service networking on a Docker node (cluster DNS, service proxy, ingress). */
+  network?: NetworkSettings;
   log: (line: string) => void;
   clock?: Clock;
+}
+
+export interface NetworkSettings {
+  /** The cluster's pod range (the server's --cluster-cidr). */
+  clusterCidr: string;
+  /** The domain cluster DNS answers for (cluster.local). */
+  clusterDomain: string;
+  /** The ingress controller's ports on all of the host's addresses; absent: no ingress here. */
+  ingress?: { httpPort: number; httpsPort: number };
 }
 
 export interface RunningAgent {

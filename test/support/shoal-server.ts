@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { reserveClusterRanges } from './ranges.js';
 import { spawnShoal } from './shoal-process.js';
 
 export const KUBECTL = process.env.SHOAL_KUBECTL ?? '/usr/bin/kubectl';
@@ -16,6 +17,8 @@ export const KUBECTL = process.env.SHOAL_KUBECTL ?? '/usr/bin/kubectl';
 export interface ShoalServer {
   url: string;
   dataDir: string;
+  /** The pod range this server's nodes get podCIDRs from, disjoint from other test clusters'. */
+  clusterCidr: string;
   kubeconfig: string;
   /** The current server process. */
   readonly process: ChildProcess;
@@ -54,11 +57,23 @@ async function freePort(): Promise<number> {
 export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-e2e-'));
   const port = await freePort();
+  const ranges = await reserveClusterRanges();
   // SHOAL_NODE_ARGS passes extra node flags to the server, e.g. "--cpu-prof" for profiling.
   const nodeArgs = (process.env.SHOAL_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const spawnServer = () =>
     spawnShoal(
-      ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
+      [
+        'server',
+        '--data-dir',
+        dataDir,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--cluster-cidr',
+        ranges.clusterCidr,
+        '--service-cidr',
+        ranges.serviceCidr,
+        ...extraArgs,
+      ],
       'shoal server',
       nodeArgs,
     );
@@ -67,11 +82,13 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
     if (shoal.child.exitCode === null) shoal.child.kill('SIGKILL');
   };
   process.once('exit', cleanup);
+  process.once('exit', ranges.release);
   await shoal.ready('API server listening on');
   const kubeconfig = path.join(dataDir, 'admin.kubeconfig');
   return {
     url: `https://127.0.0.1:${port}`,
     dataDir,
+    clusterCidr: ranges.clusterCidr,
     kubeconfig,
     get process() {
       return shoal.child;
@@ -93,6 +110,8 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
       process.off('exit', cleanup);
       await shoal.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      process.off('exit', ranges.release);
+      ranges.release();
     },
   };
 }

@@ -11,6 +11,7 @@ import type { AgentConfig } from '../../agent/agent.js';
 import { CONTAINER_GC_PERIOD_MS } from '../../agent/gc/container-gc.js';
 import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/image-gc.js';
 import { defaultNodeIP } from '../../agent/node-ip.js';
+import { formatCidr, parseCidr } from '../../util/ipv4.js';
 import { interrupted, numberFlag } from './common.js';
 
 export interface AgentFlags {
@@ -28,6 +29,11 @@ export interface AgentFlags {
   imageMinimumGcAge: string;
   imageGcPeriod: string;
   containerGcPeriod: string;
+  clusterCidr: string;
+  clusterDomain: string;
+  ingress: boolean;
+  ingressHttpPort: number;
+  ingressHttpsPort: number;
 }
 
 function port(text: string): number {
@@ -80,8 +86,24 @@ export function addAgentFlags(cmd: Command): Command {
       '--container-gc-period <seconds>',
       'how often dead containers are garbage-collected',
       String(CONTAINER_GC_PERIOD_MS / 1000),
+    )
+    .option(
+      '--cluster-cidr <cidr>',
+      "the cluster's pod range, as the server's --cluster-cidr (traffic within it is never source-NATed)",
+      DEFAULT_CLUSTER_CIDR,
+    )
+    .option('--cluster-domain <domain>', 'the DNS domain cluster DNS answers for', 'cluster.local')
+    .option('--no-ingress', 'do not run the ingress controller on this node')
+    .option('--ingress-http-port <port>', "the ingress controller's HTTP port (0: any free port)", port, 80)
+    .option(
+      '--ingress-https-port <port>',
+      "the ingress controller's HTTPS port (0: any free port)",
+      port,
+      443,
     );
 }
+
+export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
 
 export function registerAgent(program: Command): void {
   addAgentFlags(
@@ -126,7 +148,31 @@ export function agentConfig(flags: AgentFlags, log: (line: string) => void): Age
     dockerSocket: flags.dockerSocket,
     simulatedStartDelayMs: delay,
     gc: gcSettings(flags),
+    network: networkSettings(flags),
     log,
+  };
+}
+
+/** The networking flags, checked: an IPv4 cluster CIDR and a DNS domain. */
+function networkSettings(flags: AgentFlags): NonNullable<AgentConfig['network']> {
+  let clusterCidr: string;
+  try {
+    clusterCidr = formatCidr(parseCidr(flags.clusterCidr, '--cluster-cidr'));
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  const domain = flags.clusterDomain.replace(/\.$/, '').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    throw new InvalidArgumentError(
+      `--cluster-domain: expected a DNS domain like cluster.local, got "${flags.clusterDomain}"`,
+    );
+  }
+  return {
+    clusterCidr,
+    clusterDomain: domain,
+    ...(flags.ingress
+      ? { ingress: { httpPort: flags.ingressHttpPort, httpsPort: flags.ingressHttpsPort } }
+      : {}),
   };
 }
 

@@ -1,0 +1,45 @@
+/**
+ * A small web backend for network tests, from the busybox test image: httpd on port 8080 whose
+ * `/` answers the pod's name and `/cgi-bin/ip` the caller's address as httpd saw it (REMOTE_ADDR),
+ * so a test can tell which pod answered and whether the client's IP survived the trip. Ready
+ * once it serves (an HTTP readiness probe); a preStop sleep keeps it serving while the endpoint
+ * controllers and proxies stop sending it traffic, as users are told to do.
+ */
+import type { Container } from 'kubernetes-types/core/v1.js';
+
+const SCRIPT = [
+  'mkdir -p /www/cgi-bin',
+  'echo "$POD_NAME" > /www/index.html',
+  `printf '#!/bin/sh\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n%%s\\\\n" "$REMOTE_ADDR"\\n' > /www/cgi-bin/ip`,
+  'chmod +x /www/cgi-bin/ip',
+  'exec httpd -f -p 8080 -h /www',
+].join(' && ');
+
+export function webContainer(
+  image: string,
+  options: { preStopSeconds?: number; version?: string } = {},
+): Container {
+  return {
+    name: 'web',
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['sh', '-c', SCRIPT],
+    env: [
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'VERSION', value: options.version ?? '1' },
+    ],
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+    ...(options.preStopSeconds
+      ? { lifecycle: { preStop: { exec: { command: ['sleep', String(options.preStopSeconds)] } } } }
+      : {}),
+  };
+}
+
+/** The pod spec fields that keep a web backend's rollouts and deletions quick in tests. */
+export function webPodSpec(image: string, options: { preStopSeconds?: number; version?: string } = {}) {
+  return {
+    terminationGracePeriodSeconds: (options.preStopSeconds ?? 0) + 2,
+    containers: [webContainer(image, options)],
+  };
+}
