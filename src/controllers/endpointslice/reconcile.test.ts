@@ -72,7 +72,7 @@ function summary(desired: PodEndpoint[], existing: EndpointSlice[], max = 3) {
   const ids = (s: EndpointSlice) => (s.endpoints ?? []).map((e) => e.targetRef?.name).join(',');
   return {
     create: p.create.map((s) => `${ids(s)}@${s.ports?.[0]?.port ?? '-'}`),
-    update: p.update.map((s) => `${s.metadata?.name}:${ids(s)}`),
+    update: p.update.map((s) => `${s.metadata?.name}:${ids(s)}@${s.ports?.[0]?.port ?? '-'}`),
     delete: p.delete.map((s) => s.metadata?.name),
   };
 }
@@ -100,25 +100,25 @@ describe('planSlices', () => {
       name: 'a readiness change rewrites that slice in place',
       desired: [ep(1), ep(2, { ready: false })],
       existing: [slice('s1', range(1, 2))],
-      want: { create: [], update: ['s1:p1,p2'], delete: [] },
+      want: { create: [], update: ['s1:p1,p2@8080'], delete: [] },
     },
     {
       name: 'a new pod goes into the slice being rewritten anyway',
       desired: [ep(1, { ready: false }), ep(2), ep(3)],
       existing: [slice('s1', range(1, 2)), slice('s2', [ep(4)])],
-      want: { create: [], update: ['s1:p1,p2,p3'], delete: ['s2'] },
+      want: { create: [], update: ['s1:p1,p2,p3@8080'], delete: ['s2'] },
     },
     {
       name: 'a new pod goes into an untouched slice with room rather than a new slice',
       desired: range(1, 4),
       existing: [slice('s1', range(1, 3)), slice('s2', [])],
-      want: { create: [], update: ['s2:p4'], delete: [] },
+      want: { create: [], update: ['s2:p4@8080'], delete: [] },
     },
     {
       name: 'a new pod goes into an untouched slice with room when none is emptied',
       desired: range(1, 3),
       existing: [slice('s1', range(1, 2))],
-      want: { create: [], update: ['s1:p1,p2,p3'], delete: [] },
+      want: { create: [], update: ['s1:p1,p2,p3@8080'], delete: [] },
     },
     {
       name: 'different resolved ports: different slices',
@@ -130,7 +130,13 @@ describe('planSlices', () => {
       name: 'a pod whose port changed moves to a slice of its new port set',
       desired: [ep(1), ep(2, { ports: ALT })],
       existing: [slice('s1', range(1, 2))],
-      want: { create: ['p2@9090'], update: ['s1:p1'], delete: [] },
+      want: { create: ['p2@9090'], update: ['s1:p1@8080'], delete: [] },
+    },
+    {
+      name: 'all pods changed port: the slice is rewritten with the new ports, not replaced',
+      desired: [ep(1, { ports: ALT })],
+      existing: [slice('s1', [ep(1)])],
+      want: { create: [], update: ['s1:p1@9090'], delete: [] },
     },
     {
       name: 'an endpoint listed twice is kept once',
@@ -142,7 +148,7 @@ describe('planSlices', () => {
       name: 'no endpoints: one empty placeholder kept, the rest deleted',
       desired: [],
       existing: [slice('s1', [ep(1)]), slice('s2', [ep(2)])],
-      want: { create: [], update: ['s1:'], delete: ['s2'] },
+      want: { create: [], update: ['s1:@-'], delete: ['s2'] },
     },
     {
       name: 'no endpoints and no slices: the placeholder is created',
@@ -151,10 +157,10 @@ describe('planSlices', () => {
       want: { create: ['@-'], update: [], delete: [] },
     },
     {
-      name: 'the placeholder goes once there are endpoints',
+      name: 'the placeholder takes the first endpoints',
       desired: [ep(1)],
       existing: [slice('s1', [], [])],
-      want: { create: ['p1@8080'], update: [], delete: ['s1'] },
+      want: { create: [], update: ['s1:p1@8080'], delete: [] },
     },
     {
       name: 'a slice of another address type is deleted',
@@ -166,7 +172,7 @@ describe('planSlices', () => {
       name: 'Service labels changed: slices rewritten',
       desired: [ep(1)],
       existing: [slice('s1', [ep(1)], HTTP, { metadata: { name: 's1', labels: { team: 'b' } } })],
-      want: { create: [], update: ['s1:p1'], delete: [] },
+      want: { create: [], update: ['s1:p1@8080'], delete: [] },
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(summary(c.desired, c.existing), c.want));

@@ -10,7 +10,8 @@
  *      update instead of a delete and a create), then new slices of at most `maxPerSlice`; the
  *      last, partial, batch goes into an untouched slice with room when there is one.
  *   4. Slices left empty are deleted, except that a Service with no endpoints at all keeps one
- *      empty "placeholder" slice, as Kubernetes does.
+ *      empty "placeholder" slice, as Kubernetes does; and a slice to delete while another is to
+ *      be created is rewritten into it instead (Kubernetes' finalize step).
  *
  * Slices with another address type than IPv4 (this controller makes no others) are deleted.
  */
@@ -206,6 +207,12 @@ export function planSlices(
     } else {
       plan.create.push(fresh([], []));
     }
+  }
+  // A slice about to be deleted while another is created (its port set changed, or the
+  // placeholder gives way to real endpoints): rewrite it instead, one write instead of two.
+  while (plan.create.length > 0 && leftovers.length > 0) {
+    const made = plan.create.shift()!;
+    plan.update.push(rewrite(leftovers.shift()!, made.endpoints, made.ports));
   }
   plan.delete.push(...leftovers);
   return plan;
