@@ -61,6 +61,25 @@ export function validateNode(obj: Obj): FieldError[] {
   return errs;
 }
 
+/** The pod CIDRs a Node has: `podCIDRs`, or the older single `podCIDR` when only that is set. */
+function podCIDRsOf(spec: Obj): unknown[] {
+  const cidrs = arr(spec.podCIDRs);
+  if (cidrs.length > 0) return cidrs;
+  return isSet(spec.podCIDR) && str(spec.podCIDR) !== '' ? [spec.podCIDR] : [];
+}
+
+/**
+ * A Node's pod CIDRs may be set once (the node IPAM controller assigns them to a Node that has
+ * none) and never changed after: the agent has built its pod network on them (ValidateNodeUpdate).
+ */
+export function validateNodeUpdate(obj: Obj, old: Obj): FieldError[] {
+  const before = podCIDRsOf(rec(old.spec));
+  if (before.length === 0) return [];
+  const after = podCIDRsOf(rec(obj.spec));
+  if (before.length === after.length && before.every((c, i) => c === after[i])) return [];
+  return [field.forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid')];
+}
+
 // ---- Event (core/v1) ------------------------------------------------------------------------
 
 export function validateEvent(obj: Obj): FieldError[] {

@@ -17,6 +17,7 @@ import {
   validateLease,
   validateNamespace,
   validateNode,
+  validateNodeUpdate,
   validatePriorityClass,
   validatePriorityClassUpdate,
 } from './cluster.js';
@@ -80,7 +81,7 @@ export interface KindRules {
 /** The dispatch table, by kind. */
 const KIND_RULES: Readonly<Record<string, KindRules>> = {
   Namespace: { name: nameIsDNSLabel, validate: validateNamespace },
-  Node: { name: nameIsDNSSubdomain, validate: validateNode },
+  Node: { name: nameIsDNSSubdomain, validate: validateNode, update: validateNodeUpdate },
   Pod: { name: nameIsDNSSubdomain, validate: validatePod, update: validatePodUpdate },
   // Kubernetes (through 1.33) requires Service names to be DNS-1035 labels: lower case, starting with a letter.
   Service: { name: nameIsDNS1035Label, validate: validateService, update: validateServiceUpdate },

@@ -1239,6 +1239,53 @@ run('networking, autoscaling, rbac, cluster kinds', [
     ],
   },
   {
+    name: 'node update: a pod CIDR may be set where there was none',
+    kind: 'Node',
+    mutate: (o) => {
+      o.spec.podCIDR = '10.42.3.0/24';
+      o.spec.podCIDRs = ['10.42.3.0/24'];
+    },
+    old: () => {},
+    want: [],
+  },
+  {
+    name: 'node update: a set pod CIDR may not change',
+    kind: 'Node',
+    mutate: (o) => {
+      o.spec.podCIDR = '10.42.4.0/24';
+      o.spec.podCIDRs = ['10.42.4.0/24'];
+    },
+    old: (o) => {
+      o.spec.podCIDR = '10.42.3.0/24';
+      o.spec.podCIDRs = ['10.42.3.0/24'];
+    },
+    want: ['spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid'],
+  },
+  {
+    name: 'node update: nor be removed',
+    kind: 'Node',
+    mutate: (o) => {
+      delete o.spec.podCIDR;
+      delete o.spec.podCIDRs;
+    },
+    old: (o) => {
+      o.spec.podCIDR = '10.42.3.0/24';
+    },
+    want: ['spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid'],
+  },
+  {
+    name: 'node update: the same pod CIDR, now in both fields, is no change',
+    kind: 'Node',
+    mutate: (o) => {
+      o.spec.podCIDR = '10.42.3.0/24';
+      o.spec.podCIDRs = ['10.42.3.0/24'];
+    },
+    old: (o) => {
+      o.spec.podCIDR = '10.42.3.0/24';
+    },
+    want: [],
+  },
+  {
     name: 'namespace spec finalizers',
     kind: 'Namespace',
     mutate: (o) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
-import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
+import { addServerFlags, controllerSettings, type ServerFlags, serverConfig } from './server-options.js';
 
 function parse(args: string[]): ServerFlags {
   const cmd = addServerFlags(new Command('server'))
@@ -84,6 +84,39 @@ describe('shoal server Service address flags', () => {
   for (const [args, message] of bad) {
     it(`rejects ${args.join(' ')}`, () => {
       assert.throws(() => parse(args), message);
+    });
+  }
+});
+
+describe('shoal server pod network flags', () => {
+  it('defaults: 10.42.0.0/16 in /24s, into the controller settings', () => {
+    assert.deepEqual(controllerSettings(parse([])), {
+      nodeMonitorGracePeriodSeconds: 8,
+      clusterCIDR: '10.42.0.0/16',
+      nodeCIDRMaskSize: 24,
+    });
+  });
+
+  it('takes other values', () => {
+    const s = controllerSettings(parse(['--cluster-cidr', '10.0.0.0/8', '--node-cidr-mask-size', '20']));
+    assert.equal(s.clusterCIDR, '10.0.0.0/8');
+    assert.equal(s.nodeCIDRMaskSize, 20);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['--node-cidr-mask-size', 'x'], /--node-cidr-mask-size: expected a whole number of bits, got "x"/],
+    [
+      ['--cluster-cidr', '10.42.0.0'],
+      /--cluster-cidr: expected an IPv4 CIDR such as 10.42.0.0\/16, got "10.42.0.0"/,
+    ],
+    [
+      ['--cluster-cidr', '10.42.0.0/24', '--node-cidr-mask-size', '16'],
+      /--node-cidr-mask-size: expected a whole number from 24/,
+    ],
+  ];
+  for (const [args, message] of bad) {
+    it(`rejects ${args.join(' ')}`, () => {
+      assert.throws(() => controllerSettings(parse(args)), message);
     });
   }
 });

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-tolerations.js';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
-import { DEFAULT_CONTROLLER_SETTINGS } from '../../controllers/framework/controller.js';
+import {
+  type ControllerSettings,
+  DEFAULT_CONTROLLER_SETTINGS,
+} from '../../controllers/framework/controller.js';
+import { clusterCIDR } from '../../controllers/nodeipam/cidr-set.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
 import { formatCidr, parseCidr } from '../../util/ipv4.js';
 import { numberFlag } from './common.js';
@@ -24,6 +28,8 @@ export interface ServerFlags {
   nodeMonitorGracePeriod: number;
   defaultNotReadyTolerationSeconds: number;
   defaultUnreachableTolerationSeconds: number;
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
 }
 
 export function addServerFlags(cmd: Command): Command {
@@ -75,6 +81,17 @@ export function addServerFlags(cmd: Command): Command {
       'how long pods tolerate node.kubernetes.io/unreachable:NoExecute by default (Kubernetes: 300)',
       (v: string) => parseTolerationSeconds(v, '--default-unreachable-toleration-seconds'),
       DEFAULT_TOLERATION_SECONDS.unreachable,
+    )
+    .option(
+      '--cluster-cidr <cidr>',
+      "the IPv4 range every node's pod CIDR (spec.podCIDR) is cut from",
+      DEFAULT_CONTROLLER_SETTINGS.clusterCIDR,
+    )
+    .option(
+      '--node-cidr-mask-size <bits>',
+      "the prefix length of each node's pod CIDR (24: 254 pods per node)",
+      (v: string) => numberFlag(v, '--node-cidr-mask-size', 'a whole number of bits', Number.isInteger),
+      DEFAULT_CONTROLLER_SETTINGS.nodeCIDRMaskSize,
     );
 }
 
@@ -88,6 +105,17 @@ function parsePortRange(value: string): [number, number] {
     );
   }
   return [from, to];
+}
+
+/** The controllers' settings from the flags; throws naming the flag when they do not fit together. */
+export function controllerSettings(flags: ServerFlags): ControllerSettings {
+  const cluster = clusterCIDR(flags.clusterCidr, flags.nodeCidrMaskSize);
+  if (typeof cluster === 'string') throw new Error(cluster);
+  return {
+    nodeMonitorGracePeriodSeconds: flags.nodeMonitorGracePeriod,
+    clusterCIDR: flags.clusterCidr,
+    nodeCIDRMaskSize: flags.nodeCidrMaskSize,
+  };
 }
 
 /** A flag's value as a number of seconds above 0 (fractions allowed). */

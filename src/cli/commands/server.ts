@@ -12,7 +12,7 @@ import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 // verbs share this binary and must not pay for the API server, its stores and their clients).
 import type { RunningApiServer } from '../../apiserver/serve.js';
 import { interrupted } from './common.js';
-import { addServerFlags, type ServerFlags, serverConfig } from './server-options.js';
+import { addServerFlags, controllerSettings, type ServerFlags, serverConfig } from './server-options.js';
 
 export function registerServer(program: Command): void {
   addServerFlags(
@@ -45,6 +45,8 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
     import('../../scheduler/scheduler.js'),
     import('../../scheduler/preemption.js'),
   ]);
+  // Checked before anything starts: a bad flag is an error at once, not a controller that never runs.
+  const settings = controllerSettings(flags);
   const server = await startApiServer(serverConfig(flags, log));
   log(`API server listening on ${server.url} (${server.store.backend} store)`);
   log(
@@ -67,7 +69,7 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
       new ControllerManager(client, CONTROLLERS, {
         log,
         host: os.hostname(),
-        settings: { nodeMonitorGracePeriodSeconds: flags.nodeMonitorGracePeriod },
+        settings,
       }).run(signal),
     ),
     elect('shoal-scheduler').run(stop.signal, (signal) =>

@@ -16,10 +16,16 @@ import type { SharedInformers } from './informers.js';
 export interface ControllerSettings {
   /** A node whose Lease is not renewed for this long is NotReady (default 8 s). */
   nodeMonitorGracePeriodSeconds: number;
+  /** The IPv4 range node pod CIDRs are cut from (default 10.42.0.0/16, as k3s). */
+  clusterCIDR: string;
+  /** The prefix length of each node's pod CIDR (default 24: 254 pods per node). */
+  nodeCIDRMaskSize: number;
 }
 
 export const DEFAULT_CONTROLLER_SETTINGS: ControllerSettings = {
   nodeMonitorGracePeriodSeconds: 8,
+  clusterCIDR: '10.42.0.0/16',
+  nodeCIDRMaskSize: 24,
 };
 
 export interface ControllerContext {

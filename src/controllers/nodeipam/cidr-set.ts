@@ -1,0 +1,137 @@
+/**
+ * The cluster CIDR cut into equal per-node ranges (Kubernetes' CidrSet): which ranges are taken,
+ * and the next free one. IPv4 only. Allocation rotates from just after the last range handed
+ * out, as Kubernetes' does, so a range freed by a deleted Node is not the very next one given
+ * out while stale routes to it may still exist elsewhere; it is reused once the others are taken.
+ */
+
+export interface ClusterCIDR {
+  /** The network address as an unsigned 32-bit number. */
+  base: number;
+  prefix: number;
+  /** The prefix length of each node's range. */
+  nodeMaskSize: number;
+}
+
+/** Per-node ranges at most 2^16 (Kubernetes' limit: larger sets are more likely a typo). */
+const MAX_RANGE_BITS = 16;
+/** A /31 or /32 leaves no address for a pod beside the bridge's own. */
+const MAX_NODE_MASK = 30;
+
+function parseIPv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
+    n = n * 256 + Number(p);
+  }
+  return n;
+}
+
+export function formatIPv4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/** Parse "a.b.c.d/n"; an error message (naming `what`) when it is not an IPv4 network. */
+export function parseCIDR(text: string, what: string): { base: number; prefix: number } | string {
+  const m = /^([^/]+)\/(\d{1,2})$/.exec(text.trim());
+  const ip = m ? parseIPv4(m[1]!) : undefined;
+  const prefix = m ? Number(m[2]) : Number.NaN;
+  if (ip === undefined || !(prefix >= 0 && prefix <= 32)) {
+    return `${what}: expected an IPv4 CIDR such as 10.42.0.0/16, got ${JSON.stringify(text)}`;
+  }
+  const size = 2 ** (32 - prefix);
+  const base = Math.floor(ip / size) * size;
+  if (base !== ip) {
+    return `${what}: ${text} has bits set beyond its /${prefix} prefix; did you mean ${formatIPv4(base)}/${prefix}?`;
+  }
+  return { base, prefix };
+}
+
+/** The cluster CIDR and node mask size, checked together; an error message when they do not fit. */
+export function clusterCIDR(cidr: string, nodeMaskSize: number): ClusterCIDR | string {
+  const parsed = parseCIDR(cidr, '--cluster-cidr');
+  if (typeof parsed === 'string') return parsed;
+  if (!Number.isInteger(nodeMaskSize) || nodeMaskSize < parsed.prefix || nodeMaskSize > MAX_NODE_MASK) {
+    return `--node-cidr-mask-size: expected a whole number from ${parsed.prefix} (the /${parsed.prefix} of --cluster-cidr ${cidr}) to ${MAX_NODE_MASK}, got ${nodeMaskSize}`;
+  }
+  if (nodeMaskSize - parsed.prefix > MAX_RANGE_BITS) {
+    return `--node-cidr-mask-size: /${nodeMaskSize} cuts --cluster-cidr ${cidr} into ${2 ** (nodeMaskSize - parsed.prefix)} ranges; at most ${2 ** MAX_RANGE_BITS} (a mask size of at most ${parsed.prefix + MAX_RANGE_BITS})`;
+  }
+  return { ...parsed, nodeMaskSize };
+}
+
+export class CidrSet {
+  private readonly used: Uint8Array;
+  private readonly rangeSize: number;
+  /** Where the next search starts. */
+  private next = 0;
+  private free: number;
+
+  constructor(readonly cluster: ClusterCIDR) {
+    const count = 2 ** (cluster.nodeMaskSize - cluster.prefix);
+    this.used = new Uint8Array(count);
+    this.rangeSize = 2 ** (32 - cluster.nodeMaskSize);
+    this.free = count;
+  }
+
+  get size(): number {
+    return this.used.length;
+  }
+
+  get freeCount(): number {
+    return this.free;
+  }
+
+  /** The next free range, marked taken; undefined when all are taken. */
+  allocateNext(): string | undefined {
+    for (let i = 0; i < this.used.length; i++) {
+      const candidate = (this.next + i) % this.used.length;
+      if (this.used[candidate]) continue;
+      this.mark(candidate, 1);
+      this.next = (candidate + 1) % this.used.length;
+      return this.format(candidate);
+    }
+    return undefined;
+  }
+
+  /**
+   * Mark `cidr` taken (a Node already has it). False when it is not one of this set's ranges (a
+   * range from another cluster CIDR, or of another size): it is then not ours to track.
+   */
+  occupy(cidr: string): boolean {
+    const i = this.indexOf(cidr);
+    if (i === undefined) return false;
+    this.mark(i, 1);
+    return true;
+  }
+
+  release(cidr: string): void {
+    const i = this.indexOf(cidr);
+    if (i !== undefined) this.mark(i, 0);
+  }
+
+  isTaken(cidr: string): boolean {
+    const i = this.indexOf(cidr);
+    return i !== undefined && this.used[i] === 1;
+  }
+
+  private mark(i: number, value: 0 | 1): void {
+    if (this.used[i] === value) return;
+    this.used[i] = value;
+    this.free += value ? -1 : 1;
+  }
+
+  private indexOf(cidr: string): number | undefined {
+    const parsed = parseCIDR(cidr, 'podCIDR');
+    if (typeof parsed === 'string' || parsed.prefix !== this.cluster.nodeMaskSize) return undefined;
+    const offset = parsed.base - this.cluster.base;
+    if (offset < 0 || offset >= this.used.length * this.rangeSize) return undefined;
+    return offset / this.rangeSize;
+  }
+
+  private format(i: number): string {
+    return `${formatIPv4(this.cluster.base + i * this.rangeSize)}/${this.cluster.nodeMaskSize}`;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What the ServiceLB status controller writes for one Service (as k3s's ServiceLB): a
+ * `type: LoadBalancer` Service is reachable on every Ready, schedulable Node's address (the
+ * agents' proxy opens its ports there), so `status.loadBalancer.ingress` lists each such Node's
+ * InternalIP, sorted; a Service of another type has no ingress, so one left from an earlier
+ * LoadBalancer is cleared. Services with a `loadBalancerClass` belong to another implementation
+ * and are left alone.
+ */
+import type { LoadBalancerIngress, Node, Service } from 'kubernetes-types/core/v1.js';
+import { semanticEqual } from '../../api/validation/util.js';
+
+/** A Node that takes load-balanced traffic: Ready and not cordoned. */
+export function servesLoadBalancers(node: Node): boolean {
+  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return ready && node.spec?.unschedulable !== true;
+}
+
+export function internalIP(node: Node): string | undefined {
+  return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+}
+
+function compareIPs(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  if (pa.length === 4 && pb.length === 4) {
+    for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+    return 0;
+  }
+  return a.localeCompare(b);
+}
+
+/** The ingress points of a LoadBalancer Service on these Nodes. */
+export function loadBalancerIngress(nodes: readonly Node[]): LoadBalancerIngress[] {
+  const ips = new Set<string>();
+  for (const n of nodes) {
+    const ip = servesLoadBalancers(n) ? internalIP(n) : undefined;
+    if (ip) ips.add(ip);
+  }
+  return [...ips].sort(compareIPs).map((ip) => ({ ip }));
+}
+
+/** The Service with its new status, or undefined when it is right already (or not ours). */
+export function planServiceLBStatus(svc: Service, nodes: readonly Node[]): Service | undefined {
+  if (svc.spec?.loadBalancerClass) return undefined;
+  const ingress = svc.spec?.type === 'LoadBalancer' ? loadBalancerIngress(nodes) : [];
+  const current = svc.status?.loadBalancer?.ingress ?? [];
+  if (semanticEqual(current, ingress)) return undefined;
+  const { ingress: _drop, ...loadBalancer } = svc.status?.loadBalancer ?? {};
+  return {
+    ...svc,
+    status: { ...svc.status, loadBalancer: ingress.length > 0 ? { ...loadBalancer, ingress } : loadBalancer },
+  };
+}
