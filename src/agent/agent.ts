@@ -20,6 +20,7 @@ import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from './no-process-parts.js';
 import { NodeStatusReporter } from './node-status.js';
 import type { ObjectSource } from './object-source.js';
 import { PodManager } from './pod-manager.js';
+import { type NodeNetworking, startNodeNetworking } from './networking.js';
 import { bringUpPodNetwork } from './pod-network.js';
 import type { EnvResolver, PodVolumes, ProbeFactory, WorkerDeps } from './pod-worker.js';
 import { ContainerProbes } from './prober/index.js';
@@ -104,6 +105,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const allocatable = () => reporter?.node?.status?.allocatable ?? {};
 
   let volumes: PodVolumes = NO_VOLUMES;
+  let networking: NodeNetworking | undefined;
   let env: EnvResolver = NO_ENV;
   let manager: VolumeManager | undefined;
   const events = new EventRecorder(clientSink(client), {
@@ -116,7 +118,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     const tmpfsRoot = join(config.dataDir, 'tmpfs');
     await ensureTmpfsRoot(tmpfsRoot, { mount: mountTmpfs });
     manager = new VolumeManager({ root: join(config.dataDir, 'pods'), tmpfsRoot, sources, nodeName });
-    volumes = volumeAdapter(manager, allocatable);
+    volumes = withPodDns(volumeAdapter(manager, allocatable), () => networking);
     env = async (pod, container, ctx) => {
       const resolved = await resolveEnv(pod, container, sources, {
         nodeName,
@@ -226,6 +228,17 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     log,
     signal: stop.signal,
   });
+  if (network && config.network) {
+    networking = await startNodeNetworking({
+      client,
+      network,
+      clusterCidr: config.network.clusterCidr,
+      clusterDomain: config.network.clusterDomain,
+      dir: join(config.dataDir, 'dns'),
+      log,
+      onError: quiet(log),
+    });
+  }
   const running: Array<Promise<void>> = [];
   if (!driver.simulated) {
     running.push(configMaps.run(stop.signal), secrets.run(stop.signal));
@@ -244,6 +257,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       stop.abort();
       podManager.stop();
       await Promise.allSettled(running);
+      await networking?.close();
       await status.close();
       await events.drain();
       await reporter?.stop();
@@ -273,6 +287,22 @@ function volumeAdapter(manager: VolumeManager, allocatable: () => Record<string,
     tearDown: async (uid) => {
       byPod.delete(uid);
       await manager.tearDown(uid);
+    },
+  };
+}
+
+/** Every container of a pod also gets the pod's resolv.conf, once node networking is up. */
+function withPodDns(inner: PodVolumes, networking: () => NodeNetworking | undefined): PodVolumes {
+  return {
+    setUp: (pod) => inner.setUp(pod),
+    mountsFor: async (pod, container, env) => {
+      const mounts = await inner.mountsFor(pod, container, env);
+      const net = networking();
+      return net ? [...mounts, await net.resolvConfMount(pod)] : mounts;
+    },
+    tearDown: async (uid) => {
+      await inner.tearDown(uid);
+      await networking()?.forget(uid);
     },
   };
 }

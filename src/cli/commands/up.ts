@@ -43,6 +43,12 @@ export function registerUp(program: Command): void {
           nodeIP: flags.nodeIp ?? defaultNodeIP(),
           listenHost: listen.host,
           listenPort: listen.port,
+          // The one node of a local cluster also serves its Ingresses on the host's 80 and 443.
+          network: {
+            clusterCidr: flags.clusterCidr,
+            clusterDomain: 'cluster.local',
+            ingress: { httpPort: 80, httpsPort: 443 },
+          },
           log: (line) => log(`agent: ${line}`),
         });
         log(`node ${agent.nodeName} joined; try: kubectl get nodes`);

@@ -1,0 +1,94 @@
+/**
+ * Service networking on one node, assembled: cluster DNS on the pod network's gateway, each pod's
+ * /etc/resolv.conf pointing at it, the service proxy's NAT rules and the ingress controller, all
+ * fed by one informer per kind. The parts themselves live in src/network/; this only wires them.
+ */
+import { readFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { lookupKind } from '../api/resources.js';
+import { Informer } from '../client/informer.js';
+import type { Client } from '../client/rest.js';
+import { ClusterRecords, DnsServer, parseResolvConf, podResolvConf, upstreamsFrom } from '../network/dns/index.js';
+import type { Mount, PodNetwork } from '../runtime/driver.js';
+
+export interface NodeNetworkingOptions {
+  client: Client;
+  network: PodNetwork;
+  clusterCidr: string;
+  clusterDomain: string;
+  /** Where the pods' resolv.conf files are written. */
+  dir: string;
+  /** The host's resolver configuration (default /etc/resolv.conf). */
+  hostResolvConf?: string;
+  log: (line: string) => void;
+  onError: (err: unknown) => void;
+}
+
+export interface NodeNetworking {
+  /** Writes the pod's resolv.conf; the mount every container of the pod gets for it. */
+  resolvConfMount(pod: Pod): Promise<Mount>;
+  /** Forgets a pod's resolv.conf. */
+  forget(podUid: string): Promise<void>;
+  /** Resolves once the caches have synced and DNS answers. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+const DNS_PORT = 53;
+
+export async function startNodeNetworking(options: NodeNetworkingOptions): Promise<NodeNetworking> {
+  const { client, network, log } = options;
+  const stop = new AbortController();
+  const services = new Informer(client, lookupKind('v1', 'Service')!, { onError: options.onError });
+  const slices = new Informer(client, lookupKind('discovery.k8s.io/v1', 'EndpointSlice')!, {
+    onError: options.onError,
+  });
+  const hostText = await readFile(options.hostResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+  const host = parseResolvConf(hostText);
+  const records = new ClusterRecords({
+    services,
+    endpointSlices: slices,
+    clusterDomain: options.clusterDomain,
+    reverseCidrs: [options.clusterCidr],
+  });
+  const dns = new DnsServer({
+    records,
+    address: network.gateway,
+    port: DNS_PORT,
+    upstreams: upstreamsFrom(host.nameservers),
+    log,
+  });
+  const running = [services.run(stop.signal), slices.run(stop.signal)];
+  const ready = (async () => {
+    await Promise.all([services.waitForSync(stop.signal), slices.waitForSync(stop.signal)]);
+    await dns.start();
+    log(`cluster DNS for ${options.clusterDomain} on ${network.gateway}:${DNS_PORT}`);
+  })();
+  ready.catch(options.onError);
+  await mkdir(options.dir, { recursive: true, mode: 0o755 });
+
+  return {
+    ready,
+    async resolvConfMount(pod) {
+      const file = join(options.dir, `${pod.metadata?.uid ?? 'unknown'}.conf`);
+      const text = podResolvConf(pod, {
+        nameserver: network.gateway,
+        clusterDomain: options.clusterDomain,
+        host,
+      });
+      await writeFile(file, text, { mode: 0o644 });
+      return { hostPath: file, containerPath: '/etc/resolv.conf', readOnly: false };
+    },
+    async forget(podUid) {
+      await rm(join(options.dir, `${podUid}.conf`), { force: true });
+    },
+    async close() {
+      stop.abort();
+      await Promise.allSettled(running);
+      records.close();
+      await dns.close();
+    },
+  };
+}
