@@ -68,8 +68,10 @@ export class ServiceProxy {
   }
 
   /**
-   * Syncs until the signal aborts. The rules stay in the kernel afterwards, so Services keep
-   * working while an agent restarts; `cleanup()` removes them.
+   * Syncs until the signal aborts. Start it once the caches have synced: the first sync writes
+   * what they hold, and an empty cache would briefly remove every Service a restarted agent had
+   * left in the kernel. The rules stay in the kernel afterwards, so Services keep working while
+   * an agent restarts; `cleanup()` removes them.
    */
   async run(signal: AbortSignal): Promise<void> {
     const { services, endpointSlices } = this.config;
