@@ -16,11 +16,11 @@ import { resolveEnv } from './env.js';
 import { GarbageCollector, type GcSettings } from './gc/index.js';
 import { ProcHostStats } from './host-stats.js';
 import { joinCluster, nodeClient } from './join.js';
+import { type NodeNetworking, startNodeNetworking } from './networking.js';
 import { ALWAYS_READY_PROBES, NO_ENV, NO_VOLUMES } from './no-process-parts.js';
 import { NodeStatusReporter } from './node-status.js';
 import type { ObjectSource } from './object-source.js';
 import { PodManager } from './pod-manager.js';
-import { type NodeNetworking, startNodeNetworking } from './networking.js';
 import { bringUpPodNetwork } from './pod-network.js';
 import type { EnvResolver, PodVolumes, ProbeFactory, WorkerDeps } from './pod-worker.js';
 import { ContainerProbes } from './prober/index.js';
@@ -231,7 +231,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   if (network && config.network) {
     networking = await startNodeNetworking({
       client,
+      nodeName,
       network,
+      podCidr: network.cidr,
+      nodeIP: config.nodeIP,
       clusterCidr: config.network.clusterCidr,
       clusterDomain: config.network.clusterDomain,
       dir: join(config.dataDir, 'dns'),

@@ -3,20 +3,39 @@
  * /etc/resolv.conf pointing at it, the service proxy's NAT rules and the ingress controller, all
  * fed by one informer per kind. The parts themselves live in src/network/; this only wires them.
  */
-import { readFile } from 'node:fs/promises';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
 import type { Client } from '../client/rest.js';
-import { ClusterRecords, DnsServer, parseResolvConf, podResolvConf, upstreamsFrom } from '../network/dns/index.js';
+import {
+  ClusterRecords,
+  DnsServer,
+  parseResolvConf,
+  podResolvConf,
+  upstreamsFrom,
+} from '../network/dns/index.js';
+import type { ObjectCache } from '../network/object-cache.js';
+import {
+  chainPrefixFor,
+  type EndpointSliceObject,
+  IptablesApplier,
+  type ServiceObject,
+  ServiceProxy,
+} from '../network/proxy/index.js';
 import type { Mount, PodNetwork } from '../runtime/driver.js';
 
 export interface NodeNetworkingOptions {
   client: Client;
+  nodeName: string;
   network: PodNetwork;
+  /** The node's own range of the cluster CIDR (spec.podCIDR). */
+  podCidr: string;
   clusterCidr: string;
+  /** The node's address; LoadBalancer Services also answer on the host's other IPv4 addresses. */
+  nodeIP: string;
   clusterDomain: string;
   /** Where the pods' resolv.conf files are written. */
   dir: string;
@@ -37,6 +56,15 @@ export interface NodeNetworking {
 }
 
 const DNS_PORT = 53;
+
+/** The node's address and the host's other IPv4 addresses, loopback included. */
+function hostAddresses(nodeIP: string): string[] {
+  const all = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4')
+    .map((a) => a!.address);
+  return [...new Set([nodeIP, ...all])];
+}
 
 export async function startNodeNetworking(options: NodeNetworkingOptions): Promise<NodeNetworking> {
   const { client, network, log } = options;
@@ -60,9 +88,26 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     upstreams: upstreamsFrom(host.nameservers),
     log,
   });
+  const proxy = new ServiceProxy({
+    services: services as unknown as ObjectCache<ServiceObject>,
+    endpointSlices: slices as unknown as ObjectCache<EndpointSliceObject>,
+    applier: new IptablesApplier(chainPrefixFor(options.nodeName)),
+    options: {
+      chainPrefix: chainPrefixFor(options.nodeName),
+      clusterCIDR: options.clusterCidr,
+      podCIDR: options.podCidr,
+      hostAddresses: hostAddresses(options.nodeIP),
+      localhostNodePorts: true,
+      nodeName: options.nodeName,
+    },
+    log,
+  });
   const running = [services.run(stop.signal), slices.run(stop.signal)];
   const ready = (async () => {
     await Promise.all([services.waitForSync(stop.signal), slices.waitForSync(stop.signal)]);
+    // Only synced caches may drive the proxy: an empty one would take every Service that a
+    // restarted agent left in the kernel away for a moment.
+    running.push(proxy.run(stop.signal));
     await dns.start();
     log(`cluster DNS for ${options.clusterDomain} on ${network.gateway}:${DNS_PORT}`);
   })();

@@ -5,7 +5,12 @@ import type { PodNetwork } from '../runtime/driver.js';
 import { FakeClock } from '../util/fake-clock.js';
 import { bringUpPodNetwork } from './pod-network.js';
 
-const NETWORK: PodNetwork = { name: 'shoal-n1', gateway: '10.42.3.1', bridge: 'shl0000abcd' };
+const NETWORK: PodNetwork = {
+  name: 'shoal-n1',
+  cidr: '10.42.3.0/24',
+  gateway: '10.42.3.1',
+  bridge: 'shl0000abcd',
+};
 
 test('waits for the podCIDR, saying so, then builds the network on it', async () => {
   const clock = new FakeClock();

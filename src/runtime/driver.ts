@@ -273,6 +273,8 @@ export interface ImageRecord {
 export interface PodNetwork {
   /** The runtime's name for it (sandboxes join it). */
   name: string;
+  /** Its address range: the Node's spec.podCIDR. */
+  cidr: string;
   /** The node's own address on it: pods' default route, and where the agent serves cluster DNS. */
   gateway: string;
   /** The host interface of the bridge. */

@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { chainPrefixFor, IptablesApplier } from '../../src/network/proxy/index.js';
 import { removeNodeContainers, removeNodeNetwork } from './docker.js';
 import { type ShoalProcess, spawnShoal } from './shoal-process.js';
 import type { ShoalServer } from './shoal-server.js';
@@ -76,6 +77,9 @@ export function shoalAgent(server: ShoalServer, name: string, extraArgs: string[
       await current?.stop();
       await removeNodeContainers(name);
       await removeNodeNetwork(name);
+      // The agent leaves its NAT rules behind on exit (so Services keep working across a
+      // restart, as kube-proxy's do); a finished test takes them out of the shared tables.
+      await new IptablesApplier(chainPrefixFor(name)).cleanup().catch(() => undefined);
       const tmpfs = path.join(dataDir, 'tmpfs');
       try {
         execFileSync('umount', [tmpfs], { stdio: 'ignore' });

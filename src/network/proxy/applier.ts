@@ -46,6 +46,9 @@ export const hostRunner: CommandRunner = (command, args, input) =>
         else resolve({ code: typeof code === 'number' ? code : 0, stdout, stderr });
       },
     );
+    // A command that exits without reading its input (sysctl, iptables -C) closes the pipe
+    // first; that EPIPE is not a failure of the command, whose exit code tells.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 

@@ -285,7 +285,7 @@ export class DockerDriver implements RuntimeDriver {
     const config = existing?.IPAM?.Config?.[0];
     if (existing && config?.Subnet === subnet && config.Gateway === gateway) {
       this.network = name;
-      return { name, gateway, bridge };
+      return { name, cidr: subnet, gateway, bridge };
     }
     if (existing) {
       const users = Object.keys(existing.Containers ?? {}).length;
@@ -311,7 +311,7 @@ export class DockerDriver implements RuntimeDriver {
       }),
     );
     this.network = name;
-    return { name, gateway, bridge };
+    return { name, cidr: subnet, gateway, bridge };
   }
 
   // --- sandboxes and containers -----------------------------------------------------------------
