@@ -1,7 +1,7 @@
 /**
  * Service networking on one node, assembled: cluster DNS on the pod network's gateway, each pod's
- * /etc/resolv.conf pointing at it, the service proxy's NAT rules and the ingress controller, all
- * fed by one informer per kind. The parts themselves live in src/network/; this only wires them.
+ * /etc/resolv.conf pointing at it, the service proxy's NAT rules, routes to the pod ranges of
+ * nodes on other machines and the ingress controller, all fed by one informer per kind. The parts themselves live in src/network/; this only wires them.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
@@ -21,10 +21,12 @@ import type { ObjectCache } from '../network/object-cache.js';
 import {
   chainPrefixFor,
   type EndpointSliceObject,
+  hostRunner,
   IptablesApplier,
   type ServiceObject,
   ServiceProxy,
 } from '../network/proxy/index.js';
+import { HostRoutes } from '../network/routes/host-routes.js';
 import type { Mount, PodNetwork } from '../runtime/driver.js';
 
 export interface NodeNetworkingOptions {
@@ -102,9 +104,19 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     },
     log,
   });
-  const running = [services.run(stop.signal), slices.run(stop.signal)];
+  const nodes = new Informer(client, lookupKind('v1', 'Node')!, { onError: options.onError });
+  const routes = new HostRoutes({
+    nodes,
+    input: { nodeName: options.nodeName, localAddresses: hostAddresses(options.nodeIP) },
+    run: hostRunner,
+    log,
+  });
+  const running = [services.run(stop.signal), slices.run(stop.signal), nodes.run(stop.signal)];
   const ready = (async () => {
     await Promise.all([services.waitForSync(stop.signal), slices.waitForSync(stop.signal)]);
+    void nodes.waitForSync(stop.signal).then((synced) => {
+      if (synced) running.push(routes.run(stop.signal));
+    });
     // Only synced caches may drive the proxy: an empty one would take every Service that a
     // restarted agent left in the kernel away for a moment.
     running.push(proxy.run(stop.signal));

@@ -31,6 +31,11 @@ export interface LoadResult {
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return startLoad(options).done;
+}
+
+/** `runLoad`, with the counts readable while it runs (`live`). */
+export function startLoad(options: LoadOptions): { live: LoadResult; done: Promise<LoadResult> } {
   const started = Date.now();
   const result: LoadResult = {
     sent: 0,
@@ -61,9 +66,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, loop));
-  result.elapsedMs = Date.now() - started;
-  return result;
+  const done = Promise.all(Array.from({ length: options.concurrency ?? 4 }, loop)).then(() => {
+    result.elapsedMs = Date.now() - started;
+    return result;
+  });
+  return { live: result, done };
 }
 
 /** One GET on a fresh connection; rejects on network errors and timeouts. */
