@@ -1,7 +1,7 @@
 /**
  * The API server as a process part: store, identity (CA, certificates, kubeconfig, join token),
  * authentication, the request pipeline and the HTTPS listener, plus the housekeeping that
- * belongs to the API server itself (system namespaces, compaction).
+ * belongs to the API server itself (system namespaces, the default IngressClass, compaction).
  */
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, hasReason } from '../api/errors.js';
 import { lookupResource } from '../api/resources.js';
+import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER } from '../network/ingress/routes.js';
 import {
   ADMIN_GROUP,
   ensureServerIdentity,
@@ -110,6 +111,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
         ),
     });
     await ensureSystemNamespaces(api);
+    await ensureDefaultIngressClass(api);
     warmOpenAPI();
 
     const server = https.createServer({ ...identity.tlsOptions, keepAliveTimeout: 120_000 }, api.handle);
@@ -164,5 +166,24 @@ async function ensureSystemNamespaces(api: ApiServer): Promise<void> {
     } catch (err) {
       if (!hasReason(err, 'AlreadyExists') && !isStoreError(err, 'AlreadyExists')) throw err;
     }
+  }
+}
+
+/**
+ * The IngressClass of Shoal's own ingress controller, marked the cluster default so Ingresses
+ * without a class are served (as k3s ships Traefik's). Created when missing; an existing one,
+ * edited or not, is left as the user has it.
+ */
+async function ensureDefaultIngressClass(api: ApiServer): Promise<void> {
+  const def = lookupResource('networking.k8s.io', 'v1', 'ingressclasses')!;
+  try {
+    await api.storage.create(def, undefined, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: INGRESS_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
+      spec: { controller: INGRESS_CONTROLLER },
+    });
+  } catch (err) {
+    if (!hasReason(err, 'AlreadyExists') && !isStoreError(err, 'AlreadyExists')) throw err;
   }
 }

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { lookupResource } from '../api/resources.js';
+import { Client } from '../client/rest.js';
+import { startApiServer } from './serve.js';
+
+const INGRESS_CLASSES = lookupResource('networking.k8s.io', 'v1', 'ingressclasses')!;
+
+describe('startApiServer bootstrap objects', () => {
+  let root: string;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'shoal-serve-'));
+  });
+
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const start = () =>
+    startApiServer({ dataDir: root, host: '127.0.0.1', port: 0, store: { kind: 'sqlite', dataDir: root } });
+
+  it('creates the default shoal IngressClass once and leaves a user-edited one alone', async () => {
+    const first = await start();
+    const client = new Client({ ...first.loopback });
+    try {
+      const ic = await client.get(INGRESS_CLASSES, undefined, 'shoal');
+      assert.deepEqual(ic.spec, { controller: 'shoal.dev/ingress' });
+      assert.deepEqual(ic.metadata.annotations, { 'ingressclass.kubernetes.io/is-default-class': 'true' });
+      // The user makes another class the default: a restart must not undo it.
+      ic.metadata.annotations = { 'ingressclass.kubernetes.io/is-default-class': 'false' };
+      await client.update(INGRESS_CLASSES, undefined, ic);
+    } finally {
+      client.close();
+      await first.close();
+    }
+
+    const second = await start();
+    const again = new Client({ ...second.loopback });
+    try {
+      const ic = await again.get(INGRESS_CLASSES, undefined, 'shoal');
+      assert.equal(ic.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'], 'false');
+    } finally {
+      again.close();
+      await second.close();
+    }
+  });
+});
