@@ -15,7 +15,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
 import {
   findPod,
   getPod,
@@ -91,11 +92,14 @@ describe('agent while dockerd restarts', { timeout: 170_000 }, () => {
     await dockerd?.destroy();
   });
 
-  it('runs the pods on the private dockerd', async () => {
-    const subnet = dockerd.gateway.replace(/\.1$/, '.');
+  it("runs the pods on the private dockerd, on the node's pod network there", async () => {
+    const node = JSON.parse(await kubectlOk(server, ['get', 'node', NODE, '-o', 'json'])) as Node;
+    const podCIDR = node.spec?.podCIDR ?? '';
+    const network = await dockerd.docker.getNetwork(`shoal-${NODE}`).inspect();
+    assert.equal(network.IPAM?.Config?.[0]?.Subnet, podCIDR, 'the pod network is on the podCIDR');
     assert.ok(
-      before_.status?.podIP?.startsWith(subnet),
-      `pod IP ${before_.status?.podIP} on ${dockerd.bridge}`,
+      cidrContains(parseCidr(podCIDR), parseIPv4(before_.status?.podIP ?? '') ?? -1),
+      `pod IP ${before_.status?.podIP} in ${podCIDR}`,
     );
     const objects = await runtimeObjects(dockerd.docker, NODE, before_.metadata!.uid!);
     assert.deepEqual(

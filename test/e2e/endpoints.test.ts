@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Endpoints, Node, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { cidrContains, parseCidr } from '../../src/util/ipv4.js';
 import { startCluster, type TestCluster } from '../support/cluster.js';
 
 const NS = 'default';
@@ -49,13 +50,15 @@ describe('endpoints, EndpointSlices, pod CIDRs and LoadBalancer status (real Doc
     await cluster?.stop();
   });
 
-  it('the node gets a pod CIDR from 10.42.0.0/16', async () => {
+  it("the node gets a /24 pod CIDR from the server's cluster CIDR", async () => {
     const name = cluster.agents[0]!.name;
     const node = await cluster.eventually('a pod CIDR', async () => {
       const n = await getJson<Node>(['get', 'node', name]);
       return n.spec?.podCIDR ? n : undefined;
     });
-    assert.match(node.spec?.podCIDR ?? '', /^10\.42\.\d{1,3}\.0\/24$/);
+    const podCIDR = parseCidr(node.spec?.podCIDR ?? '');
+    assert.equal(podCIDR.bits, 24);
+    assert.ok(cidrContains(parseCidr(cluster.server.clusterCidr), podCIDR.base), `${node.spec?.podCIDR}`);
     assert.deepEqual(node.spec?.podCIDRs, [node.spec?.podCIDR]);
   });
 

@@ -59,8 +59,8 @@ export function shoalAgent(server: ShoalServer, name: string, extraArgs: string[
         // to exercise it (on a private dockerd) passes its own threshold in extraArgs, which wins.
         '--image-gc-high-threshold',
         '100',
-        '--cluster-cidr',
-        server.clusterCidr,
+        // A server a test started by hand (not startShoalServer) has no address slot.
+        ...(server.clusterCidr ? ['--cluster-cidr', server.clusterCidr] : []),
         // Several agents share this machine's ports 80/443: only a test that asks for the ingress
         // (with ports of its own) gets one.
         ...(extraArgs.includes('--ingress-http-port') ? [] : ['--no-ingress']),
