@@ -7,7 +7,7 @@
  */
 import type { ServicePort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { parseIPv4 } from './ipv4.js';
+import { parseIPv4 } from '../../util/ipv4.js';
 
 /** The label an EndpointSlice names its Service with. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
