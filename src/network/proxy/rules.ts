@@ -169,6 +169,7 @@ export function computeRules(
   options: ProxyOptions,
 ): ProxyRules {
   const o = resolveOptions(options);
+  const clusterNet = formatCidr(o.cluster);
   const base = baseChains(o.prefix);
   const nat: TableRules = { chains: Object.values(base.nat), rules: [] };
   const filter: TableRules = { chains: Object.values(base.filter), rules: [] };
@@ -201,17 +202,11 @@ export function computeRules(
     base.filter.forward,
     ...comment('drop invalid packets to pods'),
     '-d',
-    formatCidr(o.cluster),
+    clusterNet,
     '-m conntrack --ctstate INVALID -j DROP',
   );
-  filterRule(base.filter.forward, ...comment('pod network egress'), '-s', formatCidr(o.cluster), '-j ACCEPT');
-  filterRule(
-    base.filter.forward,
-    ...comment('pod network ingress'),
-    '-d',
-    formatCidr(o.cluster),
-    '-j ACCEPT',
-  );
+  filterRule(base.filter.forward, ...comment('pod network egress'), '-s', clusterNet, '-j ACCEPT');
+  filterRule(base.filter.forward, ...comment('pod network ingress'), '-d', clusterNet, '-j ACCEPT');
   filterRule(
     base.filter.forward,
     ...comment('service traffic marked for masquerade'),
@@ -225,10 +220,10 @@ export function computeRules(
     base.nat.postrouting,
     ...comment('pod traffic leaving the cluster network'),
     '-s',
-    formatCidr(o.cluster),
+    clusterNet,
     '!',
     '-d',
-    formatCidr(o.cluster),
+    clusterNet,
     '-j MASQUERADE',
   );
   natRule(base.nat.postrouting, '-m mark !', '--mark', `${o.mark}/${o.mark}`, '-j RETURN');
@@ -346,7 +341,7 @@ export function computeRules(
                 ext,
                 ...comment('pod traffic to an external address'),
                 '-s',
-                formatCidr(o.cluster),
+                clusterNet,
                 '-j',
                 clusterChain,
               );
