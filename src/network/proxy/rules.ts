@@ -321,6 +321,15 @@ export function computeRules(
         const why = allUsable.length === 0 ? 'has no endpoints' : 'has no local endpoints';
         if (allUsable.length > 0) {
           nat.chains.push(ext);
+          const masqueradeLoopback = () =>
+            natRule(
+              ext,
+              ...comment('masquerade loopback-originated traffic'),
+              '-s',
+              LOOPBACK,
+              '-j',
+              base.nat.markMasq,
+            );
           for (const ip of externalDestinations)
             natRule(
               base.nat.services,
@@ -345,14 +354,7 @@ export function computeRules(
                 '-j',
                 clusterChain,
               );
-            natRule(
-              ext,
-              ...comment('masquerade loopback-originated traffic'),
-              '-s',
-              LOOPBACK,
-              '-j',
-              base.nat.markMasq,
-            );
+            masqueradeLoopback();
             if (clusterEndpoints.length > 0)
               natRule(
                 ext,
@@ -363,14 +365,7 @@ export function computeRules(
               );
             if (localUsable.length > 0) natRule(ext, '-j', svlChain);
           } else {
-            natRule(
-              ext,
-              ...comment('masquerade loopback-originated traffic'),
-              '-s',
-              LOOPBACK,
-              '-j',
-              base.nat.markMasq,
-            );
+            masqueradeLoopback();
             natRule(ext, '-j', svcChain);
           }
         }
