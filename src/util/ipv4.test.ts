@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   cidrContains,
+  compareAddresses,
   containsAddress,
   formatCidr,
   formatIPv4,
@@ -43,6 +44,25 @@ test('anything but a dotted quad without leading zeros is not an address', () =>
     '10.42.3.1/32',
   ];
   for (const text of bad) assert.equal(parseIPv4(text), undefined, JSON.stringify(text));
+});
+
+test('addresses sort by value, and by text when one is not IPv4', () => {
+  const cases: [string[], string[]][] = [
+    [
+      ['10.0.0.10', '10.0.0.9', '9.255.255.255', '10.0.1.0'],
+      ['9.255.255.255', '10.0.0.9', '10.0.0.10', '10.0.1.0'],
+    ],
+    [
+      ['fd00::2', '10.0.0.1', 'fd00::10'],
+      ['10.0.0.1', 'fd00::10', 'fd00::2'],
+    ],
+    [
+      ['10.0.0.1', '10.0.0.1'],
+      ['10.0.0.1', '10.0.0.1'],
+    ],
+  ];
+  for (const [input, want] of cases)
+    assert.deepEqual([...input].sort(compareAddresses), want, input.join(' '));
 });
 
 test('CIDRs: the range with host bits cleared, the address as written, and what each contains', () => {

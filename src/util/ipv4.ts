@@ -28,6 +28,16 @@ export function parseIPv4(ip: string): number | undefined {
   return octets.reduce((acc, o) => acc * 256 + o, 0);
 }
 
+/**
+ * Sort order for addresses: IPv4 ones by value (10.0.0.9 before 10.0.0.10), so lists come out
+ * as people read them; when either is not IPv4 (an IPv6 address), by text.
+ */
+export function compareAddresses(a: string, b: string): number {
+  const x = parseIPv4(a);
+  const y = parseIPv4(b);
+  return x !== undefined && y !== undefined ? x - y : a.localeCompare(b);
+}
+
 export function formatIPv4(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
