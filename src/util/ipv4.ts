@@ -1,7 +1,8 @@
 /**
  * IPv4 addresses and CIDR ranges as 32-bit numbers: parse, print, contain, pick the n-th address.
  * Pod and service networks are IPv4 in Shoal (as k3s's defaults); these are the only helpers the
- * network parts need, so no library.
+ * network parts need, so no library. Every part that handles addresses uses these, so that all
+ * of them agree on what an address is.
  */
 
 export interface Cidr {
@@ -13,30 +14,58 @@ export interface Cidr {
   size: number;
 }
 
-/** `a.b.c.d` → its 32-bit value; undefined when it is not a dotted-quad IPv4 address. */
+/**
+ * `a.b.c.d` → its 32-bit value; undefined when it is not a dotted-quad IPv4 address. Octets with
+ * a leading zero are refused (as Go's net.ParseIP and Node's net.isIPv4 do): `010` reads as
+ * octal to some tools and decimal to others, and two spellings of one address could be taken
+ * as two different addresses.
+ */
 export function parseIPv4(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(ip);
   if (!m) return undefined;
   const octets = m.slice(1, 5).map(Number);
   if (octets.some((o) => o > 255)) return undefined;
   return octets.reduce((acc, o) => acc * 256 + o, 0);
 }
 
+/**
+ * Sort order for addresses: IPv4 ones by value (10.0.0.9 before 10.0.0.10), so lists come out
+ * as people read them; when either is not IPv4 (an IPv6 address), by text.
+ */
+export function compareAddresses(a: string, b: string): number {
+  const x = parseIPv4(a);
+  const y = parseIPv4(b);
+  return x !== undefined && y !== undefined ? x - y : a.localeCompare(b);
+}
+
 export function formatIPv4(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-/** `10.42.0.0/16` → its range; throws an error naming `what` when it is not an IPv4 CIDR. */
-export function parseCidr(cidr: string, what = 'CIDR'): Cidr {
-  const slash = cidr.indexOf('/');
-  const ip = parseIPv4(cidr.slice(0, slash));
-  const bitsText = cidr.slice(slash + 1);
-  const bits = Number(bitsText);
-  if (slash < 0 || ip === undefined || !/^\d{1,2}$/.test(bitsText) || bits > 32) {
-    throw new Error(`${what} must be an IPv4 CIDR like 10.42.0.0/16, got "${cidr}"`);
-  }
+/**
+ * `10.42.7.9/24` as written: the address with its host bits kept (Go's net.ParseCIDR gives the
+ * same pair) and the range it lies in; undefined when it is not an IPv4 CIDR. For callers that
+ * refuse host bits, comparing `address` with `range.base` tells them apart.
+ */
+export function splitCidr(text: string): { address: number; range: Cidr } | undefined {
+  const m = /^([^/]*)\/(\d{1,2})$/.exec(text);
+  const address = m ? parseIPv4(m[1]!) : undefined;
+  const bits = Number(m?.[2]);
+  if (address === undefined || bits > 32) return undefined;
   const size = 2 ** (32 - bits);
-  return { base: ip - (ip % size), bits, size };
+  return { address, range: { base: address - (address % size), bits, size } };
+}
+
+/** `10.42.0.0/16` → its range (host bits cleared); undefined when it is not an IPv4 CIDR. */
+export function tryParseCidr(text: string): Cidr | undefined {
+  return splitCidr(text)?.range;
+}
+
+/** `10.42.0.0/16` → its range (host bits cleared); throws an error naming `what` when it is not an IPv4 CIDR. */
+export function parseCidr(cidr: string, what = 'CIDR'): Cidr {
+  const range = tryParseCidr(cidr);
+  if (!range) throw new Error(`${what} must be an IPv4 CIDR like 10.42.0.0/16, got "${cidr}"`);
+  return range;
 }
 
 export function formatCidr(c: Cidr): string {
@@ -45,6 +74,12 @@ export function formatCidr(c: Cidr): string {
 
 export function cidrContains(c: Cidr, ip: number): boolean {
   return ip >= c.base && ip < c.base + c.size;
+}
+
+/** Whether the dotted-quad `ip` lies in the range; false when it is not an IPv4 address. */
+export function containsAddress(c: Cidr, ip: string): boolean {
+  const n = parseIPv4(ip);
+  return n !== undefined && cidrContains(c, n);
 }
 
 /** The n-th address of the range (0 is the network address itself). */

@@ -5,11 +5,10 @@
  * out while stale routes to it may still exist elsewhere; it is reused once the others are taken.
  */
 
-export interface ClusterCIDR {
-  /** The network address as an unsigned 32-bit number. */
-  base: number;
-  prefix: number;
-  /** The prefix length of each node's range. */
+import { type Cidr, formatCidr, formatIPv4, splitCidr } from '../../util/ipv4.js';
+
+/** The cluster CIDR (`bits` is its prefix length) and the prefix length of each node's range. */
+export interface ClusterCIDR extends Cidr {
   nodeMaskSize: number;
 }
 
@@ -18,46 +17,29 @@ const MAX_RANGE_BITS = 16;
 /** A /31 or /32 leaves no address for a pod beside the bridge's own. */
 const MAX_NODE_MASK = 30;
 
-function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
+/**
+ * Parse "a.b.c.d/n" (surrounding blanks ignored) that is a network, without host bits set; an
+ * error message (naming `what`) when it is not.
+ */
+function parseNetwork(text: string, what: string): Cidr | string {
+  const split = splitCidr(text.trim());
+  if (!split) return `${what}: expected an IPv4 CIDR such as 10.42.0.0/16, got ${JSON.stringify(text)}`;
+  const { address, range } = split;
+  if (address !== range.base) {
+    return `${what}: ${text} has bits set beyond its /${range.bits} prefix; did you mean ${formatCidr(range)}?`;
   }
-  return n;
-}
-
-export function formatIPv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
-
-/** Parse "a.b.c.d/n"; an error message (naming `what`) when it is not an IPv4 network. */
-export function parseCIDR(text: string, what: string): { base: number; prefix: number } | string {
-  const m = /^([^/]+)\/(\d{1,2})$/.exec(text.trim());
-  const ip = m ? parseIPv4(m[1]!) : undefined;
-  const prefix = m ? Number(m[2]) : Number.NaN;
-  if (ip === undefined || !(prefix >= 0 && prefix <= 32)) {
-    return `${what}: expected an IPv4 CIDR such as 10.42.0.0/16, got ${JSON.stringify(text)}`;
-  }
-  const size = 2 ** (32 - prefix);
-  const base = Math.floor(ip / size) * size;
-  if (base !== ip) {
-    return `${what}: ${text} has bits set beyond its /${prefix} prefix; did you mean ${formatIPv4(base)}/${prefix}?`;
-  }
-  return { base, prefix };
+  return range;
 }
 
 /** The cluster CIDR and node mask size, checked together; an error message when they do not fit. */
 export function clusterCIDR(cidr: string, nodeMaskSize: number): ClusterCIDR | string {
-  const parsed = parseCIDR(cidr, '--cluster-cidr');
+  const parsed = parseNetwork(cidr, '--cluster-cidr');
   if (typeof parsed === 'string') return parsed;
-  if (!Number.isInteger(nodeMaskSize) || nodeMaskSize < parsed.prefix || nodeMaskSize > MAX_NODE_MASK) {
-    return `--node-cidr-mask-size: expected a whole number from ${parsed.prefix} (the /${parsed.prefix} of --cluster-cidr ${cidr}) to ${MAX_NODE_MASK}, got ${nodeMaskSize}`;
+  if (!Number.isInteger(nodeMaskSize) || nodeMaskSize < parsed.bits || nodeMaskSize > MAX_NODE_MASK) {
+    return `--node-cidr-mask-size: expected a whole number from ${parsed.bits} (the /${parsed.bits} of --cluster-cidr ${cidr}) to ${MAX_NODE_MASK}, got ${nodeMaskSize}`;
   }
-  if (nodeMaskSize - parsed.prefix > MAX_RANGE_BITS) {
-    return `--node-cidr-mask-size: /${nodeMaskSize} cuts --cluster-cidr ${cidr} into ${2 ** (nodeMaskSize - parsed.prefix)} ranges; at most ${2 ** MAX_RANGE_BITS} (a mask size of at most ${parsed.prefix + MAX_RANGE_BITS})`;
+  if (nodeMaskSize - parsed.bits > MAX_RANGE_BITS) {
+    return `--node-cidr-mask-size: /${nodeMaskSize} cuts --cluster-cidr ${cidr} into ${2 ** (nodeMaskSize - parsed.bits)} ranges; at most ${2 ** MAX_RANGE_BITS} (a mask size of at most ${parsed.bits + MAX_RANGE_BITS})`;
   }
   return { ...parsed, nodeMaskSize };
 }
@@ -70,7 +52,7 @@ export class CidrSet {
   private free: number;
 
   constructor(readonly cluster: ClusterCIDR) {
-    const count = 2 ** (cluster.nodeMaskSize - cluster.prefix);
+    const count = 2 ** (cluster.nodeMaskSize - cluster.bits);
     this.used = new Uint8Array(count);
     this.rangeSize = 2 ** (32 - cluster.nodeMaskSize);
     this.free = count;
@@ -124,8 +106,8 @@ export class CidrSet {
   }
 
   private indexOf(cidr: string): number | undefined {
-    const parsed = parseCIDR(cidr, 'podCIDR');
-    if (typeof parsed === 'string' || parsed.prefix !== this.cluster.nodeMaskSize) return undefined;
+    const parsed = parseNetwork(cidr, 'podCIDR');
+    if (typeof parsed === 'string' || parsed.bits !== this.cluster.nodeMaskSize) return undefined;
     const offset = parsed.base - this.cluster.base;
     if (offset < 0 || offset >= this.used.length * this.rangeSize) return undefined;
     return offset / this.rangeSize;

@@ -8,6 +8,7 @@
  */
 import type { LoadBalancerIngress, Node, Service } from 'kubernetes-types/core/v1.js';
 import { semanticEqual } from '../../api/validation/util.js';
+import { compareAddresses } from '../../util/ipv4.js';
 
 /** A Node that takes load-balanced traffic: Ready and not cordoned. */
 export function servesLoadBalancers(node: Node): boolean {
@@ -19,16 +20,6 @@ export function internalIP(node: Node): string | undefined {
   return node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 }
 
-function compareIPs(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  if (pa.length === 4 && pb.length === 4) {
-    for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
-    return 0;
-  }
-  return a.localeCompare(b);
-}
-
 /** The ingress points of a LoadBalancer Service on these Nodes. */
 export function loadBalancerIngress(nodes: readonly Node[]): LoadBalancerIngress[] {
   const ips = new Set<string>();
@@ -36,7 +27,7 @@ export function loadBalancerIngress(nodes: readonly Node[]): LoadBalancerIngress
     const ip = servesLoadBalancers(n) ? internalIP(n) : undefined;
     if (ip) ips.add(ip);
   }
-  return [...ips].sort(compareIPs).map((ip) => ({ ip }));
+  return [...ips].sort(compareAddresses).map((ip) => ({ ip }));
 }
 
 /** The Service with its new status, or undefined when it is right already (or not ours). */

@@ -70,6 +70,34 @@ export async function forwardQuery(
   throw new Error(`every upstream failed: ${failures.join('; ')}`);
 }
 
+type Finish = (err: Error | undefined, reply?: Buffer) => void;
+
+/**
+ * One exchange on a socket that `open` makes, wires to `finish` and returns the closer of: it
+ * settles once, with the first `finish` or with a timeout error, and the socket is closed then.
+ */
+function exchange(
+  transport: string,
+  timeoutMs: number,
+  open: (finish: Finish) => () => void,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    let close: (() => void) | undefined;
+    const finish: Finish = (err, reply) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      close?.();
+      if (err) reject(err);
+      else resolve(reply as Buffer);
+    };
+    close = open(finish);
+    timer = setTimeout(() => finish(new Error(`no ${transport} answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+}
+
 /** One UDP query and its reply (the first datagram from the upstream with the query's ID). */
 export function exchangeUdp(
   upstream: Upstream,
@@ -77,18 +105,8 @@ export function exchangeUdp(
   id: number,
   timeoutMs: number,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange('UDP', timeoutMs, (finish) => {
     const socket = dgram.createSocket(isIPv6(upstream.address) ? 'udp6' : 'udp4');
-    let done = false;
-    const finish = (err: Error | undefined, reply?: Buffer) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.close();
-      if (err) reject(err);
-      else resolve(reply as Buffer);
-    };
-    const timer = setTimeout(() => finish(new Error(`no UDP answer within ${timeoutMs} ms`)), timeoutMs);
     socket.on('error', (err) => finish(err));
     socket.on('message', (reply, from) => {
       const fromUpstream = from.address === upstream.address && from.port === upstream.port;
@@ -100,6 +118,7 @@ export function exchangeUdp(
     socket.send(query, upstream.port, upstream.address, (err) => {
       if (err) finish(err);
     });
+    return () => socket.close();
   });
 }
 
@@ -110,19 +129,9 @@ export function exchangeTcp(
   id: number,
   timeoutMs: number,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange('TCP', timeoutMs, (finish) => {
     const socket = net.connect({ host: upstream.address, port: upstream.port });
     let received = Buffer.alloc(0);
-    let done = false;
-    const finish = (err: Error | undefined, reply?: Buffer) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(reply as Buffer);
-    };
-    const timer = setTimeout(() => finish(new Error(`no TCP answer within ${timeoutMs} ms`)), timeoutMs);
     socket.on('error', (err) => finish(err));
     socket.on('close', () => finish(new Error('the upstream closed the TCP connection before answering')));
     socket.on('connect', () => socket.write(Buffer.concat([lengthPrefix(query.length), query])));
@@ -136,6 +145,7 @@ export function exchangeTcp(
         finish(new Error('the TCP answer has another query ID'));
       else finish(undefined, reply);
     });
+    return () => socket.destroy();
   });
 }
 

@@ -320,7 +320,7 @@ test('a custom cluster domain, TTL and reverse ranges', () => {
         endpointSlices: new MapCache(),
         reverseCidrs: ['10.0.0.0/33'],
       }),
-    /invalid IPv4 CIDR "10.0.0.0\/33"/,
+    { message: 'ClusterRecords: reverseCidrs must be an IPv4 CIDR like 10.42.0.0/16, got "10.0.0.0/33"' },
   );
 });
 

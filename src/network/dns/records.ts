@@ -13,16 +13,9 @@ import type { Answer, RecordType, SoaAnswer } from 'dns-packet';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { KubeObject } from '../../api/object.js';
+import { type Cidr, containsAddress, parseCidr } from '../../util/ipv4.js';
 import type { ObjectCache } from '../object-cache.js';
-import {
-  addressOfDashedLabel,
-  addressOfReverseName,
-  type Cidr,
-  cidrContains,
-  inZone,
-  normalizeName,
-  parseCidr,
-} from './names.js';
+import { addressOfDashedLabel, addressOfReverseName, inZone, normalizeName } from './names.js';
 import { type RecordSet, serviceRecords } from './service-records.js';
 
 /** The version of the Kubernetes DNS schema served, as CoreDNS reports it. */
@@ -87,7 +80,9 @@ export class ClusterRecords implements RecordSource {
     this.zone = normalizeName(options.clusterDomain ?? 'cluster.local');
     if (!this.zone) throw new Error('ClusterRecords: clusterDomain must not be empty');
     this.ttl = options.ttl ?? 5;
-    this.reverseCidrs = (options.reverseCidrs ?? ['10.43.0.0/16', '10.42.0.0/16']).map(parseCidr);
+    this.reverseCidrs = (options.reverseCidrs ?? ['10.43.0.0/16', '10.42.0.0/16']).map((cidr) =>
+      parseCidr(cidr, 'ClusterRecords: reverseCidrs'),
+    );
     this.services = options.services;
     const slices = options.endpointSlices;
 
@@ -117,7 +112,7 @@ export class ClusterRecords implements RecordSource {
       if (owned)
         return this.renamed(this.fromRecords(flatten(owned), type, REVERSE_ZONE), name, question.name);
       const ip = addressOfReverseName(name);
-      if (ip && this.reverseCidrs.some((c) => cidrContains(c, ip)))
+      if (ip && this.reverseCidrs.some((c) => containsAddress(c, ip)))
         return this.negative('NXDOMAIN', REVERSE_ZONE);
     }
     return { kind: 'forward' };

@@ -7,7 +7,7 @@
  */
 import type { ServicePort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { parseIPv4 } from './ipv4.js';
+import { compareAddresses, parseIPv4 } from '../../util/ipv4.js';
 
 /** The label an EndpointSlice names its Service with. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -69,6 +69,6 @@ export function usableEndpoints(endpoints: readonly ServiceEndpoint[]): ServiceE
 }
 
 function compareEndpoints(a: ServiceEndpoint, b: ServiceEndpoint): number {
-  const byIp = (parseIPv4(a.ip) ?? 0) - (parseIPv4(b.ip) ?? 0);
+  const byIp = compareAddresses(a.ip, b.ip);
   return byIp !== 0 ? byIp : a.port - b.port;
 }

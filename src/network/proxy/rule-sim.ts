@@ -6,7 +6,7 @@
  * Tests then state behaviour ("a pod calling the VIP reaches both endpoints, unmasqueraded")
  * rather than rule text.
  */
-import { cidrContains, parseCidr } from './ipv4.js';
+import { containsAddress, tryParseCidr } from '../../util/ipv4.js';
 import type { ProxyRules } from './rules.js';
 
 export interface SimPacket {
@@ -168,9 +168,9 @@ function evaluate(
         break;
       case '-s':
       case '-d': {
-        const cidr = parseCidr(value.includes('/') ? value : `${value}/32`);
+        const cidr = tryParseCidr(value.includes('/') ? value : `${value}/32`);
         if (!cidr) throw new Error(`bad address ${value}`);
-        test(cidrContains(cidr, token === '-s' ? packet.src : packet.dst));
+        test(containsAddress(cidr, token === '-s' ? packet.src : packet.dst));
         i++;
         break;
       }

@@ -13,8 +13,15 @@
 import { createHash } from 'node:crypto';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import {
+  type Cidr,
+  cidrContains,
+  containsAddress,
+  formatCidr,
+  parseIPv4,
+  tryParseCidr,
+} from '../../util/ipv4.js';
 import { endpointsForPort, SERVICE_NAME_LABEL, type ServiceEndpoint, usableEndpoints } from './endpoints.js';
-import { type Cidr, cidrContains, parseCidr, parseIPv4 } from './ipv4.js';
 
 /** `sessionAffinity: ClientIP` without `sessionAffinityConfig`: three hours, as Kubernetes. */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
@@ -131,12 +138,14 @@ function resolveOptions(options: ProxyOptions): Resolved {
     throw new Error(
       `proxy options: chainPrefix "${prefix}" must be letters, digits and dashes, starting with a letter, at most ${MAX_PREFIX} characters (chain names are limited to ${MAX_CHAIN_NAME})`,
     );
-  const cluster = parseCidr(options.clusterCIDR);
+  const cluster = tryParseCidr(options.clusterCIDR);
   if (!cluster) throw new Error(`proxy options: clusterCIDR "${options.clusterCIDR}" is not an IPv4 CIDR`);
-  const pod = parseCidr(options.podCIDR);
+  const pod = tryParseCidr(options.podCIDR);
   if (!pod) throw new Error(`proxy options: podCIDR "${options.podCIDR}" is not an IPv4 CIDR`);
-  if (pod.bits < cluster.bits || !cidrContains(cluster, pod.text.split('/')[0]!))
-    throw new Error(`proxy options: podCIDR ${pod.text} is not inside clusterCIDR ${cluster.text}`);
+  if (pod.bits < cluster.bits || !cidrContains(cluster, pod.base))
+    throw new Error(
+      `proxy options: podCIDR ${formatCidr(pod)} is not inside clusterCIDR ${formatCidr(cluster)}`,
+    );
   for (const address of options.hostAddresses)
     if (parseIPv4(address) === undefined)
       throw new Error(`proxy options: host address "${address}" is not an IPv4 address`);
@@ -160,6 +169,7 @@ export function computeRules(
   options: ProxyOptions,
 ): ProxyRules {
   const o = resolveOptions(options);
+  const clusterNet = formatCidr(o.cluster);
   const base = baseChains(o.prefix);
   const nat: TableRules = { chains: Object.values(base.nat), rules: [] };
   const filter: TableRules = { chains: Object.values(base.filter), rules: [] };
@@ -192,11 +202,11 @@ export function computeRules(
     base.filter.forward,
     ...comment('drop invalid packets to pods'),
     '-d',
-    o.cluster.text,
+    clusterNet,
     '-m conntrack --ctstate INVALID -j DROP',
   );
-  filterRule(base.filter.forward, ...comment('pod network egress'), '-s', o.cluster.text, '-j ACCEPT');
-  filterRule(base.filter.forward, ...comment('pod network ingress'), '-d', o.cluster.text, '-j ACCEPT');
+  filterRule(base.filter.forward, ...comment('pod network egress'), '-s', clusterNet, '-j ACCEPT');
+  filterRule(base.filter.forward, ...comment('pod network ingress'), '-d', clusterNet, '-j ACCEPT');
   filterRule(
     base.filter.forward,
     ...comment('service traffic marked for masquerade'),
@@ -210,10 +220,10 @@ export function computeRules(
     base.nat.postrouting,
     ...comment('pod traffic leaving the cluster network'),
     '-s',
-    o.cluster.text,
+    clusterNet,
     '!',
     '-d',
-    o.cluster.text,
+    clusterNet,
     '-j MASQUERADE',
   );
   natRule(base.nat.postrouting, '-m mark !', '--mark', `${o.mark}/${o.mark}`, '-j RETURN');
@@ -229,7 +239,7 @@ export function computeRules(
     slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice]);
   }
   const isLocal = (ip: string, nodeName: string | undefined) =>
-    cidrContains(o.pod, ip) || (o.nodeName !== undefined && nodeName === o.nodeName);
+    containsAddress(o.pod, ip) || (o.nodeName !== undefined && nodeName === o.nodeName);
 
   const sepChains = new Set<string>();
   const sorted = [...services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)));
@@ -311,6 +321,15 @@ export function computeRules(
         const why = allUsable.length === 0 ? 'has no endpoints' : 'has no local endpoints';
         if (allUsable.length > 0) {
           nat.chains.push(ext);
+          const masqueradeLoopback = () =>
+            natRule(
+              ext,
+              ...comment('masquerade loopback-originated traffic'),
+              '-s',
+              LOOPBACK,
+              '-j',
+              base.nat.markMasq,
+            );
           for (const ip of externalDestinations)
             natRule(
               base.nat.services,
@@ -331,18 +350,11 @@ export function computeRules(
                 ext,
                 ...comment('pod traffic to an external address'),
                 '-s',
-                o.cluster.text,
+                clusterNet,
                 '-j',
                 clusterChain,
               );
-            natRule(
-              ext,
-              ...comment('masquerade loopback-originated traffic'),
-              '-s',
-              LOOPBACK,
-              '-j',
-              base.nat.markMasq,
-            );
+            masqueradeLoopback();
             if (clusterEndpoints.length > 0)
               natRule(
                 ext,
@@ -353,14 +365,7 @@ export function computeRules(
               );
             if (localUsable.length > 0) natRule(ext, '-j', svlChain);
           } else {
-            natRule(
-              ext,
-              ...comment('masquerade loopback-originated traffic'),
-              '-s',
-              LOOPBACK,
-              '-j',
-              base.nat.markMasq,
-            );
+            masqueradeLoopback();
             natRule(ext, '-j', svcChain);
           }
         }
@@ -422,7 +427,7 @@ export function computeRules(
               ...comment('caller off this node to a remote endpoint'),
               '!',
               '-s',
-              o.pod.text,
+              formatCidr(o.pod),
               '-j',
               base.nat.markMasq,
             );
