@@ -237,6 +237,8 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       nodeIP: config.nodeIP,
       clusterCidr: config.network.clusterCidr,
       clusterDomain: config.network.clusterDomain,
+      ...(config.network.ingress ? { ingress: config.network.ingress } : {}),
+      secrets,
       dir: join(config.dataDir, 'dns'),
       log,
       onError: quiet(log),

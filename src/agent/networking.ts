@@ -17,6 +17,7 @@ import {
   podResolvConf,
   upstreamsFrom,
 } from '../network/dns/index.js';
+import { IngressProxy } from '../network/ingress/index.js';
 import type { ObjectCache } from '../network/object-cache.js';
 import {
   chainPrefixFor,
@@ -39,6 +40,10 @@ export interface NodeNetworkingOptions {
   /** The node's address; LoadBalancer Services also answer on the host's other IPv4 addresses. */
   nodeIP: string;
   clusterDomain: string;
+  /** Serve Ingresses on these ports of every address of the host; absent: no ingress here. */
+  ingress?: { httpPort: number; httpsPort: number };
+  /** The agent's Secrets cache (TLS certificates for the ingress). */
+  secrets: ObjectCache;
   /** Where the pods' resolv.conf files are written. */
   dir: string;
   /** The host's resolver configuration (default /etc/resolv.conf). */
@@ -112,6 +117,31 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     log,
   });
   const running = [services.run(stop.signal), slices.run(stop.signal), nodes.run(stop.signal)];
+  let ingress: IngressProxy | undefined;
+  if (options.ingress) {
+    const ingresses = new Informer(client, lookupKind('networking.k8s.io/v1', 'Ingress')!, {
+      onError: options.onError,
+    });
+    const ingressClasses = new Informer(client, lookupKind('networking.k8s.io/v1', 'IngressClass')!, {
+      onError: options.onError,
+    });
+    running.push(ingresses.run(stop.signal), ingressClasses.run(stop.signal));
+    ingress = new IngressProxy({
+      ingresses,
+      ingressClasses,
+      services,
+      endpointSlices: slices,
+      secrets: options.secrets,
+      log,
+    });
+    const ports = options.ingress;
+    void Promise.all([ingresses.waitForSync(stop.signal), ingressClasses.waitForSync(stop.signal)])
+      .then(() => ingress?.listen({ ...ports, host: '0.0.0.0' }))
+      .then(
+        (open) => open && log(`ingress on :${open.httpPort} (HTTP) and :${open.httpsPort} (HTTPS)`),
+        (err) => log(`warning: the ingress controller cannot listen: ${(err as Error).message}`),
+      );
+  }
   const ready = (async () => {
     await Promise.all([services.waitForSync(stop.signal), slices.waitForSync(stop.signal)]);
     void nodes.waitForSync(stop.signal).then((synced) => {
@@ -145,7 +175,7 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
       stop.abort();
       await Promise.allSettled(running);
       records.close();
-      await dns.close();
+      await Promise.allSettled([dns.close(), ingress?.close()]);
     },
   };
 }

@@ -127,8 +127,8 @@ describe('ingress', { timeout: 300_000 }, () => {
     const [a] = await readyPods('shop-a', 1);
     const [b] = await readyPods('shop-b', 1);
     assert.equal(await answer('shop.test', '/'), a!.metadata!.name);
-    assert.equal(await answer('shop.test', '/b'), b!.metadata!.name);
-    assert.equal(await answer('shop.test', '/bee'), a!.metadata!.name, '/bee is not under the /b prefix');
+    assert.equal(await answer('shop.test', '/b/'), b!.metadata!.name);
+    assert.equal(await answer('shop.test', '/bee/'), a!.metadata!.name, '/bee is not under the /b prefix');
     const missing = await get(`http://127.0.0.1:${httpPort}/`, { host: 'elsewhere.test' });
     assert.equal(missing.status, 404);
   });

@@ -155,7 +155,10 @@ describe('kubectl against shoal server', { timeout: 240_000 }, () => {
     assert.deepEqual(header(deploys), ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
     const services = await ok(['get', 'svc', '-n', 'shop']);
     assert.deepEqual(header(services), ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
-    assert.match(services.split('\n')[1]!, /^web\s+ClusterIP\s+\d+\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s$/);
+    assert.match(
+      services.split('\n')[1]!,
+      /^web\s+ClusterIP\s+\d+\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s$/,
+    );
     await ok(['run', 'solo', '--image=registry.local/solo:1', '-n', 'shop', '--restart=Never']);
     const pods = await ok(['get', 'pods', '-n', 'shop']);
     assert.deepEqual(header(pods), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);

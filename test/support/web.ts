@@ -1,6 +1,6 @@
 /**
  * A small web backend for network tests, from the busybox test image: httpd on port 8080 whose
- * `/` answers the pod's name and `/cgi-bin/ip` the caller's address as httpd saw it (REMOTE_ADDR),
+ * `/` (and `/b/`, `/bee/`, for path rules) answers the pod's name and `/cgi-bin/ip` the caller's address as httpd saw it (REMOTE_ADDR),
  * so a test can tell which pod answered and whether the client's IP survived the trip. Ready
  * once it serves (an HTTP readiness probe); a preStop sleep keeps it serving while the endpoint
  * controllers and proxies stop sending it traffic, as users are told to do.
@@ -8,8 +8,8 @@
 import type { Container } from 'kubernetes-types/core/v1.js';
 
 const SCRIPT = [
-  'mkdir -p /www/cgi-bin',
-  'echo "$POD_NAME" > /www/index.html',
+  'mkdir -p /www/cgi-bin /www/b /www/bee',
+  'echo "$POD_NAME" | tee /www/index.html /www/b/index.html > /www/bee/index.html',
   `printf '#!/bin/sh\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n%%s\\\\n" "$REMOTE_ADDR"\\n' > /www/cgi-bin/ip`,
   'chmod +x /www/cgi-bin/ip',
   'exec httpd -f -p 8080 -h /www',
