@@ -168,6 +168,19 @@ export async function startPrivateDockerd(options: PrivateDockerdOptions = {}): 
             .catch(() => undefined),
         ),
       );
+      // And its networks (an agent's pod network): dockerd leaves their bridges in the kernel when
+      // it stops, where they would shadow the same subnet for the next test cluster.
+      const networks = await docker.listNetworks().catch(() => []);
+      await Promise.all(
+        networks
+          .filter((n) => !['bridge', 'host', 'none'].includes(n.Name))
+          .map((n) =>
+            docker
+              .getNetwork(n.Id)
+              .remove()
+              .catch(() => undefined),
+          ),
+      );
     }
     await stop();
     killLeftovers(root);

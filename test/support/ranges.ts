@@ -5,12 +5,14 @@
  * collide in the host's NAT rules. So each test server takes a numbered slot, held by an
  * exclusive lock file (freed on release, or taken over when the process that held it is gone).
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { LABEL_NODE } from '../../src/runtime/driver.js';
-import { cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
+import { type Cidr, cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
 
 export interface ClusterRanges {
   clusterCidr: string;
@@ -39,7 +41,24 @@ export async function reserveClusterRanges(): Promise<ClusterRanges> {
       .remove()
       .catch(() => undefined);
   }
+  await removeStaleBridges(range);
   return ranges;
+}
+
+/**
+ * Pod-network bridges (`shl…`) whose address is in our slot but that no Docker network owns any
+ * more, e.g. left by a private dockerd that stopped before its networks were removed. Two
+ * interfaces with one subnet would send pod traffic to the dead one.
+ */
+async function removeStaleBridges(range: Cidr): Promise<void> {
+  const run = promisify(execFile);
+  const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show']).catch(() => ({ stdout: '' }));
+  for (const line of stdout.split('\n')) {
+    const m = /^\d+:\s+(shl[0-9a-f]+)\s+inet\s+([\d.]+)\//.exec(line);
+    const ip = m ? parseIPv4(m[2]!) : undefined;
+    if (!m || ip === undefined || !cidrContains(range, ip)) continue;
+    await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
+  }
 }
 
 function takeSlot(): ClusterRanges {
