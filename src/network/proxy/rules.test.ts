@@ -166,6 +166,13 @@ const cases: Case[] = [
     expect: { [`${L1}:8080`]: false, [`${L2}:8080`]: false, [`${R1}:8080`]: true },
   },
   {
+    name: "another node's pod on a cluster IP is left to its own agent's rules (agents sharing one machine)",
+    services: [web()],
+    slices: threeEndpoints,
+    packet: { src: OTHER_NODE_POD, ...toVip },
+    expect: { none: false },
+  },
+  {
     name: 'node port on 127.0.0.1: loopback-originated traffic is always masqueraded',
     services: [web()],
     slices: threeEndpoints,

@@ -215,6 +215,21 @@ export function computeRules(
   );
 
   natRule(base.nat.markMasq, '-j MARK --or-mark', o.mark);
+  // A pod's Service traffic is NATed on its own node, so a packet from another node's pod with a
+  // non-local destination is not ours (it is when several agents share one machine's tables: the
+  // caller's own agent must choose, or this one would take it for off-node traffic and
+  // masquerade it). NodePorts (local destinations) stay ours whoever calls.
+  natRule(
+    base.nat.services,
+    ...comment("another node's pod: its own agent's rules decide"),
+    '-s',
+    clusterNet,
+    '!',
+    '-s',
+    formatCidr(o.pod),
+    '-m addrtype ! --dst-type LOCAL',
+    '-j RETURN',
+  );
   // Docker's own masquerade is off for pod networks: this is the one that lets pods out.
   natRule(
     base.nat.postrouting,
