@@ -25,6 +25,7 @@ import type { KubeObject } from '../../api/object.js';
 import { createCertificateAuthority, issueServingCertificate } from '../../pki/certs.js';
 import type { ObjectCache } from '../object-cache.js';
 import { type Backend, chooseBackend, compileRoutes, type Endpoint, RouteTable } from './routes.js';
+import { type ResponseHead, type ResponseSink, UpstreamConnection, UpstreamPool } from './upstream.js';
 
 export interface IngressProxyOptions {
   ingresses: ObjectCache<KubeObject>;
@@ -81,12 +82,8 @@ export class IngressProxy {
   private readonly debounceMs: number;
   readonly connectTimeoutMs: number;
   private readonly drainMs: number;
-  readonly agent = new http.Agent({
-    keepAlive: true,
-    maxFreeSockets: 1024,
-    scheduling: 'lifo',
-    noDelay: true,
-  } as http.AgentOptions);
+  /** Keep-alive connections to endpoints, reused most recently used first. */
+  readonly pool = new UpstreamPool();
   private rebuildTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void)[] = [];
   private lastWarnings = new Set<string>();
@@ -166,7 +163,7 @@ export class IngressProxy {
       for (const socket of this.upgraded) socket.destroy();
       await Promise.all(closed);
     }
-    this.agent.destroy();
+    this.pool.destroy();
   }
 
   private async start(options: ListenOptions): Promise<ListeningPorts> {
@@ -329,19 +326,25 @@ export class IngressProxy {
 }
 
 /** One request on its way: tries endpoints until one answers or no try is left. */
-class Exchange {
+class Exchange implements ResponseSink {
   /** Endpoints tried, by key; `tries` also counts fresh-connection retries of one endpoint. */
   private readonly tried: string[] = [];
   private tries = 0;
   private readonly hasBody: boolean;
+  /** Whether the body goes upstream chunked (the client sent it so; Content-Length goes as is). */
+  private readonly chunked: boolean;
   /** The body so far while it fits in REPLAY_LIMIT; null once it outgrew it. */
   private replay: Buffer[] | null = [];
   private replayBytes = 0;
   private bodyDone = false;
-  private upstream: http.ClientRequest | undefined;
+  private upstream: UpstreamConnection | undefined;
+  private endpoint: Endpoint | undefined;
+  private reused = false;
   private responded = false;
   private lastError = '';
-  private readonly headers: string[];
+  /** The request line and headers for the backend, without Host when the client sent none. */
+  private readonly head: string;
+  private readonly hasHost: boolean;
 
   constructor(
     private readonly proxy: IngressProxy,
@@ -351,10 +354,14 @@ class Exchange {
     secure: boolean,
   ) {
     const h = req.headers;
-    this.hasBody =
-      h['transfer-encoding'] !== undefined ||
-      (h['content-length'] !== undefined && h['content-length'] !== '0');
-    this.headers = forwardedHeaders(req, secure);
+    this.chunked = h['transfer-encoding'] !== undefined;
+    this.hasBody = this.chunked || (h['content-length'] !== undefined && h['content-length'] !== '0');
+    this.hasHost = h.host !== undefined;
+    const headers = forwardedHeaders(req, secure);
+    let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    if (this.chunked) head += 'Transfer-Encoding: chunked\r\n';
+    this.head = head;
   }
 
   start(): void {
@@ -363,15 +370,21 @@ class Exchange {
       req.on('data', (chunk: Buffer) => this.onBodyChunk(chunk));
       req.on('end', () => {
         this.bodyDone = true;
-        this.upstream?.end();
+        if (this.chunked) this.upstream?.socket.write('0\r\n\r\n');
       });
     }
-    req.on('error', () => this.upstream?.destroy());
+    req.on('error', () => this.abandon());
     // The client went away before the answer was complete: stop the upstream work too.
     res.on('close', () => {
-      if (!res.writableFinished) this.upstream?.destroy();
+      if (!res.writableFinished) this.abandon();
     });
     this.attempt();
+  }
+
+  private abandon(): void {
+    const up = this.upstream;
+    this.upstream = undefined;
+    up?.destroy();
   }
 
   private onBodyChunk(chunk: Buffer): void {
@@ -381,12 +394,20 @@ class Exchange {
       else this.replay.push(chunk);
     }
     const up = this.upstream;
-    if (up && !up.write(chunk)) {
+    if (up && !this.sendBody(up, chunk)) {
       this.req.pause();
-      up.once('drain', () => {
+      up.socket.once('drain', () => {
         if (this.upstream === up) this.req.resume();
       });
     }
+  }
+
+  private sendBody(up: UpstreamConnection, chunk: Buffer): boolean {
+    if (!this.chunked) return up.socket.write(chunk);
+    if (chunk.length === 0) return true;
+    up.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    up.socket.write(chunk);
+    return up.socket.write('\r\n', 'latin1');
   }
 
   /**
@@ -401,71 +422,90 @@ class Exchange {
     }
     this.tries++;
     if (!again) this.tried.push(endpoint.key);
-    const up = http.request({
-      agent: again ? false : this.proxy.agent,
-      host: endpoint.host,
-      port: endpoint.port,
-      method: this.req.method,
-      path: this.req.url,
-      headers: this.headers,
-    });
+    const pooled = again ? undefined : this.proxy.pool.take(endpoint.key);
+    const up =
+      pooled ??
+      UpstreamConnection.connect(
+        this.proxy.pool,
+        endpoint.host,
+        endpoint.port,
+        endpoint.key,
+        this.proxy.connectTimeoutMs,
+      );
     this.upstream = up;
-    let connected = false;
-    up.once('socket', (socket: Socket) => {
-      if (!socket.connecting) {
-        connected = true;
-        return;
-      }
-      const timer = setTimeout(() => up.destroy(new Error('connect timeout')), this.proxy.connectTimeoutMs);
-      socket.once('connect', () => {
-        connected = true;
-        clearTimeout(timer);
-      });
-      socket.once('close', () => clearTimeout(timer));
-    });
-    up.on('response', (ures) => this.onResponse(ures));
-    up.on('error', (err: Error) => {
-      if (this.upstream !== up) return;
-      this.lastError = `${endpoint.key}: ${err.message}`;
-      if (this.responded) {
-        this.res.destroy();
-        return;
-      }
-      const retryable =
-        this.tries < MAX_TRIES &&
-        !this.res.destroyed &&
-        (!this.hasBody || this.replay !== null) &&
-        (!connected || up.reusedSocket || IDEMPOTENT.has(this.req.method ?? ''));
-      if (!retryable) {
-        this.fail();
-        return;
-      }
-      this.attempt(up.reusedSocket ? endpoint : undefined);
-    });
+    this.endpoint = endpoint;
+    this.reused = pooled !== undefined;
+    const head = this.hasHost ? `${this.head}\r\n` : `${this.head}Host: ${endpoint.key}\r\n\r\n`;
+    up.begin(this, head, this.req.method === 'HEAD');
+    if (!this.hasBody) return;
+    const socket = up.socket;
+    socket.cork();
+    for (const chunk of this.replay ?? []) this.sendBody(up, chunk);
+    if (this.bodyDone && this.chunked) socket.write('0\r\n\r\n');
+    socket.uncork();
+    if (!this.bodyDone && this.req.isPaused()) this.req.resume();
+  }
 
-    if (!this.hasBody) up.end();
-    else {
-      for (const chunk of this.replay ?? []) up.write(chunk);
-      if (this.bodyDone) up.end();
-      else if (this.req.isPaused()) this.req.resume();
+  onError(err: Error): void {
+    const up = this.upstream;
+    this.upstream = undefined;
+    if (!up) return;
+    this.lastError = `${this.endpoint!.key}: ${err.message}`;
+    if (this.responded) {
+      this.res.destroy();
+      return;
     }
+    const retryable =
+      this.tries < MAX_TRIES &&
+      !this.res.destroyed &&
+      (!this.hasBody || this.replay !== null) &&
+      (!up.connected || this.reused || IDEMPOTENT.has(this.req.method ?? ''));
+    if (!retryable) {
+      this.fail();
+      return;
+    }
+    this.attempt(this.reused ? this.endpoint : undefined);
   }
 
   private fail(): void {
     reply(this.res, 502, `no endpoint of ${this.backend.key} answered (last: ${this.lastError})`);
   }
 
-  private onResponse(ures: IncomingMessage): void {
+  onHead(head: ResponseHead): void {
     this.responded = true;
     const { res } = this;
     if (res.destroyed) {
-      ures.destroy();
+      this.abandon();
       return;
     }
-    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, withoutHopByHop(ures.rawHeaders));
-    ures.pipe(res);
-    ures.on('error', () => res.destroy());
-    ures.on('aborted', () => res.destroy());
+    try {
+      res.writeHead(head.status, head.statusMessage, withoutHopByHop(head.rawHeaders));
+    } catch (err) {
+      // Header names or values Node refuses to send: the backend's answer cannot be relayed.
+      this.responded = false;
+      this.abandon();
+      this.lastError = `${this.endpoint!.key}: ${(err as Error).message}`;
+      this.fail();
+    }
+  }
+
+  onBody(chunk: Buffer, last: boolean): void {
+    const up = this.upstream;
+    if (!up) return;
+    const { res } = this;
+    if (last) {
+      this.upstream = undefined;
+      // A request body still on its way cannot share the connection with the next request.
+      if (this.hasBody && !this.bodyDone) up.destroy();
+      else up.release();
+      // One write for head and body when the whole answer came in one piece.
+      res.end(chunk);
+      return;
+    }
+    if (!res.write(chunk)) {
+      up.socket.pause();
+      res.once('drain', () => up.socket.resume());
+    }
   }
 }
 
