@@ -6,7 +6,7 @@
  * Tests then state behaviour ("a pod calling the VIP reaches both endpoints, unmasqueraded")
  * rather than rule text.
  */
-import { containsAddress, tryParseCidr } from '../../util/ipv4.js';
+import { containsAddress, parseIPv4, tryParseCidr } from '../../util/ipv4.js';
 import type { ProxyRules } from './rules.js';
 
 export interface SimPacket {
@@ -171,6 +171,15 @@ function evaluate(
         const cidr = tryParseCidr(value.includes('/') ? value : `${value}/32`);
         if (!cidr) throw new Error(`bad address ${value}`);
         test(containsAddress(cidr, token === '-s' ? packet.src : packet.dst));
+        i++;
+        break;
+      }
+      case '--src-range': {
+        const [from, to] = value.split('-').map((a) => parseIPv4(a));
+        const src = parseIPv4(packet.src);
+        if (from === undefined || to === undefined || src === undefined)
+          throw new Error(`bad range ${value}`);
+        test(src >= from && src <= to);
         i++;
         break;
       }

@@ -18,6 +18,7 @@ import {
   cidrContains,
   containsAddress,
   formatCidr,
+  formatIPv4,
   parseIPv4,
   tryParseCidr,
 } from '../../util/ipv4.js';
@@ -224,9 +225,10 @@ export function computeRules(
     ...comment("another node's pod: its own agent's rules decide"),
     '-s',
     clusterNet,
-    '!',
-    '-s',
-    formatCidr(o.pod),
+    // One rule takes one -s: the node's own range is excluded as an address range.
+    '-m iprange !',
+    '--src-range',
+    `${formatIPv4(o.pod.base)}-${formatIPv4(o.pod.base + o.pod.size - 1)}`,
     '-m addrtype ! --dst-type LOCAL',
     '-j RETURN',
   );
