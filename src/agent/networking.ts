@@ -1,12 +1,14 @@
 /**
  * Service networking on one node, assembled: cluster DNS on the pod network's gateway, each pod's
  * /etc/resolv.conf pointing at it, the service proxy's NAT rules, routes to the pod ranges of
- * nodes on other machines and the ingress controller, all fed by one informer per kind. The parts themselves live in src/network/; this only wires them.
+ * nodes on other machines and the ingress controller, all fed by one informer per kind. The
+ * parts themselves live in src/network/; this only wires them.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../api/object.js';
 import { lookupKind } from '../api/resources.js';
 import { Informer } from '../client/informer.js';
 import type { Client } from '../client/rest.js';
@@ -46,23 +48,20 @@ export interface NodeNetworkingOptions {
   secrets: ObjectCache;
   /** Where the pods' resolv.conf files are written. */
   dir: string;
-  /** The host's resolver configuration (default /etc/resolv.conf). */
-  hostResolvConf?: string;
   log: (line: string) => void;
   onError: (err: unknown) => void;
 }
 
 export interface NodeNetworking {
-  /** Writes the pod's resolv.conf; the mount every container of the pod gets for it. */
+  /** The mount every container of the pod gets for its resolv.conf (written once per pod). */
   resolvConfMount(pod: Pod): Promise<Mount>;
   /** Forgets a pod's resolv.conf. */
   forget(podUid: string): Promise<void>;
-  /** Resolves once the caches have synced and DNS answers. */
-  ready: Promise<void>;
   close(): Promise<void>;
 }
 
 const DNS_PORT = 53;
+const HOST_RESOLV_CONF = '/etc/resolv.conf';
 
 /** The node's address and the host's other IPv4 addresses, loopback included. */
 function hostAddresses(nodeIP: string): string[] {
@@ -76,12 +75,14 @@ function hostAddresses(nodeIP: string): string[] {
 export async function startNodeNetworking(options: NodeNetworkingOptions): Promise<NodeNetworking> {
   const { client, network, log } = options;
   const stop = new AbortController();
-  const services = new Informer(client, lookupKind('v1', 'Service')!, { onError: options.onError });
-  const slices = new Informer(client, lookupKind('discovery.k8s.io/v1', 'EndpointSlice')!, {
-    onError: options.onError,
-  });
-  const hostText = await readFile(options.hostResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
-  const host = parseResolvConf(hostText);
+  const follow = <T extends KubeObject>(apiVersion: string, kind: string) =>
+    new Informer<T>(client, lookupKind(apiVersion, kind)!, { onError: options.onError });
+  const services = follow<ServiceObject>('v1', 'Service');
+  const slices = follow<EndpointSliceObject>('discovery.k8s.io/v1', 'EndpointSlice');
+  const nodes = follow('v1', 'Node');
+  const addresses = hostAddresses(options.nodeIP);
+  const chainPrefix = chainPrefixFor(options.nodeName);
+  const host = parseResolvConf(await readFile(HOST_RESOLV_CONF, 'utf8').catch(() => ''));
   const records = new ClusterRecords({
     services,
     endpointSlices: slices,
@@ -96,35 +97,30 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     log,
   });
   const proxy = new ServiceProxy({
-    services: services as unknown as ObjectCache<ServiceObject>,
-    endpointSlices: slices as unknown as ObjectCache<EndpointSliceObject>,
-    applier: new IptablesApplier(chainPrefixFor(options.nodeName)),
+    services,
+    endpointSlices: slices,
+    applier: new IptablesApplier(chainPrefix),
     options: {
-      chainPrefix: chainPrefixFor(options.nodeName),
+      chainPrefix,
       clusterCIDR: options.clusterCidr,
       podCIDR: options.podCidr,
-      hostAddresses: hostAddresses(options.nodeIP),
+      hostAddresses: addresses,
       localhostNodePorts: true,
       nodeName: options.nodeName,
     },
     log,
   });
-  const nodes = new Informer(client, lookupKind('v1', 'Node')!, { onError: options.onError });
   const routes = new HostRoutes({
     nodes,
-    input: { nodeName: options.nodeName, localAddresses: hostAddresses(options.nodeIP) },
+    input: { nodeName: options.nodeName, localAddresses: addresses },
     run: hostRunner,
     log,
   });
   const running = [services.run(stop.signal), slices.run(stop.signal), nodes.run(stop.signal)];
   let ingress: IngressProxy | undefined;
   if (options.ingress) {
-    const ingresses = new Informer(client, lookupKind('networking.k8s.io/v1', 'Ingress')!, {
-      onError: options.onError,
-    });
-    const ingressClasses = new Informer(client, lookupKind('networking.k8s.io/v1', 'IngressClass')!, {
-      onError: options.onError,
-    });
+    const ingresses = follow('networking.k8s.io/v1', 'Ingress');
+    const ingressClasses = follow('networking.k8s.io/v1', 'IngressClass');
     running.push(ingresses.run(stop.signal), ingressClasses.run(stop.signal));
     ingress = new IngressProxy({
       ingresses,
@@ -142,7 +138,7 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
         (err) => log(`warning: the ingress controller cannot listen: ${(err as Error).message}`),
       );
   }
-  const ready = (async () => {
+  const started = (async () => {
     await Promise.all([services.waitForSync(stop.signal), slices.waitForSync(stop.signal)]);
     void nodes.waitForSync(stop.signal).then((synced) => {
       if (synced) running.push(routes.run(stop.signal));
@@ -153,23 +149,30 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     await dns.start();
     log(`cluster DNS for ${options.clusterDomain} on ${network.gateway}:${DNS_PORT}`);
   })();
-  ready.catch(options.onError);
+  started.catch(options.onError);
   await mkdir(options.dir, { recursive: true, mode: 0o755 });
 
+  // Pods whose resolv.conf this process wrote: a pod's DNS settings never change, so each
+  // container start after the first only mounts the file.
+  const written = new Set<string>();
+  const fileOf = (uid: string) => join(options.dir, `${uid}.conf`);
   return {
-    ready,
     async resolvConfMount(pod) {
-      const file = join(options.dir, `${pod.metadata?.uid ?? 'unknown'}.conf`);
-      const text = podResolvConf(pod, {
-        nameserver: network.gateway,
-        clusterDomain: options.clusterDomain,
-        host,
-      });
-      await writeFile(file, text, { mode: 0o644 });
-      return { hostPath: file, containerPath: '/etc/resolv.conf', readOnly: false };
+      const uid = pod.metadata?.uid ?? 'unknown';
+      if (!written.has(uid)) {
+        const text = podResolvConf(pod, {
+          nameserver: network.gateway,
+          clusterDomain: options.clusterDomain,
+          host,
+        });
+        await writeFile(fileOf(uid), text, { mode: 0o644 });
+        written.add(uid);
+      }
+      return { hostPath: fileOf(uid), containerPath: '/etc/resolv.conf', readOnly: false };
     },
     async forget(podUid) {
-      await rm(join(options.dir, `${podUid}.conf`), { force: true });
+      written.delete(podUid);
+      await rm(fileOf(podUid), { force: true });
     },
     async close() {
       stop.abort();
