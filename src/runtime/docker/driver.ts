@@ -73,9 +73,17 @@ interface EngineError extends Error {
   json?: { message?: string } | null;
 }
 
-/** Linux interface names are at most 15 characters: `shl` and a hash of the node's name. */
+/** The Docker network of a node's pods. */
+export function podNetworkName(nodeName: string): string {
+  return `shoal-${nodeName}`;
+}
+
+/** What every pod-network bridge's name starts with. */
+export const POD_BRIDGE_PREFIX = 'shl';
+
+/** Linux interface names are at most 15 characters: the prefix and a hash of the node's name. */
 function bridgeName(nodeName: string): string {
-  return `shl${fnv32a(new TextEncoder().encode(nodeName)).toString(16).padStart(8, '0')}`;
+  return `${POD_BRIDGE_PREFIX}${fnv32a(new TextEncoder().encode(nodeName)).toString(16).padStart(8, '0')}`;
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -279,7 +287,7 @@ export class DockerDriver implements RuntimeDriver {
     if (range.size < 4) throw new Error(`pod CIDR ${cidr} is too small for a pod network`);
     const subnet = formatCidr(range);
     const gateway = nthAddress(range, 1);
-    const name = `shoal-${this.nodeName}`;
+    const name = podNetworkName(this.nodeName);
     const bridge = bridgeName(this.nodeName);
     const existing = await this.call(`inspect network ${name}`, () => this.docker.inspectNetwork(name));
     const config = existing?.IPAM?.Config?.[0];
