@@ -6,6 +6,7 @@
  * change.
  */
 import { errors } from '../../api/errors.js';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR } from '../../api/network-defaults.js';
 import type { KubeObject } from '../../api/object.js';
 import type { Store, TxnOp } from '../../store/store.js';
 import { type Cidr, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../../util/ipv4.js';
@@ -31,7 +32,7 @@ export interface ServiceAllocatorOptions {
   /** IPv4 CIDR for ClusterIPs (default 10.43.0.0/16, as k3s). */
   serviceCidr?: string;
   /** Inclusive NodePort range (default 30000-32767). */
-  nodePortRange?: [number, number];
+  nodePortRange?: readonly [number, number];
   random?: () => number;
 }
 
@@ -69,15 +70,15 @@ function reservationsOf(svc: KubeObject | undefined): string[] {
 
 export class ServiceAllocator {
   private readonly range: Cidr;
-  private readonly nodePorts: [number, number];
+  private readonly nodePorts: readonly [number, number];
   private readonly random: () => number;
 
   constructor(
     private readonly store: Store,
     options: ServiceAllocatorOptions = {},
   ) {
-    this.range = serviceRange(options.serviceCidr ?? '10.43.0.0/16');
-    this.nodePorts = options.nodePortRange ?? [30000, 32767];
+    this.range = serviceRange(options.serviceCidr ?? DEFAULT_SERVICE_CIDR);
+    this.nodePorts = options.nodePortRange ?? DEFAULT_NODE_PORT_RANGE;
     this.random = options.random ?? Math.random;
   }
 

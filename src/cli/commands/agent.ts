@@ -11,6 +11,8 @@ import type { AgentConfig } from '../../agent/agent.js';
 import { CONTAINER_GC_PERIOD_MS } from '../../agent/gc/container-gc.js';
 import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS } from '../../agent/gc/image-gc.js';
 import { defaultNodeIP } from '../../agent/node-ip.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_CLUSTER_DOMAIN } from '../../api/network-defaults.js';
+import { isDNS1123Subdomain } from '../../api/validation/names.js';
 import { formatCidr, parseCidr } from '../../util/ipv4.js';
 import { interrupted, numberFlag } from './common.js';
 
@@ -92,7 +94,7 @@ export function addAgentFlags(cmd: Command): Command {
       "the cluster's pod range, as the server's --cluster-cidr (traffic within it is never source-NATed)",
       DEFAULT_CLUSTER_CIDR,
     )
-    .option('--cluster-domain <domain>', 'the DNS domain cluster DNS answers for', 'cluster.local')
+    .option('--cluster-domain <domain>', 'the DNS domain cluster DNS answers for', DEFAULT_CLUSTER_DOMAIN)
     .option('--no-ingress', 'do not run the ingress controller on this node')
     .option('--ingress-http-port <port>', "the ingress controller's HTTP port (0: any free port)", port, 80)
     .option(
@@ -102,8 +104,6 @@ export function addAgentFlags(cmd: Command): Command {
       443,
     );
 }
-
-export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
 
 export function registerAgent(program: Command): void {
   addAgentFlags(
@@ -162,7 +162,7 @@ function networkSettings(flags: AgentFlags): NonNullable<AgentConfig['network']>
     throw new InvalidArgumentError((err as Error).message);
   }
   const domain = flags.clusterDomain.replace(/\.$/, '').toLowerCase();
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+  if (isDNS1123Subdomain(domain).length > 0) {
     throw new InvalidArgumentError(
       `--cluster-domain: expected a DNS domain like cluster.local, got "${flags.clusterDomain}"`,
     );

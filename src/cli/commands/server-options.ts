@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR } from '../../api/network-defaults.js';
 import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-tolerations.js';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
 import {
@@ -48,13 +49,13 @@ export function addServerFlags(cmd: Command): Command {
       '--service-cidr <cidr>',
       'IPv4 range Service ClusterIPs are allocated from',
       (v: string) => formatCidr(parseCidr(v, '--service-cidr')),
-      '10.43.0.0/16',
+      DEFAULT_SERVICE_CIDR,
     )
     .option(
       '--service-node-port-range <from-to>',
       'inclusive range NodePorts are allocated from',
       parsePortRange,
-      [30000, 32767] as [number, number],
+      [...DEFAULT_NODE_PORT_RANGE] as [number, number],
     )
     .addOption(
       new Option(

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { defaultNodeIP } from '../../agent/node-ip.js';
+import { DEFAULT_CLUSTER_DOMAIN } from '../../api/network-defaults.js';
 import { parseListen } from './agent.js';
 import { runServer } from './server.js';
 import { addServerFlags, type ServerFlags } from './server-options.js';
@@ -46,7 +47,7 @@ export function registerUp(program: Command): void {
           // The one node of a local cluster also serves its Ingresses on the host's 80 and 443.
           network: {
             clusterCidr: flags.clusterCidr,
-            clusterDomain: 'cluster.local',
+            clusterDomain: DEFAULT_CLUSTER_DOMAIN,
             ingress: { httpPort: 80, httpsPort: 443 },
           },
           log: (line) => log(`agent: ${line}`),
