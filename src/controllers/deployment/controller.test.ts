@@ -6,29 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { startTestServer, type TestServer } from '../../../test/support/api-test-server.js';
 import type { KubeObject } from '../../api/object.js';
-import { lookupResource } from '../../api/resources.js';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { Client } from '../../client/rest.js';
-import { systemClock } from '../../util/clock.js';
-import { type ControllerContext, DEFAULT_CONTROLLER_SETTINGS } from '../framework/controller.js';
-import { SharedInformers } from '../framework/informers.js';
+import type { Client } from '../../client/rest.js';
+import { type RecordedEvent, startFakeApi, type TestApi, testContext, until } from '../framework/testing.js';
 import { DEPLOYMENTS, DeploymentController, REPLICASETS } from './controller.js';
 import { podTemplateHash } from './hash.js';
 
-const NS = lookupResource('', 'v1', 'namespaces')!;
-const events: { reason: string; message: string }[] = [];
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const events: RecordedEvent[] = [];
 
 function template(app: string, version: string) {
   return {
@@ -54,10 +38,8 @@ function deployment(name: string, replicas: number) {
 }
 
 describe('deployment controller wiring', () => {
-  let srv: TestServer;
+  let api: TestApi;
   let client: Client;
-  const stop = new AbortController();
-  let running: Promise<unknown>;
 
   const rsNamed = async (name: string) =>
     ((await client.listAll(REPLICASETS, 'dep')).items as ReplicaSet[]).find((r) => r.metadata?.name === name);
@@ -88,29 +70,13 @@ describe('deployment controller wiring', () => {
     });
 
   before(async () => {
-    srv = await startTestServer();
-    client = Client.fromKubeconfig(loadKubeconfig({ path: srv.kubeconfig() }));
-    await client.create(NS, undefined, { metadata: { name: 'dep' } });
-    const ctx: ControllerContext = {
-      client,
-      informers: new SharedInformers(client),
-      recorder: () => ({ event: (_obj, _type, reason, message) => events.push({ reason, message }) }),
-      clock: systemClock,
-      log: () => undefined,
-      settings: DEFAULT_CONTROLLER_SETTINGS,
-    };
-    const controller = new DeploymentController(ctx);
-    const informing = ctx.informers.run(stop.signal);
-    assert.equal(await ctx.informers.waitForSync(stop.signal), true);
-    running = Promise.all([informing, controller.run(stop.signal)]);
+    api = await startFakeApi(['dep']);
+    client = api.client;
+    const ctx = testContext(client, events);
+    await api.runController(ctx, new DeploymentController(ctx));
   });
 
-  after(async () => {
-    stop.abort();
-    await running;
-    client.close();
-    await srv.close();
-  });
+  after(() => api.close());
 
   it('rolls out step by step, each old pod going only once a new one is available', async () => {
     await client.create(DEPLOYMENTS, 'dep', deployment('web', 2));

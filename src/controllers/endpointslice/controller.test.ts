@@ -6,19 +6,15 @@
  * type changes.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Endpoints, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
-import { type RunningApiServer, startApiServer } from '../../apiserver/serve.js';
-import { Client } from '../../client/rest.js';
+import type { Client } from '../../client/rest.js';
 import { EndpointsController } from '../endpoints/controller.js';
-import { ControllerManager } from '../framework/manager.js';
 import { PODS } from '../framework/pod-control.js';
+import { startApi, type TestApi, until as untilWithin } from '../framework/testing.js';
 import { ServiceLBController } from '../servicelb/controller.js';
 import { EndpointSliceController, NODES, SERVICES } from './controller.js';
 
@@ -26,26 +22,13 @@ const SLICES = lookupResource('discovery.k8s.io', 'v1', 'endpointslices')!;
 const ENDPOINTS = lookupResource('', 'v1', 'endpoints')!;
 type Obj<T> = T & KubeObject;
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  let last: unknown;
-  for (;;) {
-    const v = await check().catch((err) => {
-      last = err;
-      return undefined;
-    });
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${String(last ?? '')})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** A failing read (the Endpoints not made yet) is "not yet". */
+const until = <T>(what: string, check: () => Promise<T | undefined | false>) =>
+  untilWithin(what, check, { retryOnError: true });
 
 describe('EndpointSlice + Endpoints + ServiceLB controllers (in-process API server)', () => {
-  let root: string;
-  let api: RunningApiServer;
+  let api: TestApi;
   let client: Client;
-  const stop = new AbortController();
-  let running: Promise<void>;
 
   const slices = async (service: string) =>
     (
@@ -127,31 +110,18 @@ describe('EndpointSlice + Endpoints + ServiceLB controllers (in-process API serv
   }
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'shoal-endpointslice-'));
-    api = await startApiServer({
-      dataDir: root,
-      host: '127.0.0.1',
-      port: 0,
-      store: { kind: 'sqlite', dataDir: root },
-    });
-    client = new Client({ ...api.loopback });
+    api = await startApi('endpointslice');
+    client = api.client;
     await setNode('n1', '192.168.5.11', true);
     await setNode('n2', '192.168.5.2', true);
-    const manager = new ControllerManager(client, [
+    api.runControllers([
       (ctx) => new EndpointSliceController(ctx),
       (ctx) => new EndpointsController(ctx),
       (ctx) => new ServiceLBController(ctx),
     ]);
-    running = manager.run(stop.signal);
   });
 
-  after(async () => {
-    stop.abort();
-    await running;
-    client.close();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => api.close());
 
   it('a Service with no pods yet: one empty placeholder slice, an Endpoints without subsets', async () => {
     await client.create(SERVICES, 'default', {

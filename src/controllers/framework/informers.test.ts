@@ -1,31 +1,25 @@
 /** Shared informers: one cache per kind, whole objects unless every reader wants only metadata. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../../../test/support/api-test-server.js';
 import { lookupKind } from '../../api/resources.js';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { Client } from '../../client/rest.js';
+import type { Client } from '../../client/rest.js';
 import { SharedInformers } from './informers.js';
+import { startFakeApi, type TestApi } from './testing.js';
 
 const CM = lookupKind('v1', 'ConfigMap')!;
 const SECRETS = lookupKind('v1', 'Secret')!;
-const NAMESPACES = lookupKind('v1', 'Namespace')!;
 
 describe('SharedInformers', () => {
-  let srv: TestServer;
+  let api: TestApi;
   let client: Client;
 
   before(async () => {
-    srv = await startTestServer();
-    client = Client.fromKubeconfig(loadKubeconfig({ path: srv.kubeconfig() }));
-    await client.create(NAMESPACES, undefined, { metadata: { name: 'default' } });
+    api = await startFakeApi(['default']);
+    client = api.client;
     await client.create(CM, 'default', { metadata: { name: 'c', ownerReferences: [] }, data: { k: 'v' } });
     await client.create(SECRETS, 'default', { metadata: { name: 's' }, stringData: { k: 'v' } });
   });
-  after(async () => {
-    client.close();
-    await srv.close();
-  });
+  after(() => api.close());
 
   it('shares one informer per kind and keeps whole objects when any reader wants them', async () => {
     const informers = new SharedInformers(client);

@@ -1,39 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Event } from 'kubernetes-types/core/v1.js';
-import { startTestServer, TEST_TOKEN, type TestServer } from '../../../test/support/api-test-server.js';
 import { eventually } from '../../../test/support/eventually.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupKind } from '../../api/resources.js';
-import { Client } from '../../client/rest.js';
+import type { Client } from '../../client/rest.js';
 import { type ControllerContext, type ControllerFactory, DEFAULT_CONTROLLER_SETTINGS } from './controller.js';
 import { ControllerManager } from './manager.js';
+import { startFakeApi, type TestApi } from './testing.js';
 
 const NAMESPACES = lookupKind('v1', 'Namespace')!;
 const CONFIGMAPS = lookupKind('v1', 'ConfigMap')!;
 const EVENTS = lookupKind('v1', 'Event')!;
 
 describe('ControllerManager (against an in-process API server)', () => {
-  let server: TestServer;
+  let api: TestApi;
   let client: Client;
   before(async () => {
-    server = await startTestServer();
-    client = new Client({ server: server.url, token: TEST_TOKEN });
-    await client.create(NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'default' },
-    });
+    api = await startFakeApi(['default']);
+    client = api.client;
     await client.create(CONFIGMAPS, 'default', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'before' },
     });
   });
-  after(async () => {
-    client.close();
-    await server.close();
-  });
+  after(() => api.close());
 
   it('builds every controller on one shared context, fills the caches, then runs them until stopped', async () => {
     const seen: { name: string; synced: boolean; cached: string[]; ctx: ControllerContext }[] = [];

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, TEST_TOKEN, type TestServer } from '../../../test/support/api-test-server.js';
 import { hasCode } from '../../api/errors.js';
 import type { KubeObject, OwnerReference } from '../../api/object.js';
-import { lookupKind } from '../../api/resources.js';
-import { Client } from '../../client/rest.js';
+import type { Client } from '../../client/rest.js';
 import { claim, controllerRefOf, newControllerRef, planClaims } from './owner.js';
-
-const PODS = lookupKind('v1', 'Pod')!;
-const NAMESPACES = lookupKind('v1', 'Namespace')!;
+import { PODS } from './pod-control.js';
+import { startFakeApi, type TestApi } from './testing.js';
 
 const owner: KubeObject = {
   apiVersion: 'apps/v1',
@@ -125,21 +122,13 @@ describe('planClaims', () => {
 });
 
 describe('claim (against an in-process API server)', () => {
-  let server: TestServer;
+  let api: TestApi;
   let client: Client;
   before(async () => {
-    server = await startTestServer();
-    client = new Client({ server: server.url, token: TEST_TOKEN });
-    await client.create(NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'default' },
-    });
+    api = await startFakeApi(['default']);
+    client = api.client;
   });
-  after(async () => {
-    client.close();
-    await server.close();
-  });
+  after(() => api.close());
 
   const make = (name: string, labels: Record<string, string>, refs?: OwnerReference[]) =>
     client.create(PODS, 'default', {

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import { startTestServer, TEST_TOKEN, type TestServer } from '../../../test/support/api-test-server.js';
 import type { KubeObject } from '../../api/object.js';
-import { lookupKind } from '../../api/resources.js';
-import type { Recorder } from '../../client/events.js';
-import { Client } from '../../client/rest.js';
-import { PodControl, podFromTemplate, refOf, slowStart } from './pod-control.js';
-
-const NAMESPACES = lookupKind('v1', 'Namespace')!;
-const PODS = lookupKind('v1', 'Pod')!;
+import type { Client } from '../../client/rest.js';
+import { PODS, PodControl, podFromTemplate, refOf, slowStart } from './pod-control.js';
+import { type RecordedEvent, recordingTo, startFakeApi, type TestApi } from './testing.js';
 
 const owner: KubeObject = {
   apiVersion: 'apps/v1',
@@ -138,12 +133,10 @@ describe('slowStart', () => {
 });
 
 describe('PodControl (against an in-process API server)', () => {
-  let server: TestServer;
+  let api: TestApi;
   let client: Client;
-  const events: { reason: string; type: string; message: string; name: string }[] = [];
-  const recorder: Recorder = {
-    event: (obj, type, reason, message) => events.push({ reason, type, message, name: obj.name ?? '' }),
-  };
+  const events: RecordedEvent[] = [];
+  const recorder = recordingTo(events);
   let control: PodControl;
   const template: PodTemplateSpec = {
     metadata: { labels: { app: 'web' } },
@@ -151,19 +144,11 @@ describe('PodControl (against an in-process API server)', () => {
   };
 
   before(async () => {
-    server = await startTestServer();
-    client = new Client({ server: server.url, token: TEST_TOKEN });
-    await client.create(NAMESPACES, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'default' },
-    });
+    api = await startFakeApi(['default']);
+    client = api.client;
     control = new PodControl(client, recorder);
   });
-  after(async () => {
-    client.close();
-    await server.close();
-  });
+  after(() => api.close());
 
   it('creates a pod with a generated name and records SuccessfulCreate on the owner', async () => {
     events.length = 0;

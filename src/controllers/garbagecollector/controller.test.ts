@@ -4,39 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../../../test/support/api-test-server.js';
 import { hasCode } from '../../api/errors.js';
 import type { KubeObject, OwnerReference } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { Client } from '../../client/rest.js';
-import { systemClock } from '../../util/clock.js';
-import { type ControllerContext, DEFAULT_CONTROLLER_SETTINGS } from '../framework/controller.js';
-import { SharedInformers } from '../framework/informers.js';
+import type { Client } from '../../client/rest.js';
+import { type RecordedEvent, startFakeApi, type TestApi, testContext, until } from '../framework/testing.js';
 import { GarbageCollector } from './controller.js';
 
-const NS = lookupResource('', 'v1', 'namespaces')!;
 const CM = lookupResource('', 'v1', 'configmaps')!;
 const PC = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
-
-interface Recorded {
-  name: string | undefined;
-  reason: string;
-  message: string;
-}
-
-function contextFor(client: Client, events: Recorded[]): ControllerContext {
-  return {
-    client,
-    informers: new SharedInformers(client),
-    recorder: () => ({
-      event: (obj, _type, reason, message) => events.push({ name: obj.name, reason, message }),
-    }),
-    clock: systemClock,
-    log: () => undefined,
-    settings: DEFAULT_CONTROLLER_SETTINGS,
-  };
-}
 
 function refTo(owner: KubeObject, extra: Partial<OwnerReference> = {}): OwnerReference {
   return {
@@ -48,22 +24,10 @@ function refTo(owner: KubeObject, extra: Partial<OwnerReference> = {}): OwnerRef
   };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('garbage collector', () => {
-  let srv: TestServer;
+  let api: TestApi;
   let client: Client;
-  const events: Recorded[] = [];
-  const stop = new AbortController();
-  let running: Promise<unknown>;
+  const events: RecordedEvent[] = [];
 
   const get = async (name: string, ns = 'gc'): Promise<KubeObject | undefined> => {
     try {
@@ -88,22 +52,13 @@ describe('garbage collector', () => {
     until(`${ns}/${name} to be gone`, async () => ((await get(name, ns)) ? undefined : true));
 
   before(async () => {
-    srv = await startTestServer();
-    client = Client.fromKubeconfig(loadKubeconfig({ path: srv.kubeconfig() }));
-    for (const name of ['gc', 'other']) await client.create(NS, undefined, { metadata: { name } });
-    const ctx = contextFor(client, events);
-    const gc = new GarbageCollector(ctx);
-    const informing = ctx.informers.run(stop.signal);
-    assert.equal(await ctx.informers.waitForSync(stop.signal), true);
-    running = Promise.all([informing, gc.run(stop.signal)]);
+    api = await startFakeApi(['gc', 'other']);
+    client = api.client;
+    const ctx = testContext(client, events);
+    await api.runController(ctx, new GarbageCollector(ctx));
   });
 
-  after(async () => {
-    stop.abort();
-    await running;
-    client.close();
-    await srv.close();
-  });
+  after(() => api.close());
 
   it('background: deleting the owner deletes its dependents, down a chain of three', async () => {
     const top = await cm('top');
@@ -216,23 +171,19 @@ describe('garbage collector', () => {
 });
 
 describe('garbage collector decisions read the API server, not the cache', () => {
-  let srv: TestServer;
+  let api: TestApi;
   let client: Client;
 
   before(async () => {
-    srv = await startTestServer();
-    client = Client.fromKubeconfig(loadKubeconfig({ path: srv.kubeconfig() }));
-    await client.create(NS, undefined, { metadata: { name: 'gc' } });
+    api = await startFakeApi(['gc']);
+    client = api.client;
   });
 
-  after(async () => {
-    client.close();
-    await srv.close();
-  });
+  after(() => api.close());
 
   it('an owner the graph has never seen but the server has keeps its dependent; once really gone, it does not', async () => {
     // No informers run: the graph knows only what the test tells it.
-    const gc = new GarbageCollector(contextFor(client, []));
+    const gc = new GarbageCollector(testContext(client));
     const owner = await client.create<KubeObject>(CM, 'gc', { metadata: { name: 'owner' } });
     const dep = await client.create<KubeObject>(CM, 'gc', {
       metadata: { name: 'dep', ownerReferences: [refTo({ ...owner, apiVersion: 'v1', kind: 'ConfigMap' })] },

@@ -4,68 +4,38 @@
  * gives the Kubernetes event, and a deleted Node's range goes to the Node that was waiting.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Event, Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
-import { type RunningApiServer, startApiServer } from '../../apiserver/serve.js';
-import { Client } from '../../client/rest.js';
-import { ControllerManager } from '../framework/manager.js';
+import type { Client } from '../../client/rest.js';
+import { startApi, type TestApi, until } from '../framework/testing.js';
 import { NodeIpamController } from './controller.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const EVENTS = lookupResource('', 'v1', 'events')!;
 type NodeObject = Node & KubeObject;
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('node IPAM controller (in-process API server)', () => {
-  let root: string;
-  let api: RunningApiServer;
+  let api: TestApi;
   let client: Client;
-  const stop = new AbortController();
-  let running: Promise<void>;
   const createNode = (name: string, spec: Node['spec'] = {}) =>
     client.create<NodeObject>(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec });
   const podCIDR = async (name: string) =>
     (await client.get<NodeObject>(NODES, undefined, name)).spec?.podCIDR;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'shoal-nodeipam-'));
-    api = await startApiServer({
-      dataDir: root,
-      host: '127.0.0.1',
-      port: 0,
-      store: { kind: 'sqlite', dataDir: root },
-    });
-    client = new Client({ ...api.loopback });
+    api = await startApi('nodeipam');
+    client = api.client;
     // Held before the controller starts, as after a server restart: the first range is taken.
     await createNode('n1', { podCIDR: '10.42.0.0/24', podCIDRs: ['10.42.0.0/24'] });
     await createNode('n2');
-    const manager = new ControllerManager(client, [(ctx) => new NodeIpamController(ctx)], {
+    api.runControllers([(ctx) => new NodeIpamController(ctx)], {
       settings: { clusterCIDR: '10.42.0.0/23', nodeCIDRMaskSize: 24 },
     });
-    running = manager.run(stop.signal);
   });
 
-  after(async () => {
-    stop.abort();
-    await running;
-    client.close();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => api.close());
 
   it('a new node gets a range no other node holds, in podCIDR and podCIDRs', async () => {
     assert.equal(await until('n2 has a pod CIDR', () => podCIDR('n2')), '10.42.1.0/24');

@@ -5,20 +5,16 @@
  * evicted exactly its toleration (2 s) later; when the agent reports Ready again the taints go.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
 import { formatMicroTime, formatTime } from '../../api/time.js';
-import { type RunningApiServer, startApiServer } from '../../apiserver/serve.js';
-import { Client } from '../../client/rest.js';
+import type { Client } from '../../client/rest.js';
 import { FakeClock } from '../../util/fake-clock.js';
-import { ControllerManager } from '../framework/manager.js';
 import { PODS } from '../framework/pod-control.js';
+import { startApi, type TestApi, until } from '../framework/testing.js';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './controller.js';
 import { TaintEvictionController } from './eviction-controller.js';
 
@@ -27,26 +23,12 @@ const LEASES = lookupResource('coordination.k8s.io', 'v1', 'leases')!;
 
 type NodeObject = Node & KubeObject;
 
-/** Poll (real time, bounded) until `check` gives a value. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Let real I/O in flight (watch events, reconciles, their writes) finish. */
 const quiet = () => new Promise((r) => setTimeout(r, 300));
 
 describe('node lifecycle + taint eviction controllers (fake clock)', () => {
-  let root: string;
-  let api: RunningApiServer;
+  let api: TestApi;
   let client: Client;
-  const stop = new AbortController();
-  let running: Promise<void>;
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
 
   const conditions = (status: string, heartbeat: string): NodeCondition[] =>
@@ -70,14 +52,8 @@ describe('node lifecycle + taint eviction controllers (fake clock)', () => {
   };
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'shoal-nodelifecycle-'));
-    api = await startApiServer({
-      dataDir: root,
-      host: '127.0.0.1',
-      port: 0,
-      store: { kind: 'sqlite', dataDir: root },
-    });
-    client = new Client({ ...api.loopback });
+    api = await startApi('nodelifecycle');
+    client = api.client;
     // n2 stays healthy throughout: with every node down, evictions would stop (full disruption).
     for (const name of ['n1', 'n2']) {
       const node = await client.create<NodeObject>(NODES, undefined, {
@@ -109,22 +85,14 @@ describe('node lifecycle + taint eviction controllers (fake clock)', () => {
       metadata: { name: 'web', namespace: 'default' },
       spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] },
     });
-    const manager = new ControllerManager(
-      client,
+    api.runControllers(
       [(ctx) => new NodeLifecycleController(ctx), (ctx) => new TaintEvictionController(ctx)],
       { clock, settings: { nodeMonitorGracePeriodSeconds: 8 } },
     );
-    running = manager.run(stop.signal);
     await quiet();
   });
 
-  after(async () => {
-    stop.abort();
-    await running;
-    client.close();
-    await api.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => api.close());
 
   it('the pod got the 2 s default tolerations', async () => {
     const pod = await getPod();

@@ -20,9 +20,10 @@ import type { Client } from '../../client/rest.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import type { Clock } from '../../util/clock.js';
 import { type Controller, type ControllerContext, runWorkers } from '../framework/controller.js';
+import { isNodeReady } from '../framework/nodes.js';
 import { refOf } from '../framework/pod-control.js';
 import { gracePeriodMs, judgeHealth, type NodeHealth, observeHealth } from './health.js';
-import { desiredTaints, isReady } from './taints.js';
+import { desiredTaints } from './taints.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const LEASES = lookupResource('coordination.k8s.io', 'v1', 'leases')!;
@@ -57,7 +58,7 @@ export class NodeLifecycleController implements Controller {
     this.nodes.onAdd(enqueueNode);
     this.nodes.onUpdate((old, node) => {
       // The agent is the one that says Ready again; the event tells the user when we saw it.
-      if (!isReady(old) && isReady(node)) {
+      if (!isNodeReady(old) && isNodeReady(node)) {
         this.recorder.event(
           refOf(node),
           'Normal',
@@ -94,7 +95,7 @@ export class NodeLifecycleController implements Controller {
     this.health.set(name, health);
     const verdict = judgeHealth(node, health, now, gracePeriodMs(lease, this.graceMs));
     if (verdict.conditions) {
-      const wasReady = isReady(node);
+      const wasReady = isNodeReady(node);
       this.log(
         `node ${name}: no heartbeat for ${Math.round((now - health.probeAt) / 1000)} s; marking it Unknown`,
       );
@@ -125,7 +126,7 @@ export class NodeLifecycleController implements Controller {
    */
   private evictionsStopped(): boolean {
     const nodes = this.nodes.list();
-    const allDown = nodes.length > 0 && !nodes.some(isReady);
+    const allDown = nodes.length > 0 && !nodes.some(isNodeReady);
     if (this.allDown !== undefined && allDown !== this.allDown) {
       this.log(
         allDown

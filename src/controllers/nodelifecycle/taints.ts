@@ -77,8 +77,3 @@ export function desiredTaints(node: Node, options: TaintOptions): Taint[] | unde
   if (added.length === 0 && kept.length === current.length) return undefined;
   return [...kept, ...added];
 }
-
-/** Whether the node's Ready condition is True. */
-export function isReady(node: Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}

@@ -16,6 +16,7 @@
  */
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { TAINT_OUT_OF_SERVICE } from '../../api/taints.js';
+import { isNodeReady } from '../framework/nodes.js';
 
 export const ORPHAN_QUARANTINE_MS = 40_000;
 
@@ -48,7 +49,7 @@ export function planPodGC(
       : { action: 'wait', ms: quarantineMs - waited };
   }
   if (!terminating) return { action: 'none' };
-  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const ready = isNodeReady(node);
   const outOfService = node.spec?.taints?.some(
     (t) => t.key === TAINT_OUT_OF_SERVICE && t.effect === 'NoExecute',
   );

@@ -9,11 +9,11 @@
 import type { LoadBalancerIngress, Node, Service } from 'kubernetes-types/core/v1.js';
 import { semanticEqual } from '../../api/validation/util.js';
 import { compareAddresses } from '../../util/ipv4.js';
+import { isNodeReady } from '../framework/nodes.js';
 
 /** A Node that takes load-balanced traffic: Ready and not cordoned. */
 export function servesLoadBalancers(node: Node): boolean {
-  const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  return ready && node.spec?.unschedulable !== true;
+  return isNodeReady(node) && node.spec?.unschedulable !== true;
 }
 
 export function internalIP(node: Node): string | undefined {
