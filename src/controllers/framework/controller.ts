@@ -5,6 +5,8 @@
  * queue and reconciles each. The manager (manager.ts) builds them all, starts the informers,
  * waits for the caches, then runs the controllers.
  */
+
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../../api/network-defaults.js';
 import type { Recorder } from '../../client/events.js';
 import type { Client } from '../../client/rest.js';
 import type { WorkQueue } from '../../client/workqueue.js';
@@ -24,8 +26,8 @@ export interface ControllerSettings {
 
 export const DEFAULT_CONTROLLER_SETTINGS: ControllerSettings = {
   nodeMonitorGracePeriodSeconds: 8,
-  clusterCIDR: '10.42.0.0/16',
-  nodeCIDRMaskSize: 24,
+  clusterCIDR: DEFAULT_CLUSTER_CIDR,
+  nodeCIDRMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE,
 };
 
 export interface ControllerContext {
