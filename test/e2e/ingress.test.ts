@@ -16,32 +16,25 @@ import { startCluster, type TestCluster } from '../support/cluster.js';
 import { podReady } from '../support/cluster-probe.js';
 import { get, runLoad, startLoad } from '../support/load.js';
 import { freePorts } from '../support/ports.js';
-import { webPodSpec } from '../support/web.js';
+import { type WebOptions, webDeployment, webService } from '../support/web.js';
 
 const NS = 'shop';
 let cluster: TestCluster;
 let httpPort: number;
 let httpsPort: number;
 
-function web(name: string, replicas: number, extra: { preStopSeconds?: number; version?: string } = {}) {
+/** A web Deployment that rolls one surge pod at a time, and its Service. */
+function web(name: string, replicas: number, extra: WebOptions = {}) {
   return [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: NS },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: name } },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-        template: { metadata: { labels: { app: name } }, spec: webPodSpec(cluster.image, extra) },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: NS },
-      spec: { selector: { app: name }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
-    },
+    webDeployment({
+      name,
+      namespace: NS,
+      replicas,
+      image: cluster.image,
+      ...extra,
+      spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+    }),
+    webService(name, NS),
   ];
 }
 
