@@ -28,6 +28,7 @@ import { startCluster } from '../test/support/cluster.js';
 import { podReady } from '../test/support/cluster-probe.js';
 import { get } from '../test/support/load.js';
 import { freePorts } from '../test/support/ports.js';
+import { webService } from '../test/support/web.js';
 import { round } from './lib/histogram.js';
 
 const { values: flags } = parseArgs({
@@ -126,12 +127,7 @@ async function main(): Promise<void> {
           ],
         },
       },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'backend', namespace: NS },
-        spec: { selector: { app: 'backend' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
-      },
+      webService('backend', NS),
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
