@@ -25,6 +25,7 @@ import type { KubeObject } from '../src/api/object.js';
 import { lookupKind } from '../src/api/resources.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { Client } from '../src/client/rest.js';
+import { freePort } from '../test/support/ports.js';
 import { benchFail, positiveInt } from './lib/fail.js';
 import { Histogram, round } from './lib/histogram.js';
 
@@ -118,7 +119,7 @@ function workload(i: number): KubeObject {
   };
 }
 
-const port = 20_000 + Math.floor(Math.random() * 20_000);
+const port = await freePort();
 const server = await startShoal(
   ['server', '--data-dir', path.join(dataDir, 'server'), '--listen', `127.0.0.1:${port}`],
   'API server listening on',

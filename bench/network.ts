@@ -19,7 +19,6 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -28,6 +27,8 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import { startCluster } from '../test/support/cluster.js';
 import { podReady } from '../test/support/cluster-probe.js';
 import { get } from '../test/support/load.js';
+import { freePorts } from '../test/support/ports.js';
+import { webService } from '../test/support/web.js';
 import { round } from './lib/histogram.js';
 
 const { values: flags } = parseArgs({
@@ -47,17 +48,6 @@ const NS = 'default';
 const IMAGE = 'shoal-bench/nginx:1';
 const HOST = 'bench.local';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Measured {
   rps: number;
@@ -111,7 +101,7 @@ http {
 
 async function main(): Promise<void> {
   await promisify(execFile)(path.join(root, 'scripts/build-bench-images'));
-  const [httpPort, httpsPort, nginxPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, httpsPort, nginxPort] = (await freePorts(3)) as [number, number, number];
   const cluster = await startCluster({
     agents: 1,
     nodePrefix: 'benchnet',
@@ -137,12 +127,7 @@ async function main(): Promise<void> {
           ],
         },
       },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'backend', namespace: NS },
-        spec: { selector: { app: 'backend' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
-      },
+      webService('backend', NS),
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',

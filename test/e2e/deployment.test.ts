@@ -17,7 +17,7 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { lookupKind } from '../../src/api/resources.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../src/runtime/driver.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { sleepingWorkload, startCluster, type TestCluster } from '../support/cluster.js';
 import { podReady } from '../support/cluster-probe.js';
 
 const NS = 'default';
@@ -30,32 +30,19 @@ function deployment(
   version: string,
   annotations: Record<string, string> = {},
 ) {
-  return {
-    apiVersion: 'apps/v1',
+  return sleepingWorkload({
     kind: 'Deployment',
-    metadata: { name, namespace: NS, annotations },
+    name,
+    namespace: NS,
+    replicas,
+    image: cluster.image,
+    annotations,
     spec: {
-      replicas,
       progressDeadlineSeconds: 8,
-      selector: { matchLabels: { app: name } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'main',
-              image: cluster.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['sleep', '3600'],
-              env: [{ name: 'VERSION', value: version }],
-            },
-          ],
-        },
-      },
     },
-  };
+    container: { env: [{ name: 'VERSION', value: version }] },
+  });
 }
 
 /** A JSON patch making the template a version whose readiness probe always fails. */

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Endpoints, Node, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { cidrContains, parseCidr } from '../../src/util/ipv4.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { sleepingWorkload, startCluster, type TestCluster } from '../support/cluster.js';
+import { webService } from '../support/web.js';
 
 const NS = 'default';
 const APP = 'ep-web';
@@ -64,41 +65,20 @@ describe('endpoints, EndpointSlices, pod CIDRs and LoadBalancer status (real Doc
 
   it('2 Ready pods behind a Service: 2 ready endpoints in the slice and in Endpoints', async () => {
     await cluster.apply(
-      {
-        apiVersion: 'apps/v1',
+      sleepingWorkload({
         kind: 'Deployment',
-        metadata: { name: APP, namespace: NS },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: APP } },
-          template: {
-            metadata: { labels: { app: APP } },
-            spec: {
-              terminationGracePeriodSeconds: 1,
-              containers: [
-                {
-                  name: 'main',
-                  image: cluster.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['sh', '-c', 'touch /tmp/ready; exec sleep 3600'],
-                  ports: [{ name: 'http', containerPort: 8080 }],
-                  readinessProbe: {
-                    exec: { command: ['cat', '/tmp/ready'] },
-                    periodSeconds: 1,
-                    failureThreshold: 1,
-                  },
-                },
-              ],
-            },
-          },
+        name: APP,
+        namespace: NS,
+        replicas: 2,
+        image: cluster.image,
+        // Ready while /tmp/ready exists, so a test can take readiness away.
+        container: {
+          command: ['sh', '-c', 'touch /tmp/ready; exec sleep 3600'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
         },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: APP, namespace: NS },
-        spec: { selector: { app: APP }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
-      },
+      }),
+      webService(APP, NS),
     );
     const ready = await cluster.eventually(
       '2 ready endpoints',

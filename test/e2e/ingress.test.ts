@@ -8,7 +8,6 @@
  * Traffic goes only to loopback; every load loop is bounded in count and time.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { certificateSubject } from '../../src/pki/cert-info.js';
@@ -16,43 +15,26 @@ import { createCertificateAuthority, issueServingCertificate } from '../../src/p
 import { startCluster, type TestCluster } from '../support/cluster.js';
 import { podReady } from '../support/cluster-probe.js';
 import { get, runLoad, startLoad } from '../support/load.js';
-import { webPodSpec } from '../support/web.js';
+import { freePorts } from '../support/ports.js';
+import { type WebOptions, webDeployment, webService } from '../support/web.js';
 
 const NS = 'shop';
 let cluster: TestCluster;
 let httpPort: number;
 let httpsPort: number;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function web(name: string, replicas: number, extra: { preStopSeconds?: number; version?: string } = {}) {
+/** A web Deployment that rolls one surge pod at a time, and its Service. */
+function web(name: string, replicas: number, extra: WebOptions = {}) {
   return [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: NS },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: name } },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-        template: { metadata: { labels: { app: name } }, spec: webPodSpec(cluster.image, extra) },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: NS },
-      spec: { selector: { app: name }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
-    },
+    webDeployment({
+      name,
+      namespace: NS,
+      replicas,
+      image: cluster.image,
+      ...extra,
+      spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+    }),
+    webService(name, NS),
   ];
 }
 
@@ -102,7 +84,7 @@ async function answer(host: string, path = '/'): Promise<string> {
 
 describe('ingress', { timeout: 300_000 }, () => {
   before(async () => {
-    [httpPort, httpsPort] = [await freePort(), await freePort()];
+    [httpPort, httpsPort] = (await freePorts(2)) as [number, number];
     cluster = await startCluster({
       agents: 1,
       nodePrefix: 'ing',

@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +23,7 @@ import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { Client } from '../../src/client/rest.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/ports.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { type ShoalProcess, spawnShoal } from '../support/shoal-process.js';
 import type { ShoalServer } from '../support/shoal-server.js';
@@ -38,17 +38,6 @@ const PARTS = ['shoal-controller-manager', 'shoal-scheduler'];
 const LEASE_DURATION_S = 15;
 const RETRY_PERIOD_S = 2;
 const TAG = `e2e-le-${process.pid}`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One `shoal server --store etcd`, restartable on the same data directory and port. */
 class Server {

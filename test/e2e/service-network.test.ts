@@ -13,9 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
 import { startCluster, type TestCluster } from '../support/cluster.js';
-import { podReady } from '../support/cluster-probe.js';
+import { podReady, sleeper } from '../support/cluster-probe.js';
 import { get, runLoad } from '../support/load.js';
-import { webPodSpec } from '../support/web.js';
+import { webDeployment, webService } from '../support/web.js';
 
 const NS = 'netshop';
 const DOMAIN = 'cluster.local';
@@ -49,36 +49,25 @@ describe('service networking', { timeout: 300_000 }, () => {
     cluster = await startCluster({ agents: 2, nodePrefix: 'net' });
     await cluster.kubectl(['create', 'namespace', NS]);
     await cluster.apply(
-      {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'backend', namespace: NS },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'backend' } },
-          template: {
-            metadata: { labels: { app: 'backend' } },
-            spec: {
-              ...webPodSpec(cluster.image, { preStopSeconds: 4 }),
-              // One backend per node, so traffic crosses nodes.
-              topologySpreadConstraints: [
-                {
-                  maxSkew: 1,
-                  topologyKey: 'kubernetes.io/hostname',
-                  whenUnsatisfiable: 'DoNotSchedule',
-                  labelSelector: { matchLabels: { app: 'backend' } },
-                },
-              ],
+      webDeployment({
+        name: 'backend',
+        namespace: NS,
+        replicas: 2,
+        image: cluster.image,
+        preStopSeconds: 4,
+        podSpec: {
+          // One backend per node, so traffic crosses nodes.
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'DoNotSchedule',
+              labelSelector: { matchLabels: { app: 'backend' } },
             },
-          },
+          ],
         },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'backend', namespace: NS },
-        spec: { selector: { app: 'backend' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
-      },
+      }),
+      webService('backend', NS),
       {
         apiVersion: 'v1',
         kind: 'Service',
@@ -95,17 +84,7 @@ describe('service networking', { timeout: 300_000 }, () => {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'frontend', namespace: NS },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'main',
-              image: cluster.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['sleep', '3600'],
-            },
-          ],
-        },
+        spec: { terminationGracePeriodSeconds: 1, containers: [sleeper(cluster.image, 'main')] },
       },
     );
     backends = await cluster.eventually('2 ready backends', async () => {

@@ -104,39 +104,65 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   return cluster;
 }
 
-export interface SleepingWorkload {
+export interface Workload {
   kind?: 'ReplicaSet' | 'Deployment';
   name: string;
   namespace?: string;
   replicas: number;
+  annotations?: Record<string, string>;
+  /** More of the workload's spec (a Deployment's strategy, say). */
+  spec?: Record<string, unknown>;
+  /** The pod template's spec. */
+  podSpec: Record<string, unknown>;
+}
+
+/** A ReplicaSet (or Deployment) of `replicas` pods labelled `app: <name>`, each of `podSpec`. */
+export function workload(w: Workload) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: w.kind ?? 'ReplicaSet',
+    metadata: {
+      name: w.name,
+      namespace: w.namespace ?? 'default',
+      ...(w.annotations && { annotations: w.annotations }),
+    },
+    spec: {
+      replicas: w.replicas,
+      ...w.spec,
+      selector: { matchLabels: { app: w.name } },
+      template: { metadata: { labels: { app: w.name } }, spec: w.podSpec },
+    },
+  };
+}
+
+export interface SleepingWorkload extends Omit<Workload, 'podSpec'> {
   /** The cluster's test image. */
   image: string;
   /** More of the pod template's spec (topology spread, say). */
   podSpec?: Record<string, unknown>;
+  /** More of the container `main` (env, a readiness probe, say). */
+  container?: Record<string, unknown>;
 }
 
 /**
- * A ReplicaSet (or Deployment) of `replicas` pods labelled `app: <name>`, each one container
- * `main` that sleeps, with a 1 s grace period: the workload the e2e tests and benches move about.
+ * A workload of pods with one container `main` that sleeps, with a 1 s grace period: the
+ * workload the e2e tests and benches move about.
  */
 export function sleepingWorkload(w: SleepingWorkload) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: w.kind ?? 'ReplicaSet',
-    metadata: { name: w.name, namespace: w.namespace ?? 'default' },
-    spec: {
-      replicas: w.replicas,
-      selector: { matchLabels: { app: w.name } },
-      template: {
-        metadata: { labels: { app: w.name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          ...w.podSpec,
-          containers: [
-            { name: 'main', image: w.image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
-          ],
+  return workload({
+    ...w,
+    podSpec: {
+      terminationGracePeriodSeconds: 1,
+      ...w.podSpec,
+      containers: [
+        {
+          name: 'main',
+          image: w.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', '3600'],
+          ...w.container,
         },
-      },
+      ],
     },
-  };
+  });
 }

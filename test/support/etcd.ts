@@ -12,9 +12,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from './ports.js';
 
 export interface EtcdOptions {
   /** etcd's `--max-request-bytes`. Default 2 MiB, so a 1.5 MiB value plus request overhead fits. */
@@ -126,28 +126,6 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
 function etcdBinary(): string {
   if (process.env.SHOAL_ETCD_BIN) return process.env.SHOAL_ETCD_BIN;
   return existsSync('/usr/bin/etcd') ? '/usr/bin/etcd' : 'etcd';
-}
-
-/** Finds `count` distinct free loopback ports by binding port 0 (all held open at once). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('unexpected server address');
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 /** Polls `/health` until etcd reports healthy; fails early if the process exits. */

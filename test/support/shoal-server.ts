@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.js';
 import { reserveClusterRanges } from './ranges.js';
 import { spawnShoal } from './shoal-process.js';
 
@@ -40,18 +40,6 @@ export interface KubectlResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalServer> {

@@ -6,6 +6,7 @@
  * controllers and proxies stop sending it traffic, as users are told to do.
  */
 import type { Container } from 'kubernetes-types/core/v1.js';
+import { type Workload, workload } from './cluster.js';
 
 const SCRIPT = [
   'mkdir -p /www/cgi-bin /www/b /www/bee',
@@ -15,10 +16,12 @@ const SCRIPT = [
   'exec httpd -f -p 8080 -h /www',
 ].join(' && ');
 
-export function webContainer(
-  image: string,
-  options: { preStopSeconds?: number; version?: string } = {},
-): Container {
+export interface WebOptions {
+  preStopSeconds?: number;
+  version?: string;
+}
+
+export function webContainer(image: string, options: WebOptions = {}): Container {
   return {
     name: 'web',
     image,
@@ -37,9 +40,26 @@ export function webContainer(
 }
 
 /** The pod spec fields that keep a web backend's rollouts and deletions quick in tests. */
-export function webPodSpec(image: string, options: { preStopSeconds?: number; version?: string } = {}) {
+export function webPodSpec(image: string, options: WebOptions = {}) {
   return {
     terminationGracePeriodSeconds: (options.preStopSeconds ?? 0) + 2,
     containers: [webContainer(image, options)],
+  };
+}
+
+/** A Deployment of `replicas` web backends labelled `app: <name>`. */
+export function webDeployment(
+  w: Omit<Workload, 'kind' | 'podSpec'> & WebOptions & { image: string; podSpec?: Record<string, unknown> },
+) {
+  return workload({ ...w, kind: 'Deployment', podSpec: { ...webPodSpec(w.image, w), ...w.podSpec } });
+}
+
+/** A ClusterIP Service `name` for the pods labelled `app: <name>`: port `web` 80 to their `http`. */
+export function webService(name: string, namespace = 'default') {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { selector: { app: name }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
   };
 }
