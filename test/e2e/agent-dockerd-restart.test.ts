@@ -16,6 +16,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { podNetworkName } from '../../src/runtime/docker/driver.js';
 import { cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
 import {
   findPod,
@@ -95,7 +96,7 @@ describe('agent while dockerd restarts', { timeout: 170_000 }, () => {
   it("runs the pods on the private dockerd, on the node's pod network there", async () => {
     const node = JSON.parse(await kubectlOk(server, ['get', 'node', NODE, '-o', 'json'])) as Node;
     const podCIDR = node.spec?.podCIDR ?? '';
-    const network = await dockerd.docker.getNetwork(`shoal-${NODE}`).inspect();
+    const network = await dockerd.docker.getNetwork(podNetworkName(NODE)).inspect();
     assert.equal(network.IPAM?.Config?.[0]?.Subnet, podCIDR, 'the pod network is on the podCIDR');
     assert.ok(
       cidrContains(parseCidr(podCIDR), parseIPv4(before_.status?.podIP ?? '') ?? -1),

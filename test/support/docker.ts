@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { podNetworkName } from '../../src/runtime/docker/driver.js';
 import { LABEL_NODE } from '../../src/runtime/driver.js';
 
 export const TEST_IMAGE = 'shoal-test/busybox:1';
@@ -49,7 +50,7 @@ export async function removeNodeContainers(nodeName: string, docker = new Docker
 /** Removes the pod network the agent of `nodeName` made (after its containers are gone). */
 export async function removeNodeNetwork(nodeName: string, docker = new Docker()): Promise<void> {
   await docker
-    .getNetwork(`shoal-${nodeName}`)
+    .getNetwork(podNetworkName(nodeName))
     .remove()
     .catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404) throw err;

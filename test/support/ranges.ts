@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { POD_BRIDGE_PREFIX } from '../../src/runtime/docker/driver.js';
 import { LABEL_NODE } from '../../src/runtime/driver.js';
-import { type Cidr, cidrContains, parseCidr, parseIPv4 } from '../../src/util/ipv4.js';
+import { type Cidr, cidrContains, parseCidr, parseIPv4, tryParseCidr } from '../../src/util/ipv4.js';
 
 export interface ClusterRanges {
   clusterCidr: string;
@@ -33,9 +34,8 @@ export async function reserveClusterRanges(): Promise<ClusterRanges> {
   const docker = new Docker();
   const networks = await docker.listNetworks({ filters: { label: [LABEL_NODE] } });
   for (const n of networks) {
-    const subnet = n.IPAM?.Config?.[0]?.Subnet;
-    const base = subnet ? parseIPv4(subnet.split('/')[0] ?? '') : undefined;
-    if (base === undefined || !cidrContains(range, base)) continue;
+    const subnet = tryParseCidr(n.IPAM?.Config?.[0]?.Subnet ?? '');
+    if (!subnet || !cidrContains(range, subnet.base)) continue;
     await docker
       .getNetwork(n.Id)
       .remove()
@@ -46,7 +46,7 @@ export async function reserveClusterRanges(): Promise<ClusterRanges> {
 }
 
 /**
- * Pod-network bridges (`shl…`) whose address is in our slot but that no Docker network owns any
+ * Pod-network bridges (`POD_BRIDGE_PREFIX…`) whose address is in our slot but that no Docker network owns any
  * more, e.g. left by a private dockerd that stopped before its networks were removed. Two
  * interfaces with one subnet would send pod traffic to the dead one.
  */
@@ -54,9 +54,9 @@ async function removeStaleBridges(range: Cidr): Promise<void> {
   const run = promisify(execFile);
   const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show']).catch(() => ({ stdout: '' }));
   for (const line of stdout.split('\n')) {
-    const m = /^\d+:\s+(shl[0-9a-f]+)\s+inet\s+([\d.]+)\//.exec(line);
+    const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\//.exec(line);
     const ip = m ? parseIPv4(m[2]!) : undefined;
-    if (!m || ip === undefined || !cidrContains(range, ip)) continue;
+    if (!m?.[1]?.startsWith(POD_BRIDGE_PREFIX) || ip === undefined || !cidrContains(range, ip)) continue;
     await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
   }
 }

@@ -71,7 +71,14 @@ export async function startShoalServer(extraArgs: string[] = []): Promise<ShoalS
   };
   process.once('exit', cleanup);
   process.once('exit', ranges.release);
-  await shoal.ready('API server listening on');
+  try {
+    await shoal.ready('API server listening on');
+  } catch (err) {
+    // A server that never came up gives its address slot back at once, not at process exit.
+    process.off('exit', ranges.release);
+    ranges.release();
+    throw err;
+  }
   const kubeconfig = path.join(dataDir, 'admin.kubeconfig');
   return {
     url: `https://127.0.0.1:${port}`,
