@@ -18,6 +18,7 @@
  *   namespace/name) keeps it and a warning names the other.
  */
 import { type KubeObject, rec } from '../../api/object.js';
+import { slicesByService } from '../endpoint-slices.js';
 
 /** The IngressClass this controller answers for, and its `spec.controller`. */
 export const INGRESS_CLASS = 'shoal';
@@ -26,7 +27,6 @@ export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-c
 /** The deprecated pre-v1 way of naming the class, still common in manifests. */
 export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 export const CANARY_WEIGHT_ANNOTATION = 'shoal.dev/canary-weight';
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** One backend address; `key` is `host:port`, unique within a backend. */
 export interface Endpoint {
@@ -391,18 +391,11 @@ function describeKey(routeKey: string): string {
 class BackendResolver {
   readonly backends = new Map<string, Backend>();
   private readonly services = new Map<string, KubeObject>();
-  private readonly slices = new Map<string, KubeObject[]>();
+  private readonly slices: Map<string, KubeObject[]>;
 
   constructor(services: readonly KubeObject[], endpointSlices: readonly KubeObject[]) {
     for (const s of services) this.services.set(keyOf(s), s);
-    for (const slice of endpointSlices) {
-      const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-      if (!svc) continue;
-      const key = `${slice.metadata.namespace ?? ''}/${svc}`;
-      const list = this.slices.get(key);
-      if (list) list.push(slice);
-      else this.slices.set(key, [slice]);
-    }
+    this.slices = slicesByService(endpointSlices);
   }
 
   resolve(ing: KubeObject, backendSpec: Record<string, unknown>): Backend {
