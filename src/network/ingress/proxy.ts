@@ -2,8 +2,8 @@
  * The ingress proxy: HTTP and HTTPS listeners that route each request by the current RouteTable
  * and forward it to a ready endpoint of the chosen Service, streaming bodies both ways.
  *
- * - The table is recompiled from the caches a few ms after any change (changes in a burst, as
- *   in a rollout, give one compile) and swapped whole. A request picks its route and endpoint
+ * - The table is recompiled from the caches a few ms after any change that can alter it (changes
+ *   in a burst, as in a rollout, give one compile) and swapped whole. A request picks its route and endpoint
  *   once; only later requests see a new table, so no configuration change cuts a request or
  *   WebSocket in flight.
  * - Upstream connections are pooled (keep-alive Agent); endpoints are taken round-robin.
@@ -23,6 +23,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import type { KubeObject } from '../../api/object.js';
 import { createCertificateAuthority, issueServingCertificate } from '../../pki/certs.js';
+import { serviceKeyOfSlice } from '../endpoint-slices.js';
 import type { ObjectCache } from '../object-cache.js';
 import { type Backend, chooseBackend, compileRoutes, type Endpoint, RouteTable } from './routes.js';
 import { type ResponseHead, type ResponseSink, UpstreamConnection, UpstreamPool } from './upstream.js';
@@ -117,7 +118,7 @@ export class IngressProxy {
       endpointSlices: this.opts.endpointSlices.list(),
     });
     this.current = table;
-    // The table is recompiled on every endpoint change: say each problem once, not each time.
+    // Endpoint changes of routed Services recompile often: say each problem once, not each time.
     const now = new Set(warnings);
     for (const w of now) if (!this.lastWarnings.has(w)) this.log(`ingress: ${w}`);
     this.lastWarnings = now;
@@ -168,14 +169,29 @@ export class IngressProxy {
 
   private async start(options: ListenOptions): Promise<ListeningPorts> {
     const schedule = () => this.scheduleRebuild();
-    for (const cache of [
-      this.opts.ingresses,
-      this.opts.ingressClasses,
-      this.opts.services,
-      this.opts.endpointSlices,
-    ]) {
+    for (const cache of [this.opts.ingresses, this.opts.ingressClasses]) {
       this.unsubscribe.push(cache.onAdd(schedule), cache.onUpdate(schedule), cache.onDelete(schedule));
     }
+    // Endpoints churn in every Service of the cluster; only those of Services a route sends to
+    // change the table. A Service an Ingress change newly names needs no event of its own: that
+    // change recompiles from the caches.
+    const ifRouted = (serviceKey: string | undefined) => {
+      if (serviceKey !== undefined && this.current.routesTo(serviceKey)) this.scheduleRebuild();
+    };
+    const onService = (svc: KubeObject) => ifRouted(`${svc.metadata.namespace ?? ''}/${svc.metadata.name}`);
+    const onSlice = (slice: KubeObject) => ifRouted(serviceKeyOfSlice(slice));
+    this.unsubscribe.push(
+      this.opts.services.onAdd(onService),
+      this.opts.services.onUpdate((_old, svc) => onService(svc)),
+      this.opts.services.onDelete(onService),
+      this.opts.endpointSlices.onAdd(onSlice),
+      // A slice relabelled to another Service matters to both.
+      this.opts.endpointSlices.onUpdate((old, slice) => {
+        onSlice(old);
+        onSlice(slice);
+      }),
+      this.opts.endpointSlices.onDelete(onSlice),
+    );
     this.rebuild();
 
     const fake = await defaultCertificate();
