@@ -28,7 +28,7 @@ import { endpointsForPort, type ServiceEndpoint, usableEndpoints } from './endpo
 /** `sessionAffinity: ClientIP` without `sessionAffinityConfig`: three hours, as Kubernetes. */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
 /** kube-proxy's masquerade bit (0x4000). */
-export const DEFAULT_MASQUERADE_BIT = 14;
+const DEFAULT_MASQUERADE_BIT = 14;
 
 /** iptables refuses longer chain names. */
 const MAX_CHAIN_NAME = 28;
@@ -88,7 +88,7 @@ export function chainPrefixFor(seed: string): string {
 }
 
 /** The fixed chains, per table, for a prefix. */
-export function baseChains(prefix: string) {
+function baseChains(prefix: string) {
   return {
     nat: {
       services: `${prefix}-SERVICES`,
