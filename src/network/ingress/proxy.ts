@@ -76,6 +76,13 @@ const HOP_BY_HOP = new Set([
 const OURS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
 const DEFAULT_CERT_NAME = 'Shoal Ingress Controller Fake Certificate';
 
+/** Why a request gets no backend: the status and the reason in its body. */
+interface Refusal {
+  status: 404 | 503;
+  why: string;
+}
+const NO_ROUTE: Refusal = { status: 404, why: 'no Ingress rule matches this host and path' };
+
 export class IngressProxy {
   private current: RouteTable = RouteTable.EMPTY;
   private readonly log: (line: string) => void;
@@ -259,29 +266,27 @@ export class IngressProxy {
     return context;
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+  /** The backend for a request by the current table, or the status and reason to refuse it with. */
+  private backendFor(req: IncomingMessage): Backend | Refusal {
     const route = this.current.match(req.headers.host, req.url ?? '/');
-    if (!route) {
-      reply(res, 404, 'no Ingress rule matches this host and path');
-      return;
-    }
+    if (!route) return NO_ROUTE;
     const backend = chooseBackend(route, this.random());
-    if (backend.endpoints.length === 0) {
-      reply(res, 503, backend.unavailable);
+    return backend.endpoints.length > 0 ? backend : { status: 503, why: backend.unavailable };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+    const backend = this.backendFor(req);
+    if ('status' in backend) {
+      reply(res, backend.status, backend.why);
       return;
     }
     new Exchange(this, req, res, backend, secure).start();
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, secure: boolean): void {
-    const route = this.current.match(req.headers.host, req.url ?? '/');
-    if (!route) {
-      replyRaw(socket, 404, 'no Ingress rule matches this host and path');
-      return;
-    }
-    const backend = chooseBackend(route, this.random());
-    if (backend.endpoints.length === 0) {
-      replyRaw(socket, 503, backend.unavailable);
+    const backend = this.backendFor(req);
+    if ('status' in backend) {
+      replyRaw(socket, backend.status, backend.why);
       return;
     }
     this.upgraded.add(socket);
