@@ -23,6 +23,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import type { KubeObject } from '../../api/object.js';
 import { createCertificateAuthority, issueServingCertificate } from '../../pki/certs.js';
+import { errorMessage } from '../../util/error-message.js';
 import { serviceKeyOfSlice } from '../endpoint-slices.js';
 import type { ObjectCache } from '../object-cache.js';
 import { type Backend, chooseBackend, compileRoutes, type Endpoint, RouteTable } from './routes.js';
@@ -259,7 +260,7 @@ export class IngressProxy {
       context = tls.createSecureContext(tlsMaterial(secret));
     } catch (err) {
       this.log(
-        `ingress: secret ${key} cannot serve TLS (${(err as Error).message}); using the default certificate`,
+        `ingress: secret ${key} cannot serve TLS (${errorMessage(err)}); using the default certificate`,
       );
     }
     this.contexts.set(key, { version, context });
@@ -505,7 +506,7 @@ class Exchange implements ResponseSink {
       // Header names or values Node refuses to send: the backend's answer cannot be relayed.
       this.responded = false;
       this.abandon();
-      this.lastError = `${this.endpoint!.key}: ${(err as Error).message}`;
+      this.lastError = `${this.endpoint!.key}: ${errorMessage(err)}`;
       this.fail();
     }
   }
