@@ -4,6 +4,7 @@
  * satisfies it as it is; tests drive the parts with `MapCache` instead of an API server.
  */
 import type { KubeObject } from '../api/object.js';
+import { keyOf } from '../client/informer.js';
 
 export interface ObjectCache<T extends KubeObject = KubeObject> {
   /** Every cached object, or those of one namespace. Objects are shared: never mutate them. */
@@ -15,7 +16,7 @@ export interface ObjectCache<T extends KubeObject = KubeObject> {
   onDelete(handler: (obj: T) => void): () => void;
 }
 
-/** An in-memory `ObjectCache` whose contents a test sets with `upsert` and `remove`. */
+/** An in-memory `ObjectCache` whose contents a test sets with `upsert` and `remove`; keyed as `Informer` keys. */
 export class MapCache<T extends KubeObject = KubeObject> implements ObjectCache<T> {
   private readonly objects = new Map<string, T>();
   private readonly adds = new Set<(obj: T) => void>();
@@ -67,10 +68,4 @@ export class MapCache<T extends KubeObject = KubeObject> implements ObjectCache<
     this.objects.delete(key);
     for (const h of this.deletes) h(old);
   }
-}
-
-function keyOf(obj: KubeObject): string {
-  return obj.metadata.namespace
-    ? `${obj.metadata.namespace}/${obj.metadata.name}`
-    : (obj.metadata.name ?? '');
 }

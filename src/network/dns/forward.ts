@@ -99,12 +99,7 @@ function exchange(
 }
 
 /** One UDP query and its reply (the first datagram from the upstream with the query's ID). */
-export function exchangeUdp(
-  upstream: Upstream,
-  query: Buffer,
-  id: number,
-  timeoutMs: number,
-): Promise<Buffer> {
+function exchangeUdp(upstream: Upstream, query: Buffer, id: number, timeoutMs: number): Promise<Buffer> {
   return exchange('UDP', timeoutMs, (finish) => {
     const socket = dgram.createSocket(isIPv6(upstream.address) ? 'udp6' : 'udp4');
     socket.on('error', (err) => finish(err));
@@ -123,12 +118,7 @@ export function exchangeUdp(
 }
 
 /** One query over TCP (two-byte length prefix each way). */
-export function exchangeTcp(
-  upstream: Upstream,
-  query: Buffer,
-  id: number,
-  timeoutMs: number,
-): Promise<Buffer> {
+function exchangeTcp(upstream: Upstream, query: Buffer, id: number, timeoutMs: number): Promise<Buffer> {
   return exchange('TCP', timeoutMs, (finish) => {
     const socket = net.connect({ host: upstream.address, port: upstream.port });
     let received = Buffer.alloc(0);

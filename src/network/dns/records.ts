@@ -14,13 +14,13 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import { type Cidr, containsAddress, parseCidr } from '../../util/ipv4.js';
+import { serviceKeyOfSlice } from '../endpoint-slices.js';
 import type { ObjectCache } from '../object-cache.js';
 import { addressOfDashedLabel, addressOfReverseName, inZone, normalizeName } from './names.js';
 import { type RecordSet, serviceRecords } from './service-records.js';
 
 /** The version of the Kubernetes DNS schema served, as CoreDNS reports it. */
 export const DNS_SCHEMA_VERSION = '1.1.0';
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const REVERSE_ZONE = 'in-addr.arpa';
 
 export interface DnsQuestion {
@@ -208,9 +208,8 @@ export class ClusterRecords implements RecordSource {
 
   /** Files the slice under its Service (by the service-name label); returns that Service's key. */
   private placeSlice(slice: KubeObject): string | undefined {
-    const serviceName = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (!serviceName || !slice.metadata.namespace) return undefined;
-    const serviceKey = `${slice.metadata.namespace}/${serviceName}`;
+    const serviceKey = slice.metadata.namespace ? serviceKeyOfSlice(slice) : undefined;
+    if (!serviceKey) return undefined;
     const sliceKey = keyOf(slice);
     let slices = this.slicesByService.get(serviceKey);
     if (!slices) {

@@ -13,10 +13,10 @@ export interface ParsedResolvConf {
 }
 
 /** At most this many nameservers reach a pod (glibc's MAXNS). */
-export const MAX_NAMESERVERS = 3;
+const MAX_NAMESERVERS = 3;
 /** Kubernetes' expanded DNS limits: 32 search domains, 2048 characters on the search line. */
-export const MAX_SEARCHES = 32;
-export const MAX_SEARCH_CHARS = 2048;
+const MAX_SEARCHES = 32;
+const MAX_SEARCH_CHARS = 2048;
 const MAX_DOMAIN_CHARS = 253;
 
 /**

@@ -3,7 +3,8 @@
  * IngressClass, Services and EndpointSlices, Secrets. Test-only.
  */
 import type { KubeObject } from '../../api/object.js';
-import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER, SERVICE_NAME_LABEL } from './routes.js';
+import { SERVICE_NAME_LABEL } from '../endpoint-slices.js';
+import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER } from './routes.js';
 
 let clock = Date.parse('2024-01-01T00:00:00Z');
 

@@ -33,7 +33,6 @@ export {
   type Route,
   type RoutesInput,
   RouteTable,
-  SERVICE_NAME_LABEL,
   type SecretRef,
 } from './routes.js';
 export { ingressLoadBalancerStatus, ingressStatusDiffers } from './status.js';

@@ -445,6 +445,19 @@ describe('IngressProxy', () => {
     assert.ok(b.requests > 25, `the proxy reused pooled connections (${b.requests} requests arrived)`);
   });
 
+  it('recompiles for endpoint changes of routed Services only', async () => {
+    await addBackend('routed');
+    ingresses.upsert(ingress('routed', [{ host: 'routed.example.com', service: 'routed', port: 80 }]));
+    sync();
+    const before = proxy.table;
+    services.upsert(service('unrouted'));
+    slices.upsert(slice('unrouted-1', 'unrouted', ['127.0.0.1']));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(proxy.table, before, 'a change to a Service no route names keeps the table');
+    setEndpoints('routed', [await refusedPort()]);
+    await eventually(() => proxy.table !== before, 'the table recompiled for the routed Service');
+  });
+
   it('lets a slow request finish on its endpoint when the table drops that endpoint', async () => {
     let release: () => void = () => undefined;
     const released = new Promise<void>((r) => {

@@ -2,8 +2,8 @@
  * The ingress proxy: HTTP and HTTPS listeners that route each request by the current RouteTable
  * and forward it to a ready endpoint of the chosen Service, streaming bodies both ways.
  *
- * - The table is recompiled from the caches a few ms after any change (changes in a burst, as
- *   in a rollout, give one compile) and swapped whole. A request picks its route and endpoint
+ * - The table is recompiled from the caches a few ms after any change that can alter it (changes
+ *   in a burst, as in a rollout, give one compile) and swapped whole. A request picks its route and endpoint
  *   once; only later requests see a new table, so no configuration change cuts a request or
  *   WebSocket in flight.
  * - Upstream connections are pooled (keep-alive Agent); endpoints are taken round-robin.
@@ -23,6 +23,8 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import type { KubeObject } from '../../api/object.js';
 import { createCertificateAuthority, issueServingCertificate } from '../../pki/certs.js';
+import { errorMessage } from '../../util/error-message.js';
+import { serviceKeyOfSlice } from '../endpoint-slices.js';
 import type { ObjectCache } from '../object-cache.js';
 import { type Backend, chooseBackend, compileRoutes, type Endpoint, RouteTable } from './routes.js';
 import { type ResponseHead, type ResponseSink, UpstreamConnection, UpstreamPool } from './upstream.js';
@@ -75,6 +77,13 @@ const HOP_BY_HOP = new Set([
 const OURS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
 const DEFAULT_CERT_NAME = 'Shoal Ingress Controller Fake Certificate';
 
+/** Why a request gets no backend: the status and the reason in its body. */
+interface Refusal {
+  status: 404 | 503;
+  why: string;
+}
+const NO_ROUTE: Refusal = { status: 404, why: 'no Ingress rule matches this host and path' };
+
 export class IngressProxy {
   private current: RouteTable = RouteTable.EMPTY;
   private readonly log: (line: string) => void;
@@ -117,7 +126,7 @@ export class IngressProxy {
       endpointSlices: this.opts.endpointSlices.list(),
     });
     this.current = table;
-    // The table is recompiled on every endpoint change: say each problem once, not each time.
+    // Endpoint changes of routed Services recompile often: say each problem once, not each time.
     const now = new Set(warnings);
     for (const w of now) if (!this.lastWarnings.has(w)) this.log(`ingress: ${w}`);
     this.lastWarnings = now;
@@ -168,14 +177,29 @@ export class IngressProxy {
 
   private async start(options: ListenOptions): Promise<ListeningPorts> {
     const schedule = () => this.scheduleRebuild();
-    for (const cache of [
-      this.opts.ingresses,
-      this.opts.ingressClasses,
-      this.opts.services,
-      this.opts.endpointSlices,
-    ]) {
+    for (const cache of [this.opts.ingresses, this.opts.ingressClasses]) {
       this.unsubscribe.push(cache.onAdd(schedule), cache.onUpdate(schedule), cache.onDelete(schedule));
     }
+    // Endpoints churn in every Service of the cluster; only those of Services a route sends to
+    // change the table. A Service an Ingress change newly names needs no event of its own: that
+    // change recompiles from the caches.
+    const ifRouted = (serviceKey: string | undefined) => {
+      if (serviceKey !== undefined && this.current.routesTo(serviceKey)) this.scheduleRebuild();
+    };
+    const onService = (svc: KubeObject) => ifRouted(`${svc.metadata.namespace ?? ''}/${svc.metadata.name}`);
+    const onSlice = (slice: KubeObject) => ifRouted(serviceKeyOfSlice(slice));
+    this.unsubscribe.push(
+      this.opts.services.onAdd(onService),
+      this.opts.services.onUpdate((_old, svc) => onService(svc)),
+      this.opts.services.onDelete(onService),
+      this.opts.endpointSlices.onAdd(onSlice),
+      // A slice relabelled to another Service matters to both.
+      this.opts.endpointSlices.onUpdate((old, slice) => {
+        onSlice(old);
+        onSlice(slice);
+      }),
+      this.opts.endpointSlices.onDelete(onSlice),
+    );
     this.rebuild();
 
     const fake = await defaultCertificate();
@@ -236,36 +260,34 @@ export class IngressProxy {
       context = tls.createSecureContext(tlsMaterial(secret));
     } catch (err) {
       this.log(
-        `ingress: secret ${key} cannot serve TLS (${(err as Error).message}); using the default certificate`,
+        `ingress: secret ${key} cannot serve TLS (${errorMessage(err)}); using the default certificate`,
       );
     }
     this.contexts.set(key, { version, context });
     return context;
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+  /** The backend for a request by the current table, or the status and reason to refuse it with. */
+  private backendFor(req: IncomingMessage): Backend | Refusal {
     const route = this.current.match(req.headers.host, req.url ?? '/');
-    if (!route) {
-      reply(res, 404, 'no Ingress rule matches this host and path');
-      return;
-    }
+    if (!route) return NO_ROUTE;
     const backend = chooseBackend(route, this.random());
-    if (backend.endpoints.length === 0) {
-      reply(res, 503, backend.unavailable);
+    return backend.endpoints.length > 0 ? backend : { status: 503, why: backend.unavailable };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+    const backend = this.backendFor(req);
+    if ('status' in backend) {
+      reply(res, backend.status, backend.why);
       return;
     }
     new Exchange(this, req, res, backend, secure).start();
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, secure: boolean): void {
-    const route = this.current.match(req.headers.host, req.url ?? '/');
-    if (!route) {
-      replyRaw(socket, 404, 'no Ingress rule matches this host and path');
-      return;
-    }
-    const backend = chooseBackend(route, this.random());
-    if (backend.endpoints.length === 0) {
-      replyRaw(socket, 503, backend.unavailable);
+    const backend = this.backendFor(req);
+    if ('status' in backend) {
+      replyRaw(socket, backend.status, backend.why);
       return;
     }
     this.upgraded.add(socket);
@@ -484,7 +506,7 @@ class Exchange implements ResponseSink {
       // Header names or values Node refuses to send: the backend's answer cannot be relayed.
       this.responded = false;
       this.abandon();
-      this.lastError = `${this.endpoint!.key}: ${(err as Error).message}`;
+      this.lastError = `${this.endpoint!.key}: ${errorMessage(err)}`;
       this.fail();
     }
   }

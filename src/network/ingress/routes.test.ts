@@ -356,6 +356,18 @@ describe('backend resolution', () => {
     assert.equal(table.match('h', '/a')!.backend, table.match('h', '/b')!.backend);
   });
 
+  it('knows which Services its routes send to, found or not', () => {
+    const ing = ingress('web', [
+      { path: '/a', service: 'a' },
+      { path: '/z', service: 'missing' },
+    ]);
+    const { table } = compileRoutes(world([ing]));
+    assert.equal(table.routesTo('default/a'), true);
+    assert.equal(table.routesTo('default/missing'), true);
+    assert.equal(table.routesTo('default/b'), false);
+    assert.equal(table.routesTo('other/a'), false);
+  });
+
   it('skips resource backends with a warning', () => {
     const ing = ingress('web', [{ service: 'a' }]);
     (ing.spec as { defaultBackend?: unknown }).defaultBackend = {

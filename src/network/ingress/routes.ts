@@ -18,6 +18,7 @@
  *   namespace/name) keeps it and a warning names the other.
  */
 import { type KubeObject, rec } from '../../api/object.js';
+import { slicesByService } from '../endpoint-slices.js';
 
 /** The IngressClass this controller answers for, and its `spec.controller`. */
 export const INGRESS_CLASS = 'shoal';
@@ -26,7 +27,6 @@ export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-c
 /** The deprecated pre-v1 way of naming the class, still common in manifests. */
 export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 export const CANARY_WEIGHT_ANNOTATION = 'shoal.dev/canary-weight';
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** One backend address; `key` is `host:port`, unique within a backend. */
 export interface Endpoint {
@@ -42,6 +42,8 @@ export interface Endpoint {
 export interface Backend {
   /** `namespace/service:port` (the port as the Ingress names it). */
   readonly key: string;
+  /** `namespace/service`: the Service whose endpoints these are. */
+  readonly service: string;
   readonly endpoints: readonly Endpoint[];
   /** Why there are no endpoints (the 503 body) when `endpoints` is empty. */
   readonly unavailable: string;
@@ -94,6 +96,9 @@ class HostRoutes {
 }
 
 export class RouteTable {
+  /** `namespace/name` of every Service some route sends to (found or not). */
+  private readonly services: ReadonlySet<string>;
+
   constructor(
     private readonly exactHosts: ReadonlyMap<string, HostRoutes>,
     private readonly wildcardHosts: ReadonlyMap<string, HostRoutes>,
@@ -104,7 +109,9 @@ export class RouteTable {
     private readonly wildcardCerts: ReadonlyMap<string, SecretRef>,
     /** From a `spec.tls` entry without hosts: the certificate for names no other entry covers. */
     readonly defaultCert: SecretRef | undefined,
-  ) {}
+  ) {
+    this.services = new Set([...backends.values()].map((b) => b.service));
+  }
 
   static readonly EMPTY = new RouteTable(
     new Map(),
@@ -135,6 +142,14 @@ export class RouteTable {
       }
     }
     return this.anyHost?.match(path) ?? this.defaultRoute;
+  }
+
+  /**
+   * Whether the table depends on the Service `namespace/name` (and so on its EndpointSlices): a
+   * change to any other Service compiles to the same table.
+   */
+  routesTo(serviceKey: string): boolean {
+    return this.services.has(serviceKey);
   }
 
   /** The current version of a backend by key (retries look here for endpoints added since). */
@@ -391,18 +406,11 @@ function describeKey(routeKey: string): string {
 class BackendResolver {
   readonly backends = new Map<string, Backend>();
   private readonly services = new Map<string, KubeObject>();
-  private readonly slices = new Map<string, KubeObject[]>();
+  private readonly slices: Map<string, KubeObject[]>;
 
   constructor(services: readonly KubeObject[], endpointSlices: readonly KubeObject[]) {
     for (const s of services) this.services.set(keyOf(s), s);
-    for (const slice of endpointSlices) {
-      const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-      if (!svc) continue;
-      const key = `${slice.metadata.namespace ?? ''}/${svc}`;
-      const list = this.slices.get(key);
-      if (list) list.push(slice);
-      else this.slices.set(key, [slice]);
-    }
+    this.slices = slicesByService(endpointSlices);
   }
 
   resolve(ing: KubeObject, backendSpec: Record<string, unknown>): Backend {
@@ -421,12 +429,19 @@ class BackendResolver {
   }
 
   private build(key: string, ns: string, svcName: string, port: Record<string, unknown>): Backend {
-    const unavailable = (why: string): Backend => ({ key, endpoints: [], unavailable: why, next: 0 });
-    const svc = this.services.get(`${ns}/${svcName}`);
-    if (!svc) return unavailable(`service ${ns}/${svcName} not found`);
+    const service = `${ns}/${svcName}`;
+    const unavailable = (why: string): Backend => ({
+      key,
+      service,
+      endpoints: [],
+      unavailable: why,
+      next: 0,
+    });
+    const svc = this.services.get(service);
+    if (!svc) return unavailable(`service ${service} not found`);
     const spec = rec(svc.spec);
     if (spec.type === 'ExternalName') {
-      return unavailable(`service ${ns}/${svcName} is of type ExternalName, which shoal cannot proxy to`);
+      return unavailable(`service ${service} is of type ExternalName, which shoal cannot proxy to`);
     }
     const svcPort = asArray(spec.ports)
       .map(rec)
@@ -436,7 +451,7 @@ class BackendResolver {
     if (!svcPort) {
       const which =
         typeof port.name === 'string' && port.name !== '' ? `named ${port.name}` : String(port.number);
-      return unavailable(`service ${ns}/${svcName} has no port ${which}`);
+      return unavailable(`service ${service} has no port ${which}`);
     }
     const portName = typeof svcPort.name === 'string' ? svcPort.name : '';
     // With no slice port entries, the Service says where pods listen (a number; names need a slice).
@@ -451,7 +466,7 @@ class BackendResolver {
     // Terminating endpoints that still serve are used only when nothing is ready, as kube-proxy
     // does: better than failing every request while the last pod of a rollout drains.
     const serving = new Map<string, Endpoint>();
-    for (const slice of this.slices.get(`${ns}/${svcName}`) ?? []) {
+    for (const slice of this.slices.get(service) ?? []) {
       if (slice.addressType === 'FQDN') continue;
       const slicePorts = asArray(slice.ports).map(rec);
       let target: number | undefined;
@@ -473,10 +488,10 @@ class BackendResolver {
       }
     }
     const chosen = ready.size > 0 ? ready : serving;
-    if (chosen.size === 0) return unavailable(`service ${ns}/${svcName} has no ready endpoints`);
+    if (chosen.size === 0) return unavailable(`service ${service} has no ready endpoints`);
     // Sorted so round-robin order does not depend on cache iteration order.
     const endpoints = [...chosen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { key, endpoints, unavailable: '', next: 0 };
+    return { key, service, endpoints, unavailable: '', next: 0 };
   }
 }
 

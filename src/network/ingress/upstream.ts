@@ -48,7 +48,7 @@ enum State {
 }
 
 /** Thrown by the parser: the backend broke HTTP; the message says how. */
-export class UpstreamProtocolError extends Error {}
+class UpstreamProtocolError extends Error {}
 
 /** One keep-alive connection to an endpoint; serves one request at a time. */
 export class UpstreamConnection {
@@ -293,7 +293,7 @@ export class UpstreamConnection {
 }
 
 /** Parses `HTTP/1.x SSS reason` and header lines; throws UpstreamProtocolError when malformed. */
-export function parseHead(text: string): ResponseHead {
+function parseHead(text: string): ResponseHead {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
   if (!m) throw new UpstreamProtocolError(`bad status line ${JSON.stringify(lines[0]!.slice(0, 100))}`);

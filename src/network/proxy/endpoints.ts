@@ -9,9 +9,6 @@ import type { ServicePort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { compareAddresses, parseIPv4 } from '../../util/ipv4.js';
 
-/** The label an EndpointSlice names its Service with. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
 export interface ServiceEndpoint {
   ip: string;
   port: number;

@@ -22,12 +22,13 @@ import {
   parseIPv4,
   tryParseCidr,
 } from '../../util/ipv4.js';
-import { endpointsForPort, SERVICE_NAME_LABEL, type ServiceEndpoint, usableEndpoints } from './endpoints.js';
+import { slicesByService } from '../endpoint-slices.js';
+import { endpointsForPort, type ServiceEndpoint, usableEndpoints } from './endpoints.js';
 
 /** `sessionAffinity: ClientIP` without `sessionAffinityConfig`: three hours, as Kubernetes. */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
 /** kube-proxy's masquerade bit (0x4000). */
-export const DEFAULT_MASQUERADE_BIT = 14;
+const DEFAULT_MASQUERADE_BIT = 14;
 
 /** iptables refuses longer chain names. */
 const MAX_CHAIN_NAME = 28;
@@ -87,7 +88,7 @@ export function chainPrefixFor(seed: string): string {
 }
 
 /** The fixed chains, per table, for a prefix. */
-export function baseChains(prefix: string) {
+function baseChains(prefix: string) {
   return {
     nat: {
       services: `${prefix}-SERVICES`,
@@ -248,13 +249,7 @@ export function computeRules(
   natRule(base.nat.postrouting, '-j MARK --xor-mark', o.mark);
   natRule(base.nat.postrouting, ...comment('service traffic requiring SNAT'), '-j MASQUERADE --random-fully');
 
-  const slicesByService = new Map<string, EndpointSlice[]>();
-  for (const slice of endpointSlices) {
-    const owner = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (!owner) continue;
-    const key = `${slice.metadata?.namespace ?? ''}/${owner}`;
-    slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice]);
-  }
+  const slicesOf = slicesByService(endpointSlices);
   const isLocal = (ip: string, nodeName: string | undefined) =>
     containsAddress(o.pod, ip) || (o.nodeName !== undefined && nodeName === o.nodeName);
 
@@ -306,7 +301,7 @@ export function computeRules(
       const hasExternal = nodePort !== undefined || externalDestinations.length > 0;
       const match = (dport: number) => ['-p', protocol, '-m', protocol, '--dport', String(dport)];
 
-      const all = endpointsForPort(slicesByService.get(key) ?? [], port, isLocal);
+      const all = endpointsForPort(slicesOf.get(key) ?? [], port, isLocal);
       const allUsable = usableEndpoints(all);
       const localUsable = usableEndpoints(all.filter((e) => e.local));
       const svcChain = `${o.prefix}-SVC-${hash(id)}`;

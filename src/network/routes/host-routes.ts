@@ -9,6 +9,7 @@
  * so a sync can find and delete the ones no longer wanted without touching anyone else's.
  */
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { errorMessage } from '../../util/error-message.js';
 import type { ObjectCache } from '../object-cache.js';
 import type { CommandRunner } from '../proxy/applier.js';
 
@@ -97,7 +98,7 @@ export class HostRoutes {
       try {
         await this.syncOnce();
       } catch (err) {
-        this.options.log(`warning: pod routes: ${(err as Error).message}`);
+        this.options.log(`warning: pod routes: ${errorMessage(err)}`);
       }
     });
     return this.syncing;
