@@ -8,8 +8,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, hasReason } from '../api/errors.js';
+import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER } from '../api/network-defaults.js';
 import { lookupResource } from '../api/resources.js';
-import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER } from '../network/ingress/routes.js';
 import {
   ADMIN_GROUP,
   ensureServerIdentity,

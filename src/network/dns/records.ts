@@ -12,6 +12,11 @@
 import type { Answer, RecordType, SoaAnswer } from 'dns-packet';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import {
+  DEFAULT_CLUSTER_CIDR,
+  DEFAULT_CLUSTER_DOMAIN,
+  DEFAULT_SERVICE_CIDR,
+} from '../../api/network-defaults.js';
 import type { KubeObject } from '../../api/object.js';
 import { type Cidr, containsAddress, parseCidr } from '../../util/ipv4.js';
 import { serviceKeyOfSlice } from '../endpoint-slices.js';
@@ -77,10 +82,10 @@ export class ClusterRecords implements RecordSource {
   private serial = 1;
 
   constructor(options: ClusterRecordsOptions) {
-    this.zone = normalizeName(options.clusterDomain ?? 'cluster.local');
+    this.zone = normalizeName(options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
     if (!this.zone) throw new Error('ClusterRecords: clusterDomain must not be empty');
     this.ttl = options.ttl ?? 5;
-    this.reverseCidrs = (options.reverseCidrs ?? ['10.43.0.0/16', '10.42.0.0/16']).map((cidr) =>
+    this.reverseCidrs = (options.reverseCidrs ?? [DEFAULT_SERVICE_CIDR, DEFAULT_CLUSTER_CIDR]).map((cidr) =>
       parseCidr(cidr, 'ClusterRecords: reverseCidrs'),
     );
     this.services = options.services;

@@ -4,6 +4,7 @@
  * resolver's limits applied. Pure: the agent reads the host file and writes the pod's.
  */
 import type { Pod, PodDNSConfig } from 'kubernetes-types/core/v1.js';
+import { DEFAULT_CLUSTER_DOMAIN } from '../../api/network-defaults.js';
 
 export interface ParsedResolvConf {
   nameservers: string[];
@@ -53,7 +54,7 @@ export function podDnsConfig(pod: Pod, options: PodDnsOptions): ParsedResolvConf
   const spec = pod.spec;
   const where = `pod ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
   const policy = spec?.dnsPolicy || 'ClusterFirst';
-  const domain = options.clusterDomain ?? 'cluster.local';
+  const domain = options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
   const host = options.host;
   let base: ParsedResolvConf;
   switch (policy) {

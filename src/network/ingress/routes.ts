@@ -17,13 +17,11 @@
  * - Two Ingresses claiming the same host, path and type: the older one (creationTimestamp, then
  *   namespace/name) keeps it and a warning names the other.
  */
+import { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER } from '../../api/network-defaults.js';
 import { type KubeObject, rec } from '../../api/object.js';
 import { slicesByService } from '../endpoint-slices.js';
 
-/** The IngressClass this controller answers for, and its `spec.controller`. */
-export const INGRESS_CLASS = 'shoal';
-export const INGRESS_CONTROLLER = 'shoal.dev/ingress';
-export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+export { DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS, INGRESS_CONTROLLER };
 /** The deprecated pre-v1 way of naming the class, still common in manifests. */
 export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 export const CANARY_WEIGHT_ANNOTATION = 'shoal.dev/canary-weight';
