@@ -13,7 +13,8 @@
  *
  * Prints one JSON line: pods, shoalP50Ms, shoalP99Ms, dockerP50Ms, dockerP99Ms, ratioP99, agentRssMb,
  * agentPeakRssMb,
- * and cpuSeconds (agent, server, dockerd while the pods started; dockerd during the docker runs).
+ * and cpuSeconds (agent, server, dockerd and the whole machine while the pods started; dockerd and
+ * the whole machine during the docker runs).
  * Flags: --pods N (50), --probe.
  */
 import { execFile } from 'node:child_process';
@@ -42,6 +43,20 @@ function cpuSeconds(pid: number | undefined): number {
   if (!pid) return 0;
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** CPU seconds the whole machine has spent busy so far (every process and the kernel), from /proc/stat. */
+function machineBusySeconds(): number {
+  const fields = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait
+  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
+  return busy / 100;
 }
 
 function dockerdPid(): number | undefined {
@@ -106,6 +121,7 @@ interface CpuUse {
   agent: number;
   server: number;
   dockerd: number;
+  machine: number;
 }
 
 async function shoalRun(
@@ -152,6 +168,7 @@ async function shoalRun(
       agent: cpuSeconds(agent.process?.pid),
       server: cpuSeconds(server.process.pid),
       dockerd: cpuSeconds(dockerd),
+      machine: machineBusySeconds(),
     };
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -186,6 +203,7 @@ async function shoalRun(
       agent: cpuSeconds(agent.process?.pid) - cpuBefore.agent,
       server: cpuSeconds(server.process.pid) - cpuBefore.server,
       dockerd: cpuSeconds(dockerd) - cpuBefore.dockerd,
+      machine: machineBusySeconds() - cpuBefore.machine,
     };
     // The agent's memory running the N pods, once settled: V8 collects lazily, so right after the
     // burst the heap still holds the start-up garbage until its idle-time collection (~30 s) runs.
@@ -212,10 +230,13 @@ const image = await ensureTestImage();
 const label = `shoal.dev/bench=podstart-${process.pid}`;
 let docker: number[];
 const dockerdBefore = cpuSeconds(dockerdPid());
+const machineBefore = machineBusySeconds();
 let dockerCpu = 0;
+let dockerMachineCpu = 0;
 try {
   docker = (await dockerRun(image, label)).sort((a, b) => a - b);
   dockerCpu = cpuSeconds(dockerdPid()) - dockerdBefore;
+  dockerMachineCpu = machineBusySeconds() - machineBefore;
 } finally {
   await removeLabelled(label);
 }
@@ -238,6 +259,10 @@ console.log(
       server: round(shoal.cpu.server, 2),
       dockerd: round(shoal.cpu.dockerd, 2),
       dockerdDuringDockerRun: round(dockerCpu, 2),
+      // The whole machine (engine, shims, runc, kernel included) while each side ran: with the
+      // cores saturated on both sides, the p99 ratio follows the ratio of these.
+      machine: round(shoal.cpu.machine, 2),
+      machineDuringDockerRun: round(dockerMachineCpu, 2),
     },
   }),
 );

@@ -23,6 +23,8 @@ export const LABEL_NODE = 'shoal.dev/node';
 export const LABEL_ATTEMPT = 'shoal.dev/attempt';
 /** JSON of the spec fields the agent compares to decide a container must be replaced. */
 export const LABEL_SPEC_HASH = 'shoal.dev/spec-hash';
+/** On a sandbox whose interface the agent plumbed itself: the pod's address. */
+export const LABEL_POD_IP = 'shoal.dev/pod-ip';
 
 export type RuntimeObjectKind = 'sandbox' | 'container' | 'init';
 

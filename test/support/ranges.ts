@@ -81,15 +81,50 @@ function claim(file: string): boolean {
     fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
     return true;
   } catch {
-    const holder = Number(fs.readFileSync(file, 'utf8'));
-    if (Number.isInteger(holder) && holder > 0 && alive(holder)) return false;
-    fs.rmSync(file, { force: true });
+    // Taken, or left by a process that died: a takeover reads the holder and replaces its file,
+    // and two processes doing that at once could both end up holding the slot (the second
+    // removing the file the first just wrote). Takeovers go one at a time.
+    return underTakeoverLock(() => {
+      let holder: number;
+      try {
+        holder = Number(fs.readFileSync(file, 'utf8'));
+      } catch {
+        holder = 0; // gone meanwhile: free
+      }
+      if (Number.isInteger(holder) && holder > 0 && alive(holder)) return false;
+      fs.rmSync(file, { force: true });
+      try {
+        fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+}
+
+/** Runs `fn` holding the directory's takeover lock (a directory: mkdir is atomic). */
+function underTakeoverLock<T>(fn: () => T): T {
+  const lock = path.join(DIR, 'takeover.lock');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return true;
-    } catch {
-      return false;
+      fs.mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // Held for a few milliseconds at most; one older than 10 s belongs to a process that died.
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > 10_000) fs.rmdirSync(lock);
+      } catch {}
+      if (Date.now() > deadline) throw new Error(`${lock} stayed taken for 30 s`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmdirSync(lock);
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CommandResult, IptablesApplier } from './applier.js';
+import type { CommandResult } from '../host-command.js';
+import { IptablesApplier } from './applier.js';
 import { computeRules, type ProxyOptions } from './rules.js';
 
 const P = 'SHL-abc123';

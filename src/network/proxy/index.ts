@@ -9,13 +9,8 @@
  * a per-agent prefix, so several agents can share one machine's tables. docs/network.md draws
  * the chains.
  */
-export {
-  type CommandResult,
-  type CommandRunner,
-  hostRunner,
-  IptablesApplier,
-  type RuleApplier,
-} from './applier.js';
+export { type CommandResult, type CommandRunner, hostRunner } from '../host-command.js';
+export { IptablesApplier, type RuleApplier } from './applier.js';
 export {
   type EndpointSliceObject,
   type ServiceObject,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
+import type { CommandRunner } from '../host-command.js';
 import { MapCache } from '../object-cache.js';
-import type { CommandRunner } from '../proxy/applier.js';
 import { HostRoutes, parseRoutes, planRoutes, routeCommands } from './host-routes.js';
 
 function node(name: string, podCIDR: string | undefined, ip: string | undefined): Node & KubeObject {

@@ -10,8 +10,8 @@
  */
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { errorMessage } from '../../util/error-message.js';
+import type { CommandRunner } from '../host-command.js';
 import type { ObjectCache } from '../object-cache.js';
-import type { CommandRunner } from '../proxy/applier.js';
 
 /** The `proto` of our routes in `ip route` (any number not used by the system; 90 = "shoal"). */
 export const ROUTE_PROTOCOL = '90';

@@ -8,8 +8,11 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { type Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import { type CommandRunner, hostRunner } from '../../network/host-command.js';
+import { PodAddressPool, podAddressRanges } from '../../network/pod-addresses.js';
+import { attachPodInterface, hostInterfaceName } from '../../network/pod-interface.js';
 import { fnv32a } from '../../util/fnv.js';
-import { formatCidr, nthAddress, parseCidr } from '../../util/ipv4.js';
+import { formatCidr } from '../../util/ipv4.js';
 import {
   type ContainerRecord,
   type ContainerSpec,
@@ -19,6 +22,7 @@ import {
   ImageError,
   type ImageRecord,
   LABEL_NODE,
+  LABEL_POD_IP,
   LABEL_POD_UID,
   type ListFilter,
   type LogOptions,
@@ -65,6 +69,8 @@ export interface DockerDriverOptions {
   network?: string;
   /** Image for sandboxes; when absent the driver imports its own `shoal/pause:1`. */
   pauseImage?: string;
+  /** Runs `ip` and `nsenter` for the pods' interfaces (default: on this host). */
+  run?: CommandRunner;
 }
 
 interface EngineError extends Error {
@@ -106,6 +112,12 @@ export class DockerDriver implements RuntimeDriver {
   private readonly ownPauseImage: boolean;
   private pauseReady: Promise<void> | undefined;
   private readonly presence = new Map<string, { present: Promise<boolean>; until: number }>();
+  private readonly run: CommandRunner;
+  /** Once the pod network is up: the addresses of sandboxes the driver plumbs itself. */
+  private pool: PodAddressPool | undefined;
+  private bridge = '';
+  /** Sandbox id → the address it holds from the pool. */
+  private readonly addresses = new Map<string, string>();
 
   constructor(opts: DockerDriverOptions) {
     if (!opts.nodeName) throw new Error('DockerDriver: nodeName must not be empty');
@@ -115,6 +127,7 @@ export class DockerDriver implements RuntimeDriver {
     this.pauseImageName = opts.pauseImage ?? DEFAULT_PAUSE_IMAGE;
     this.ownPauseImage = opts.pauseImage === undefined;
     this.docker = new Engine({ socketPath: this.socketPath });
+    this.run = opts.run ?? hostRunner;
   }
 
   /** Runs one engine call; a daemon that does not answer becomes RuntimeUnavailableError. */
@@ -279,46 +292,58 @@ export class DockerDriver implements RuntimeDriver {
    * A bridge network per node, named after it, with the node's pod CIDR as its subnet and the
    * first address as the bridge's (the gateway). Docker's own masquerading is off: the service
    * proxy's rules decide which traffic is source-NATed, so pods on one node reach pods on another
-   * with their own addresses. A network left by an earlier run is adopted when its subnet matches,
-   * and replaced when it does not and no container uses it.
+   * with their own addresses. Docker hands out addresses only from the range's last quarter, to
+   * the sandboxes of pods that publish hostPorts (Docker's port publishing needs its own
+   * network); every other sandbox starts on `none` and the driver plumbs it into the same bridge
+   * with an address from the rest (src/network/pod-interface.ts). A network left by an earlier
+   * run is adopted when its ranges match, and replaced when they do not and no container uses it;
+   * the addresses of the plumbed sandboxes still running are claimed again.
    */
   async ensurePodNetwork(cidr: string): Promise<PodNetwork> {
-    const range = parseCidr(cidr, 'pod CIDR');
-    if (range.size < 4) throw new Error(`pod CIDR ${cidr} is too small for a pod network`);
-    const subnet = formatCidr(range);
-    const gateway = nthAddress(range, 1);
+    const ranges = podAddressRanges(cidr);
+    const subnet = formatCidr(ranges.node);
+    const ipRange = formatCidr(ranges.engine);
+    const gateway = ranges.gateway;
     const name = podNetworkName(this.nodeName);
     const bridge = bridgeName(this.nodeName);
     const existing = await this.call(`inspect network ${name}`, () => this.docker.inspectNetwork(name));
     const config = existing?.IPAM?.Config?.[0];
-    if (existing && config?.Subnet === subnet && config.Gateway === gateway) {
-      this.network = name;
-      return { name, cidr: subnet, gateway, bridge };
-    }
-    if (existing) {
-      const users = Object.keys(existing.Containers ?? {}).length;
-      if (users > 0) {
-        throw new Error(
-          `docker network ${name} has subnet ${config?.Subnet ?? 'none'} but the node's pod CIDR is ${subnet}, and ${users} container(s) still use it; remove them (or the network) first`,
-        );
+    if (
+      !(existing && config?.Subnet === subnet && config.Gateway === gateway && config.IPRange === ipRange)
+    ) {
+      if (existing) {
+        const users = Object.keys(existing.Containers ?? {}).length;
+        if (users > 0) {
+          throw new Error(
+            `docker network ${name} has subnet ${config?.Subnet ?? 'none'} (addresses from ${config?.IPRange ?? 'all of it'}) but the node's pod CIDR is ${subnet} (addresses from ${ipRange}), and ${users} container(s) still use it; remove them (or the network) first`,
+          );
+        }
+        await this.call(`remove stale network ${name}`, () => this.docker.removeNetwork(name));
       }
-      await this.call(`remove stale network ${name}`, () => this.docker.removeNetwork(name));
+      await this.call(`create network ${name} (${subnet})`, () =>
+        this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: ipRange, Gateway: gateway }] },
+          Options: {
+            'com.docker.network.bridge.name': bridge,
+            'com.docker.network.bridge.enable_ip_masquerade': 'false',
+            'com.docker.network.bridge.enable_icc': 'true',
+          },
+          Labels: { [LABEL_NODE]: this.nodeName },
+        }),
+      );
     }
-    await this.call(`create network ${name} (${subnet})`, () =>
-      this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
-        Options: {
-          'com.docker.network.bridge.name': bridge,
-          'com.docker.network.bridge.enable_ip_masquerade': 'false',
-          'com.docker.network.bridge.enable_icc': 'true',
-        },
-        Labels: { [LABEL_NODE]: this.nodeName },
-      }),
-    );
+    const pool = new PodAddressPool(ranges);
+    this.addresses.clear();
+    for (const c of await this.list({ running: true })) {
+      const ip = c.kind === 'sandbox' ? c.labels[LABEL_POD_IP] : undefined;
+      if (ip && pool.claim(ip)) this.addresses.set(c.id, ip);
+    }
     this.network = name;
+    this.bridge = bridge;
+    this.pool = pool;
     return { name, cidr: subnet, gateway, bridge };
   }
 
@@ -337,30 +362,55 @@ export class DockerDriver implements RuntimeDriver {
 
   async createSandbox(spec: SandboxSpec): Promise<SandboxRecord> {
     await this.ensurePauseImage();
+    // Pods that publish hostPorts need Docker's port publishing, so Docker's network; a spec that
+    // names its network gets that one.
+    const plumbed = this.pool && !spec.hostNetwork && !spec.network && !spec.ports.some((p) => p.hostPort);
+    const address = plumbed ? this.pool!.allocate() : undefined;
     const body = sandboxCreateOptions(spec, {
       nodeName: this.nodeName,
       pauseImage: this.pauseImageName,
       ...(this.network ? { network: this.network } : {}),
+      ...(address ? { address } : {}),
     });
     const name = this.uniqueName(spec.podName, spec.namespace, 'POD', 0);
-    const container = await this.call(`create sandbox for pod ${spec.namespace}/${spec.podName}`, () =>
-      this.docker.createContainer({ ...body, name }),
-    );
+    let container: { id: string };
+    try {
+      container = await this.call(`create sandbox for pod ${spec.namespace}/${spec.podName}`, () =>
+        this.docker.createContainer({ ...body, name }),
+      );
+    } catch (err) {
+      if (address) this.pool?.release(address);
+      throw err;
+    }
+    if (address) this.addresses.set(container.id, address);
     // Docker's create answers with the id only; the rest is what was sent (no inspect on this path).
     return createdRecord(container.id, body.Labels ?? {}, this.pauseImageName) as SandboxRecord;
   }
 
   async startSandbox(id: string): Promise<SandboxRecord> {
+    let json: Docker.ContainerInspectInfo | undefined;
     try {
       await this.call(`start sandbox ${id}`, () => this.docker.getContainer(id).start());
+      json = await this.rawInspect(id);
+      const address = this.addresses.get(id);
+      if (json && address && this.pool) {
+        await attachPodInterface(this.run, {
+          pid: json.State?.Pid ?? 0,
+          address,
+          prefixBits: this.pool.ranges.node.bits,
+          gateway: this.pool.ranges.gateway,
+          bridge: this.bridge,
+          hostInterface: hostInterfaceName(id),
+        });
+      }
     } catch (err) {
-      // A sandbox that never ran is of no use to anyone; do not leave it for the agent to find.
+      // A sandbox that never ran (or has no network) is of no use to anyone; do not leave it for
+      // the agent to find.
       await this.removeContainer(id).catch(() => undefined);
       throw err;
     }
-    const record = await this.inspect(id);
-    if (!record) throw new Error(`docker: sandbox ${id} vanished right after it started`);
-    return record as SandboxRecord;
+    if (!json) throw new Error(`docker: sandbox ${id} vanished right after it started`);
+    return recordFromInspect(json) as SandboxRecord;
   }
 
   async createContainer(sandbox: SandboxRecord, spec: ContainerSpec): Promise<string> {
@@ -404,6 +454,12 @@ export class DockerDriver implements RuntimeDriver {
         if (status !== 404 && status !== 409) throw err;
       }
     });
+    // Its namespace (and the interface in it) went with it.
+    const address = this.addresses.get(id);
+    if (address) {
+      this.addresses.delete(id);
+      this.pool?.release(address);
+    }
   }
 
   async list(filter: ListFilter = {}): Promise<ContainerRecord[]> {
@@ -426,6 +482,12 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async inspect(id: string): Promise<ContainerRecord | undefined> {
+    const json = await this.rawInspect(id);
+    return json ? recordFromInspect(json) : undefined;
+  }
+
+  /** The engine's whole answer for one of this node's objects; undefined when gone or not ours. */
+  private async rawInspect(id: string): Promise<Docker.ContainerInspectInfo | undefined> {
     const json = await this.call(`inspect container ${id}`, async () => {
       try {
         return await this.docker.getContainer(id).inspect();
@@ -434,8 +496,7 @@ export class DockerDriver implements RuntimeDriver {
         throw err;
       }
     });
-    if (!json || json.Config?.Labels?.[LABEL_NODE] !== this.nodeName) return undefined;
-    return recordFromInspect(json);
+    return json && json.Config?.Labels?.[LABEL_NODE] === this.nodeName ? json : undefined;
   }
 
   // --- exec, attach, logs -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ export interface NetworkInspect {
   Id: string;
   Name: string;
   Driver: string;
-  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> };
+  IPAM?: { Config?: Array<{ Subnet?: string; IPRange?: string; Gateway?: string }> };
   Containers?: Record<string, unknown>;
   Labels?: Record<string, string>;
 }

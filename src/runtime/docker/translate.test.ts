@@ -65,6 +65,26 @@ describe('sandboxCreateOptions', () => {
     assert.equal(body.HostConfig?.LogConfig?.Type, 'json-file');
     assert.equal(body.HostConfig?.LogConfig?.Config['max-size'], '10m');
     assert.equal(body.ExposedPorts, undefined);
+    // The pause process runs without a syscall filter; the pod's containers keep Docker's.
+    assert.deepEqual(body.HostConfig?.SecurityOpt, ['seccomp=unconfined']);
+  });
+
+  it('with an address of its own starts on `none`, labelled with it, its hostname in /etc/hosts', () => {
+    const body = sandboxCreateOptions(
+      { ...sandboxSpec, extraHosts: ['10.0.0.1 a'] },
+      { ...sandboxOpts, network: 'shoal-n1', address: '10.42.0.7' },
+    );
+    assert.equal(body.HostConfig?.NetworkMode, 'none');
+    assert.equal(body.Labels?.['shoal.dev/pod-ip'], '10.42.0.7');
+    assert.deepEqual(body.HostConfig?.ExtraHosts, ['web-0:10.42.0.7', 'a:10.0.0.1']);
+    // hostNetwork wins over an address: such a pod has none of its own.
+    const host = sandboxCreateOptions(
+      { ...sandboxSpec, hostNetwork: true },
+      { ...sandboxOpts, address: '10.42.0.7' },
+    );
+    assert.equal(host.HostConfig?.NetworkMode, 'host');
+    assert.equal(host.Labels?.['shoal.dev/pod-ip'], undefined);
+    assert.equal(host.HostConfig?.ExtraHosts, undefined);
   });
 
   it('picks the network: host, the spec, the driver default, then bridge', () => {
@@ -408,6 +428,21 @@ describe('recordFromInspect', () => {
     );
     assert.equal(sandbox({ IPAddress: '', Networks: { host: { IPAddress: '' } } }).ip, undefined);
     assert.equal(sandbox({}).kind, 'sandbox');
+  });
+
+  it('takes a plumbed sandbox IP from its label while it runs, and none once it has stopped', () => {
+    const sandbox = (status: string) =>
+      recordFromInspect({
+        ...inspectJson,
+        Config: {
+          ...inspectJson.Config,
+          Labels: { 'shoal.dev/kind': 'sandbox', 'shoal.dev/pod-ip': '10.42.0.7' },
+        },
+        State: { ...inspectJson.State, Status: status },
+        NetworkSettings: { IPAddress: '', Networks: { none: { IPAddress: '' } } },
+      } as unknown as ContainerInspectInfo) as SandboxRecord;
+    assert.equal(sandbox('running').ip, '10.42.0.7');
+    assert.equal(sandbox('exited').ip, undefined);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   LABEL_ATTEMPT,
   LABEL_CONTAINER_NAME,
   LABEL_KIND,
+  LABEL_POD_IP,
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
@@ -37,6 +38,12 @@ export interface SandboxOptions {
   pauseImage: string;
   /** Network to attach to when the spec names none; Docker's default bridge when absent. */
   network?: string;
+  /**
+   * The pod's address when the agent plumbs the sandbox's interface itself (pod-interface.ts):
+   * the sandbox then starts on Docker's `none` network, and the address goes in a label and in
+   * /etc/hosts next to the pod's hostname.
+   */
+  address?: string;
 }
 
 export interface ContainerOptions {
@@ -45,13 +52,19 @@ export interface ContainerOptions {
 
 /** Engine API create body for a pod sandbox (the pause container that owns the pod's netns). */
 export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): ContainerCreateOptions {
-  const labels = { ...spec.labels, ...objectLabels(spec, opts.nodeName, 'sandbox') };
+  const labels: Record<string, string> = { ...spec.labels, ...objectLabels(spec, opts.nodeName, 'sandbox') };
+  const own = opts.address !== undefined && !spec.hostNetwork;
+  if (own) labels[LABEL_POD_IP] = opts.address!;
   const hostConfig: NonNullable<ContainerCreateOptions['HostConfig']> = {
-    NetworkMode: spec.hostNetwork ? 'host' : (spec.network ?? opts.network ?? 'bridge'),
+    NetworkMode: spec.hostNetwork ? 'host' : own ? 'none' : (spec.network ?? opts.network ?? 'bridge'),
     // Containers join the sandbox's IPC namespace, which Docker only allows when it is shareable.
     IpcMode: 'shareable',
     RestartPolicy: { Name: 'no' },
     LogConfig: LOG_CONFIG,
+    // The pause process (Shoal's own, it only waits for signals) needs no syscall filter, and
+    // compiling Docker's default one is a tenth of a sandbox's start. The pod's containers keep
+    // theirs: seccomp applies per process.
+    SecurityOpt: ['seccomp=unconfined'],
   };
   const body: ContainerCreateOptions = { Image: opts.pauseImage, Labels: labels, HostConfig: hostConfig };
   if (spec.hostNetwork) {
@@ -76,7 +89,12 @@ export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): C
     hostConfig.DnsSearch = spec.dns.searches;
     hostConfig.DnsOptions = spec.dns.options;
   }
-  if (spec.extraHosts && spec.extraHosts.length > 0) hostConfig.ExtraHosts = extraHosts(spec.extraHosts);
+  // Docker writes `IP hostname` into /etc/hosts for its own networks; on `none` that line is ours.
+  const hosts = [
+    ...(own && spec.hostname ? [`${spec.hostname}:${opts.address}`] : []),
+    ...extraHosts(spec.extraHosts ?? []),
+  ];
+  if (hosts.length > 0) hostConfig.ExtraHosts = hosts;
   return body;
 }
 
@@ -226,6 +244,11 @@ function ipOf(primary: string | undefined, networks: Networks): string | undefin
   return undefined;
 }
 
+/** A sandbox the agent plumbed has its address while it runs (its namespace goes when it stops). */
+function plumbedIp(labels: Record<string, string>, state: ContainerState): string | undefined {
+  return state === 'running' ? labels[LABEL_POD_IP] : undefined;
+}
+
 /**
  * The record of an object just created (Docker's create answers with its id only): what its labels
  * and image say, state `created`, created now, image id not yet known.
@@ -260,7 +283,7 @@ export function recordFromInspect(json: ContainerInspectInfo): ContainerRecord |
   if (json.State?.Error) record.error = json.State.Error;
   if (record.kind === 'sandbox') {
     const settings = json.NetworkSettings as { IPAddress?: string; Networks?: Networks } | undefined;
-    const ip = ipOf(settings?.IPAddress, settings?.Networks);
+    const ip = ipOf(settings?.IPAddress, settings?.Networks) ?? plumbedIp(labels, state);
     if (ip) (record as SandboxRecord).ip = ip;
   }
   return record;
@@ -284,7 +307,7 @@ export function recordFromList(json: ContainerInfo): ContainerRecord | SandboxRe
   const exited = /^Exited \((-?\d+)\)/.exec(json.Status ?? '');
   if (state === 'exited' && exited) record.exitCode = Number(exited[1]);
   if (record.kind === 'sandbox') {
-    const ip = ipOf(undefined, json.NetworkSettings?.Networks as Networks);
+    const ip = ipOf(undefined, json.NetworkSettings?.Networks as Networks) ?? plumbedIp(labels, state);
     if (ip) (record as SandboxRecord).ip = ip;
   }
   return record;
