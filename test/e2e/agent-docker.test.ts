@@ -13,6 +13,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { getPod as getPodOf, kubectlOk, podReady } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
+import { freePort } from '../support/ports.js';
 import { type ShoalAgent, shoalAgent } from '../support/shoal-agent.js';
 import { KUBECTL, type ShoalServer, startShoalServer } from '../support/shoal-server.js';
 
@@ -104,6 +105,62 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     assert.equal(out.trim(), 'hello-from-web');
     const code = await server.kubectl(['exec', 'duo', '-c', 'client', '--', 'sh', '-c', 'exit 3']);
     assert.equal(code.code, 3);
+  });
+
+  it("gives a pod an eth0 of the agent's own in the node's range, its name in /etc/hosts; a hostPort pod answers on the host", async () => {
+    const podCidr = await kubectl(['get', 'node', NODE, '-o', 'jsonpath={.spec.podCIDR}']);
+    const [base, bits] = podCidr.split('/');
+    assert.equal(bits, '24', `podCIDR ${podCidr}`);
+    const prefix = base!.split('.').slice(0, 3).join('.');
+    const duo = await getPod('duo');
+    const ip = duo.status?.podIP ?? '';
+    // The agent's pool: the range minus its last quarter (Docker's, for hostPort pods).
+    assert.ok(ip.startsWith(`${prefix}.`) && Number(ip.split('.')[3]) < 192, `podIP ${ip} in ${podCidr}`);
+    const eth0 = await kubectl([
+      'exec',
+      'duo',
+      '-c',
+      'client',
+      '--',
+      'ip',
+      '-o',
+      '-4',
+      'addr',
+      'show',
+      'dev',
+      'eth0',
+    ]);
+    assert.match(eth0, new RegExp(`inet ${ip.replaceAll('.', '\\.')}/24 `));
+    const hosts = await kubectl(['exec', 'duo', '-c', 'client', '--', 'cat', '/etc/hosts']);
+    assert.match(hosts, new RegExp(`^${ip.replaceAll('.', '\\.')}\\s+duo$`, 'm'));
+
+    const hostPort = await freePort();
+    await createPod('published', {
+      containers: [
+        container(
+          'web',
+          'mkdir -p /tmp/www && echo published > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+          {
+            ports: [{ containerPort: 8080, hostPort }],
+          },
+        ),
+      ],
+    });
+    const published = await eventually('published to be Ready', async () => {
+      const p = await getPod('published');
+      return podReady(p) ? p : undefined;
+    });
+    const publishedIp = published.status?.podIP ?? '';
+    assert.ok(
+      publishedIp.startsWith(`${prefix}.`) && Number(publishedIp.split('.')[3]) >= 192,
+      `hostPort pod's IP ${publishedIp} in the last quarter of ${podCidr}`,
+    );
+    const body = await eventually(`127.0.0.1:${hostPort} to answer`, async () => {
+      const res = await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined);
+      return res?.ok ? res.text() : undefined;
+    });
+    assert.equal(body.trim(), 'published');
+    await kubectl(['delete', 'pod', 'published', '--wait=true']);
   });
 
   it('restarts a container whose liveness probe fails, and says why in an Event', async () => {
