@@ -417,6 +417,25 @@ describe('LeaderElector.run', () => {
     assert.equal(spec.leaseDurationSeconds, 1);
   });
 
+  it('releases the Lease on stop even when the copy it holds is stale (a renewal raced the stop)', async () => {
+    const fake = new FakeLeases();
+    const clock = new FakeClock();
+    const c = candidate(fake, clock, 'a');
+    await settle();
+    await advance(clock, 4_000);
+    // Another write to our Lease moves its resourceVersion past the elector's copy: the first
+    // release conflicts, the Lease is read again, still ours, and released.
+    fake.put(LEASE, { holderIdentity: 'a' });
+    c.stop.abort();
+    await c.done;
+    const spec = fake.get(LEASE)!.spec!;
+    assert.equal(spec.holderIdentity, '');
+    assert.ok(
+      c.log.some((l) => l.includes('released the lease')),
+      c.log.join('\n'),
+    );
+  });
+
   it('releases the Lease and returns when lead ends by itself', async () => {
     const fake = new FakeLeases();
     const clock = new FakeClock();

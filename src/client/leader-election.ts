@@ -24,6 +24,8 @@ import { type Clock, systemClock } from '../util/clock.js';
 import type { Client } from './rest.js';
 
 const LEASES = lookupKind('coordination.k8s.io/v1', 'Lease')!;
+/** Tries at giving the Lease up on stop: a renewal in flight can make one conflict. */
+const RELEASE_ATTEMPTS = 3;
 
 export interface LeaderElectionOptions {
   /** The Lease: kube-system/NAME. */
@@ -247,22 +249,36 @@ export class LeaderElector {
     }
   }
 
-  /** Give the Lease up if we hold it, so the next candidate need not wait for it to expire. */
+  /**
+   * Give the Lease up if we hold it, so the next candidate need not wait for it to expire. A renewal
+   * still in flight when the stop came makes the first try conflict; the Lease is read again and,
+   * while still ours, released from there.
+   */
   private async release(): Promise<void> {
-    const lease = this.observed?.lease;
-    if (lease?.spec?.holderIdentity !== this.options.identity) return;
-    try {
-      const released = await this.client.update<KubeObject>(
-        LEASES,
-        this.namespace,
-        { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } as KubeObject,
-        { timeoutMs: this.renewDeadlineMs },
-      );
-      this.observed = { lease: released as Lease, at: this.clock.now() };
-      this.log(`released the lease ${this.namespace}/${this.options.name}`);
-    } catch (err) {
-      // Best effort: the Lease expires by itself after leaseDuration.
-      this.log(`releasing the lease ${this.namespace}/${this.options.name}: ${String(err)}`);
+    let lease = this.observed?.lease;
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+      if (lease?.spec?.holderIdentity !== this.options.identity) return;
+      try {
+        const released = await this.client.update<KubeObject>(
+          LEASES,
+          this.namespace,
+          { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } as KubeObject,
+          { timeoutMs: this.renewDeadlineMs },
+        );
+        this.observed = { lease: released as Lease, at: this.clock.now() };
+        this.log(`released the lease ${this.namespace}/${this.options.name}`);
+        return;
+      } catch (err) {
+        if (hasCode(err, 409) && attempt + 1 < RELEASE_ATTEMPTS) {
+          lease = (await this.client
+            .get<KubeObject>(LEASES, this.namespace, this.options.name, { timeoutMs: this.renewDeadlineMs })
+            .catch(() => undefined)) as Lease | undefined;
+          continue;
+        }
+        // Best effort: the Lease expires by itself after leaseDuration.
+        this.log(`releasing the lease ${this.namespace}/${this.options.name}: ${String(err)}`);
+        return;
+      }
     }
   }
 
