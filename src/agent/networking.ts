@@ -19,12 +19,12 @@ import {
   podResolvConf,
   upstreamsFrom,
 } from '../network/dns/index.js';
+import { hostRunner } from '../network/host-command.js';
 import { IngressProxy } from '../network/ingress/index.js';
 import type { ObjectCache } from '../network/object-cache.js';
 import {
   chainPrefixFor,
   type EndpointSliceObject,
-  hostRunner,
   IptablesApplier,
   type ServiceObject,
   ServiceProxy,

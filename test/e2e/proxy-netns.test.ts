@@ -17,11 +17,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { type CommandRunner, hostRunner } from '../../src/network/host-command.js';
 import { MapCache } from '../../src/network/object-cache.js';
 import {
-  type CommandRunner,
   type EndpointSliceObject,
-  hostRunner,
   IptablesApplier,
   type ProxyOptions,
   type ServiceObject,

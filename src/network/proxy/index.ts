@@ -9,7 +9,6 @@
  * a per-agent prefix, so several agents can share one machine's tables. docs/network.md draws
  * the chains.
  */
-export { type CommandResult, type CommandRunner, hostRunner } from '../host-command.js';
 export { IptablesApplier, type RuleApplier } from './applier.js';
 export {
   type EndpointSliceObject,
