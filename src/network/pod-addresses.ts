@@ -5,12 +5,14 @@
  * engine's network, see docs/network.md), the rest is this pool's. The network address, the
  * gateway (first address) and the broadcast address are never handed out.
  *
- * Addresses are handed out round-robin, not lowest-free, so an address just released (a pod just
- * deleted, whose IP other nodes' conntrack and caches may still hold) is the last to come back.
+ * Addresses are handed out round-robin (util/rotating-slots.ts), not lowest-free, so an address
+ * just released (a pod just deleted, whose IP other nodes' conntrack and caches may still hold) is
+ * the last to come back.
  * The pool lives in memory; an agent that restarts claims the addresses of the sandboxes still
  * running before it allocates.
  */
 import { type Cidr, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../util/ipv4.js';
+import { RotatingSlots } from '../util/rotating-slots.js';
 
 /** The smallest node range the split works for: 16 addresses, 4 of them the engine's. */
 const MIN_PREFIX_BITS_FREE = 4;
@@ -45,12 +47,11 @@ export function podAddressRanges(podCidr: string): PodAddressRanges {
 }
 
 export class PodAddressPool {
-  private readonly used = new Set<number>();
-  /** The next address to try. */
-  private cursor: number;
+  /** Slot i is the address `first + i`. */
+  private readonly slots: RotatingSlots;
 
   constructor(readonly ranges: PodAddressRanges) {
-    this.cursor = ranges.first;
+    this.slots = new RotatingSlots(ranges.last - ranges.first + 1);
   }
 
   get cidr(): string {
@@ -59,21 +60,15 @@ export class PodAddressPool {
 
   /** How many addresses are handed out now. */
   get inUse(): number {
-    return this.used.size;
+    return this.slots.size - this.slots.free;
   }
 
   /** The next free address; throws when every address of the pool is in use. */
   allocate(): string {
-    const { first, last } = this.ranges;
-    const span = last - first + 1;
-    for (let i = 0; i < span; i++) {
-      const candidate = first + ((this.cursor - first + i) % span);
-      if (this.used.has(candidate)) continue;
-      this.used.add(candidate);
-      this.cursor = candidate === last ? first : candidate + 1;
-      return formatIPv4(candidate);
-    }
-    throw new Error(`no free pod address left in ${this.cidr} (${span} in use)`);
+    const slot = this.slots.allocate();
+    if (slot === undefined)
+      throw new Error(`no free pod address left in ${this.cidr} (${this.slots.size} in use)`);
+    return formatIPv4(this.ranges.first + slot);
   }
 
   /**
@@ -81,15 +76,22 @@ export class PodAddressPool {
    * one of this pool's.
    */
   claim(ip: string): boolean {
-    const n = parseIPv4(ip);
-    if (n === undefined || n < this.ranges.first || n > this.ranges.last) return false;
-    this.used.add(n);
+    const slot = this.slotOf(ip);
+    if (slot === undefined) return false;
+    this.slots.take(slot);
     return true;
   }
 
   /** Gives an address back; releasing one not in use does nothing. */
   release(ip: string): void {
+    const slot = this.slotOf(ip);
+    if (slot !== undefined) this.slots.release(slot);
+  }
+
+  private slotOf(ip: string): number | undefined {
     const n = parseIPv4(ip);
-    if (n !== undefined) this.used.delete(n);
+    return n === undefined || n < this.ranges.first || n > this.ranges.last
+      ? undefined
+      : n - this.ranges.first;
   }
 }

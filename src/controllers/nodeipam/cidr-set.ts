@@ -1,11 +1,12 @@
 /**
  * The cluster CIDR cut into equal per-node ranges (Kubernetes' CidrSet): which ranges are taken,
- * and the next free one. IPv4 only. Allocation rotates from just after the last range handed
- * out, as Kubernetes' does, so a range freed by a deleted Node is not the very next one given
- * out while stale routes to it may still exist elsewhere; it is reused once the others are taken.
+ * and the next free one. IPv4 only. Allocation rotates (util/rotating-slots.ts), as Kubernetes'
+ * does, so a range freed by a deleted Node is not the very next one given out while stale routes
+ * to it may still exist elsewhere; it is reused once the others are taken.
  */
 
 import { type Cidr, formatCidr, formatIPv4, splitCidr } from '../../util/ipv4.js';
+import { RotatingSlots } from '../../util/rotating-slots.js';
 
 /** The cluster CIDR (`bits` is its prefix length) and the prefix length of each node's range. */
 export interface ClusterCIDR extends Cidr {
@@ -45,37 +46,26 @@ export function clusterCIDR(cidr: string, nodeMaskSize: number): ClusterCIDR | s
 }
 
 export class CidrSet {
-  private readonly used: Uint8Array;
+  private readonly slots: RotatingSlots;
   private readonly rangeSize: number;
-  /** Where the next search starts. */
-  private next = 0;
-  private free: number;
 
   constructor(readonly cluster: ClusterCIDR) {
-    const count = 2 ** (cluster.nodeMaskSize - cluster.bits);
-    this.used = new Uint8Array(count);
+    this.slots = new RotatingSlots(2 ** (cluster.nodeMaskSize - cluster.bits));
     this.rangeSize = 2 ** (32 - cluster.nodeMaskSize);
-    this.free = count;
   }
 
   get size(): number {
-    return this.used.length;
+    return this.slots.size;
   }
 
   get freeCount(): number {
-    return this.free;
+    return this.slots.free;
   }
 
   /** The next free range, marked taken; undefined when all are taken. */
   allocateNext(): string | undefined {
-    for (let i = 0; i < this.used.length; i++) {
-      const candidate = (this.next + i) % this.used.length;
-      if (this.used[candidate]) continue;
-      this.mark(candidate, 1);
-      this.next = (candidate + 1) % this.used.length;
-      return this.format(candidate);
-    }
-    return undefined;
+    const slot = this.slots.allocate();
+    return slot === undefined ? undefined : this.format(slot);
   }
 
   /**
@@ -85,31 +75,25 @@ export class CidrSet {
   occupy(cidr: string): boolean {
     const i = this.indexOf(cidr);
     if (i === undefined) return false;
-    this.mark(i, 1);
+    this.slots.take(i);
     return true;
   }
 
   release(cidr: string): void {
     const i = this.indexOf(cidr);
-    if (i !== undefined) this.mark(i, 0);
+    if (i !== undefined) this.slots.release(i);
   }
 
   isTaken(cidr: string): boolean {
     const i = this.indexOf(cidr);
-    return i !== undefined && this.used[i] === 1;
-  }
-
-  private mark(i: number, value: 0 | 1): void {
-    if (this.used[i] === value) return;
-    this.used[i] = value;
-    this.free += value ? -1 : 1;
+    return i !== undefined && this.slots.isTaken(i);
   }
 
   private indexOf(cidr: string): number | undefined {
     const parsed = parseNetwork(cidr, 'podCIDR');
     if (typeof parsed === 'string' || parsed.bits !== this.cluster.nodeMaskSize) return undefined;
     const offset = parsed.base - this.cluster.base;
-    if (offset < 0 || offset >= this.used.length * this.rangeSize) return undefined;
+    if (offset < 0 || offset >= this.slots.size * this.rangeSize) return undefined;
     return offset / this.rangeSize;
   }
 
