@@ -9,8 +9,7 @@ import net from 'node:net';
 import { type Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { type CommandRunner, hostRunner } from '../../network/host-command.js';
-import { PodAddressPool, podAddressRanges } from '../../network/pod-addresses.js';
-import { attachPodInterface, hostInterfaceName } from '../../network/pod-interface.js';
+import { PodInterfaces, podAddressRanges } from '../../network/pod-interfaces/index.js';
 import { fnv32a } from '../../util/fnv.js';
 import { formatCidr } from '../../util/ipv4.js';
 import {
@@ -113,11 +112,8 @@ export class DockerDriver implements RuntimeDriver {
   private pauseReady: Promise<void> | undefined;
   private readonly presence = new Map<string, { present: Promise<boolean>; until: number }>();
   private readonly run: CommandRunner;
-  /** Once the pod network is up: the addresses of sandboxes the driver plumbs itself. */
-  private pool: PodAddressPool | undefined;
-  private bridge = '';
-  /** Sandbox id → the address it holds from the pool. */
-  private readonly addresses = new Map<string, string>();
+  /** Once the pod network is up: the sandboxes the driver plumbs itself. */
+  private interfaces: PodInterfaces | undefined;
 
   constructor(opts: DockerDriverOptions) {
     if (!opts.nodeName) throw new Error('DockerDriver: nodeName must not be empty');
@@ -295,56 +291,59 @@ export class DockerDriver implements RuntimeDriver {
    * with their own addresses. Docker hands out addresses only from the range's last quarter, to
    * the sandboxes of pods that publish hostPorts (Docker's port publishing needs its own
    * network); every other sandbox starts on `none` and the driver plumbs it into the same bridge
-   * with an address from the rest (src/network/pod-interface.ts). A network left by an earlier
+   * with an address from the rest (src/network/pod-interfaces/). A network left by an earlier
    * run is adopted when its ranges match, and replaced when they do not and no container uses it;
    * the addresses of the plumbed sandboxes still running are claimed again.
    */
   async ensurePodNetwork(cidr: string): Promise<PodNetwork> {
     const ranges = podAddressRanges(cidr);
-    const subnet = formatCidr(ranges.node);
-    const ipRange = formatCidr(ranges.engine);
-    const gateway = ranges.gateway;
-    const name = podNetworkName(this.nodeName);
-    const bridge = bridgeName(this.nodeName);
-    const existing = await this.call(`inspect network ${name}`, () => this.docker.inspectNetwork(name));
-    const config = existing?.IPAM?.Config?.[0];
-    if (
-      !(existing && config?.Subnet === subnet && config.Gateway === gateway && config.IPRange === ipRange)
-    ) {
-      if (existing) {
-        const users = Object.keys(existing.Containers ?? {}).length;
-        if (users > 0) {
-          throw new Error(
-            `docker network ${name} has subnet ${config?.Subnet ?? 'none'} (addresses from ${config?.IPRange ?? 'all of it'}) but the node's pod CIDR is ${subnet} (addresses from ${ipRange}), and ${users} container(s) still use it; remove them (or the network) first`,
-          );
-        }
-        await this.call(`remove stale network ${name}`, () => this.docker.removeNetwork(name));
-      }
-      await this.call(`create network ${name} (${subnet})`, () =>
-        this.docker.createNetwork({
-          Name: name,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: ipRange, Gateway: gateway }] },
-          Options: {
-            'com.docker.network.bridge.name': bridge,
-            'com.docker.network.bridge.enable_ip_masquerade': 'false',
-            'com.docker.network.bridge.enable_icc': 'true',
-          },
-          Labels: { [LABEL_NODE]: this.nodeName },
-        }),
-      );
-    }
-    const pool = new PodAddressPool(ranges);
-    this.addresses.clear();
+    const network = {
+      name: podNetworkName(this.nodeName),
+      cidr: formatCidr(ranges.node),
+      gateway: ranges.gateway,
+      bridge: bridgeName(this.nodeName),
+    };
+    await this.ensureDockerNetwork(network, formatCidr(ranges.engine));
+    const interfaces = new PodInterfaces(ranges, network.bridge, this.run);
     for (const c of await this.list({ running: true })) {
       const ip = c.kind === 'sandbox' ? c.labels[LABEL_POD_IP] : undefined;
-      if (ip && pool.claim(ip)) this.addresses.set(c.id, ip);
+      if (ip) interfaces.adopt(c.id, ip);
     }
-    this.network = name;
-    this.bridge = bridge;
-    this.pool = pool;
-    return { name, cidr: subnet, gateway, bridge };
+    this.network = network.name;
+    this.interfaces = interfaces;
+    return network;
+  }
+
+  /** The node's Docker network as `network` says, Docker's addresses from `ipRange`: adopted or made. */
+  private async ensureDockerNetwork(network: PodNetwork, ipRange: string): Promise<void> {
+    const { name, cidr: subnet, gateway, bridge } = network;
+    const existing = await this.call(`inspect network ${name}`, () => this.docker.inspectNetwork(name));
+    const config = existing?.IPAM?.Config?.[0];
+    if (existing && config?.Subnet === subnet && config.Gateway === gateway && config.IPRange === ipRange)
+      return;
+    if (existing) {
+      const users = Object.keys(existing.Containers ?? {}).length;
+      if (users > 0) {
+        throw new Error(
+          `docker network ${name} has subnet ${config?.Subnet ?? 'none'} (addresses from ${config?.IPRange ?? 'all of it'}) but the node's pod CIDR is ${subnet} (addresses from ${ipRange}), and ${users} container(s) still use it; remove them (or the network) first`,
+        );
+      }
+      await this.call(`remove stale network ${name}`, () => this.docker.removeNetwork(name));
+    }
+    await this.call(`create network ${name} (${subnet})`, () =>
+      this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: ipRange, Gateway: gateway }] },
+        Options: {
+          'com.docker.network.bridge.name': bridge,
+          'com.docker.network.bridge.enable_ip_masquerade': 'false',
+          'com.docker.network.bridge.enable_icc': 'true',
+        },
+        Labels: { [LABEL_NODE]: this.nodeName },
+      }),
+    );
   }
 
   // --- sandboxes and containers -----------------------------------------------------------------
@@ -362,29 +361,24 @@ export class DockerDriver implements RuntimeDriver {
 
   async createSandbox(spec: SandboxSpec): Promise<SandboxRecord> {
     await this.ensurePauseImage();
-    // Pods that publish hostPorts need Docker's port publishing, so Docker's network; a spec that
-    // names its network gets that one.
-    const plumbed = this.pool && !spec.hostNetwork && !spec.network && !spec.ports.some((p) => p.hostPort);
-    const address = plumbed ? this.pool!.allocate() : undefined;
-    const body = sandboxCreateOptions(spec, {
-      nodeName: this.nodeName,
-      pauseImage: this.pauseImageName,
-      ...(this.network ? { network: this.network } : {}),
-      ...(address ? { address } : {}),
-    });
-    const name = this.uniqueName(spec.podName, spec.namespace, 'POD', 0);
-    let container: { id: string };
-    try {
-      container = await this.call(`create sandbox for pod ${spec.namespace}/${spec.podName}`, () =>
+    const create = async (address?: string): Promise<SandboxRecord> => {
+      const body = sandboxCreateOptions(spec, {
+        nodeName: this.nodeName,
+        pauseImage: this.pauseImageName,
+        ...(this.network ? { network: this.network } : {}),
+        ...(address ? { address } : {}),
+      });
+      const name = this.uniqueName(spec.podName, spec.namespace, 'POD', 0);
+      const container = await this.call(`create sandbox for pod ${spec.namespace}/${spec.podName}`, () =>
         this.docker.createContainer({ ...body, name }),
       );
-    } catch (err) {
-      if (address) this.pool?.release(address);
-      throw err;
-    }
-    if (address) this.addresses.set(container.id, address);
-    // Docker's create answers with the id only; the rest is what was sent (no inspect on this path).
-    return createdRecord(container.id, body.Labels ?? {}, this.pauseImageName) as SandboxRecord;
+      // Docker's create answers with the id only; the rest is what was sent (no inspect on this path).
+      return createdRecord(container.id, body.Labels ?? {}, this.pauseImageName) as SandboxRecord;
+    };
+    // Pods that publish hostPorts need Docker's port publishing, so Docker's network; a spec that
+    // names its network gets that one.
+    const plumbed = !spec.hostNetwork && !spec.network && !spec.ports.some((p) => p.hostPort);
+    return this.interfaces && plumbed ? this.interfaces.assign(create) : create();
   }
 
   async startSandbox(id: string): Promise<SandboxRecord> {
@@ -392,17 +386,7 @@ export class DockerDriver implements RuntimeDriver {
     try {
       await this.call(`start sandbox ${id}`, () => this.docker.getContainer(id).start());
       json = await this.rawInspect(id);
-      const address = this.addresses.get(id);
-      if (json && address && this.pool) {
-        await attachPodInterface(this.run, {
-          pid: json.State?.Pid ?? 0,
-          address,
-          prefixBits: this.pool.ranges.node.bits,
-          gateway: this.pool.ranges.gateway,
-          bridge: this.bridge,
-          hostInterface: hostInterfaceName(id),
-        });
-      }
+      if (json) await this.interfaces?.attach(id, json.State?.Pid ?? 0);
     } catch (err) {
       // A sandbox that never ran (or has no network) is of no use to anyone; do not leave it for
       // the agent to find.
@@ -454,12 +438,7 @@ export class DockerDriver implements RuntimeDriver {
         if (status !== 404 && status !== 409) throw err;
       }
     });
-    // Its namespace (and the interface in it) went with it.
-    const address = this.addresses.get(id);
-    if (address) {
-      this.addresses.delete(id);
-      this.pool?.release(address);
-    }
+    this.interfaces?.release(id);
   }
 
   async list(filter: ListFilter = {}): Promise<ContainerRecord[]> {

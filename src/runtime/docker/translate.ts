@@ -39,7 +39,7 @@ export interface SandboxOptions {
   /** Network to attach to when the spec names none; Docker's default bridge when absent. */
   network?: string;
   /**
-   * The pod's address when the agent plumbs the sandbox's interface itself (pod-interface.ts):
+   * The pod's address when the agent plumbs the sandbox's interface itself (src/network/pod-interfaces/):
    * the sandbox then starts on Docker's `none` network, and the address goes in a label and in
    * /etc/hosts next to the pod's hostname.
    */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CommandResult } from './host-command.js';
-import { attachPodInterface, hostInterfaceName, type PodInterface } from './pod-interface.js';
+import type { CommandResult } from '../host-command.js';
+import { attachPodInterface, hostInterfaceName, type PodInterface } from './veth.js';
 
 interface Call {
   command: string;

@@ -1,6 +1,6 @@
 /**
  * The node's own pod addresses: which IPs of its podCIDR the agent hands to sandboxes it plumbs
- * itself (src/network/pod-interface.ts). The node's range is split in two: the last quarter is left
+ * itself (veth.ts). The node's range is split in two: the last quarter is left
  * to the container engine's own address management (pods that publish hostPorts go through the
  * engine's network, see docs/network.md), the rest is this pool's. The network address, the
  * gateway (first address) and the broadcast address are never handed out.
@@ -11,8 +11,8 @@
  * The pool lives in memory; an agent that restarts claims the addresses of the sandboxes still
  * running before it allocates.
  */
-import { type Cidr, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../util/ipv4.js';
-import { RotatingSlots } from '../util/rotating-slots.js';
+import { type Cidr, formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../../util/ipv4.js';
+import { RotatingSlots } from '../../util/rotating-slots.js';
 
 /** The smallest node range the split works for: 16 addresses, 4 of them the engine's. */
 const MIN_PREFIX_BITS_FREE = 4;

@@ -13,7 +13,7 @@
  * pod's namespace by its process id), then one `ip -batch` inside the pod's namespace through
  * `nsenter`. The host end disappears with the namespace when the sandbox stops.
  */
-import type { CommandRunner } from './host-command.js';
+import type { CommandRunner } from '../host-command.js';
 
 export interface PodInterface {
   /** A process in the pod's network namespace (the sandbox's). */

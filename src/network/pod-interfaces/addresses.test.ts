@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatCidr } from '../util/ipv4.js';
-import { PodAddressPool, podAddressRanges } from './pod-addresses.js';
+import { formatCidr } from '../../util/ipv4.js';
+import { PodAddressPool, podAddressRanges } from './addresses.js';
 
 describe('podAddressRanges', () => {
   it('leaves the last quarter to the engine and keeps the gateway and network address out', () => {
