@@ -12,6 +12,7 @@
  * Which runtime container a pod's container is comes from a `ContainerLocator` (the pod manager);
  * the bytes come from the runtime driver. Errors are Kubernetes Status JSON.
  */
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -184,13 +185,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // events.once rejects with the server's error (EADDRINUSE...) instead of waiting forever.
+  await once(server.listen(opts.port, opts.host), 'listening');
   return {
     port: (server.address() as AddressInfo).port,
     async close() {

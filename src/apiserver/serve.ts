@@ -3,7 +3,9 @@
  * authentication, the request pipeline and the HTTPS listener, plus the housekeeping that
  * belongs to the API server itself (system namespaces, the default IngressClass, compaction).
  */
+
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -118,13 +120,8 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     server.headersTimeout = 60_000;
     server.requestTimeout = 0; // watches are long-lived; handlers bound their own time
     server.on('upgrade', api.handleUpgrade);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    // events.once rejects with the server's error (EADDRINUSE...) instead of waiting forever.
+    await once(server.listen(config.port, config.host), 'listening');
     const port = (server.address() as AddressInfo).port;
     const url = serverUrl(config.host, port);
 

@@ -5,6 +5,7 @@
  * never throws out of a handler: a readable header gets FORMERR, anything shorter is dropped.
  */
 import dgram from 'node:dgram';
+import { once } from 'node:events';
 import net, { isIPv6 } from 'node:net';
 import os from 'node:os';
 import dnsPacket, { type Answer, type DecodedPacket, type OptAnswer, type Packet } from 'dns-packet';
@@ -107,7 +108,7 @@ export class DnsServer {
     if (this.udp) return;
     for (let attempt = 1; ; attempt++) {
       const udp = dgram.createSocket(isIPv6(this.bindAddress) ? 'udp6' : 'udp4');
-      await bindUdp(udp, this.bindPort, this.bindAddress).catch((err: unknown) => {
+      await listening(udp.bind(this.bindPort, this.bindAddress)).catch((err: unknown) => {
         throw new Error(
           `cluster DNS: cannot listen on udp ${this.bindAddress}:${this.bindPort}: ${errorMessage(err)}`,
         );
@@ -176,16 +177,11 @@ export class DnsServer {
     });
   }
 
-  private listenTcp(port: number): Promise<net.Server> {
+  private async listenTcp(port: number): Promise<net.Server> {
     const server = net.createServer((socket) => this.onConnection(socket));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, host: this.bindAddress }, () => {
-        server.off('error', reject);
-        server.on('error', (err) => this.log(`cluster DNS: tcp server: ${errorMessage(err)}`));
-        resolve(server);
-      });
-    });
+    await listening(server.listen({ port, host: this.bindAddress }));
+    server.on('error', (err) => this.log(`cluster DNS: tcp server: ${errorMessage(err)}`));
+    return server;
   }
 
   private onConnection(socket: net.Socket): void {
@@ -393,12 +389,7 @@ function ednsRecord(): OptAnswer {
   };
 }
 
-function bindUdp(socket: dgram.Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+/** Resolves once the socket or server listens; rejects with its error (events.once does both). */
+async function listening(emitter: dgram.Socket | net.Server): Promise<void> {
+  await once(emitter, 'listening');
 }

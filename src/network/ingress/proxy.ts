@@ -227,8 +227,8 @@ export class IngressProxy {
     this.httpServer = httpServer;
     this.httpsServer = httpsServer;
     await Promise.all([
-      listenOn(httpServer, options.httpPort, options.host),
-      listenOn(httpsServer, options.httpsPort, options.host),
+      once(httpServer.listen(options.httpPort, options.host), 'listening'),
+      once(httpsServer.listen(options.httpsPort, options.host), 'listening'),
     ]);
     return {
       httpPort: (httpServer.address() as AddressInfo).port,
@@ -634,15 +634,5 @@ async function defaultCertificate(): Promise<{ certPem: string; keyPem: string }
   return issueServingCertificate(ca, {
     commonName: DEFAULT_CERT_NAME,
     sans: { dnsNames: ['ingress.local'], ips: [] },
-  });
-}
-
-function listenOn(server: net.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
   });
 }
