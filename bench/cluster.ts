@@ -28,6 +28,7 @@ import { Client } from '../src/client/rest.js';
 import { freePort } from '../test/support/ports.js';
 import { benchFail, positiveInt } from './lib/fail.js';
 import { Histogram, round } from './lib/histogram.js';
+import { memoryMb } from './lib/proc.js';
 
 const BENCH = 'bench:cluster';
 const { values: flags } = parseArgs({
@@ -86,12 +87,6 @@ function startShoal(args: string[], ready?: string): Promise<ChildProcess> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return round(kb / 1024, 0);
-}
 
 function workload(i: number): KubeObject {
   const name = `load-${i}`;
@@ -206,7 +201,7 @@ for (;;) {
 const allRunningSeconds = (performance.now() - started) / 1000;
 probing = false;
 await probe;
-const serverRssMb = rssMb(server.pid!);
+const serverRssMb = memoryMb(server.pid!).rssMb;
 const running = (await client.listAll(PODS, NS, { fieldSelector: 'status.phase=Running', pageSize: 5000 }))
   .items.length;
 console.log(

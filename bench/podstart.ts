@@ -18,7 +18,6 @@
  * Flags: --pods N (50), --probe.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import { parseArgs, promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -29,6 +28,7 @@ import { ensureTestImage, uniqueNodeName } from '../test/support/docker.js';
 import { shoalAgent } from '../test/support/shoal-agent.js';
 import { startShoalServer } from '../test/support/shoal-server.js';
 import { round } from './lib/histogram.js';
+import { machineBusySeconds, memoryMb, pidNamed, processCpuSeconds } from './lib/proc.js';
 
 const run = promisify(execFile);
 const { values: flags } = parseArgs({
@@ -37,37 +37,6 @@ const { values: flags } = parseArgs({
 const count = Number(flags.pods);
 const SETTLE_MS = 45_000;
 const SCRIPT = 'mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www';
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
-
-/** CPU seconds the whole machine has spent busy so far (every process and the kernel), from /proc/stat. */
-function machineBusySeconds(): number {
-  const fields = fs
-    .readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]!
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  // user nice system idle iowait irq softirq steal: all but idle and iowait
-  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
-  return busy / 100;
-}
-
-function dockerdPid(): number | undefined {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'dockerd') return Number(entry);
-    } catch {}
-  }
-  return undefined;
-}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -163,11 +132,11 @@ async function shoalRun(
       if (!abort.signal.aborted) throw err;
     });
     await new Promise((r) => setTimeout(r, 200));
-    const dockerd = dockerdPid();
+    const dockerd = pidNamed('dockerd');
     const cpuBefore: CpuUse = {
-      agent: cpuSeconds(agent.process?.pid),
-      server: cpuSeconds(server.process.pid),
-      dockerd: cpuSeconds(dockerd),
+      agent: processCpuSeconds(agent.process?.pid),
+      server: processCpuSeconds(server.process.pid),
+      dockerd: processCpuSeconds(dockerd),
       machine: machineBusySeconds(),
     };
     await Promise.all(
@@ -200,23 +169,21 @@ async function shoalRun(
     clearTimeout(timeout);
     if (done.size < count) throw new Error(`only ${done.size}/${count} pods became Ready within 120 s`);
     const cpu: CpuUse = {
-      agent: cpuSeconds(agent.process?.pid) - cpuBefore.agent,
-      server: cpuSeconds(server.process.pid) - cpuBefore.server,
-      dockerd: cpuSeconds(dockerd) - cpuBefore.dockerd,
+      agent: processCpuSeconds(agent.process?.pid) - cpuBefore.agent,
+      server: processCpuSeconds(server.process.pid) - cpuBefore.server,
+      dockerd: processCpuSeconds(dockerd) - cpuBefore.dockerd,
       machine: machineBusySeconds() - cpuBefore.machine,
     };
     // The agent's memory running the N pods, once settled: V8 collects lazily, so right after the
     // burst the heap still holds the start-up garbage until its idle-time collection (~30 s) runs.
     // The peak (VmHWM) is reported too.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const status = fs.readFileSync(`/proc/${agent.process!.pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const memory = memoryMb(agent.process!.pid!);
     client.close();
     return {
       latencies: [...done.values()],
-      agentRssMb: Math.round(rssKb / 1024),
-      agentPeakRssMb: Math.round(peakKb / 1024),
+      agentRssMb: memory.rssMb,
+      agentPeakRssMb: memory.peakMb,
       cpu,
     };
   } finally {
@@ -229,13 +196,13 @@ async function shoalRun(
 const image = await ensureTestImage();
 const label = `shoal.dev/bench=podstart-${process.pid}`;
 let docker: number[];
-const dockerdBefore = cpuSeconds(dockerdPid());
+const dockerdBefore = processCpuSeconds(pidNamed('dockerd'));
 const machineBefore = machineBusySeconds();
 let dockerCpu = 0;
 let dockerMachineCpu = 0;
 try {
   docker = (await dockerRun(image, label)).sort((a, b) => a - b);
-  dockerCpu = cpuSeconds(dockerdPid()) - dockerdBefore;
+  dockerCpu = processCpuSeconds(pidNamed('dockerd')) - dockerdBefore;
   dockerMachineCpu = machineBusySeconds() - machineBefore;
 } finally {
   await removeLabelled(label);
