@@ -53,10 +53,11 @@ export interface ContainerOptions {
 /** Engine API create body for a pod sandbox (the pause container that owns the pod's netns). */
 export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): ContainerCreateOptions {
   const labels: Record<string, string> = { ...spec.labels, ...objectLabels(spec, opts.nodeName, 'sandbox') };
-  const own = opts.address !== undefined && !spec.hostNetwork;
-  if (own) labels[LABEL_POD_IP] = opts.address!;
+  // The pod's own address (the agent plumbs its interface); a host-network pod has none.
+  const address = spec.hostNetwork ? undefined : opts.address;
+  if (address) labels[LABEL_POD_IP] = address;
   const hostConfig: NonNullable<ContainerCreateOptions['HostConfig']> = {
-    NetworkMode: spec.hostNetwork ? 'host' : own ? 'none' : (spec.network ?? opts.network ?? 'bridge'),
+    NetworkMode: spec.hostNetwork ? 'host' : address ? 'none' : (spec.network ?? opts.network ?? 'bridge'),
     // Containers join the sandbox's IPC namespace, which Docker only allows when it is shareable.
     IpcMode: 'shareable',
     RestartPolicy: { Name: 'no' },
@@ -91,7 +92,7 @@ export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): C
   }
   // Docker writes `IP hostname` into /etc/hosts for its own networks; on `none` that line is ours.
   const hosts = [
-    ...(own && spec.hostname ? [`${spec.hostname}:${opts.address}`] : []),
+    ...(address && spec.hostname ? [`${spec.hostname}:${address}`] : []),
     ...extraHosts(spec.extraHosts ?? []),
   ];
   if (hosts.length > 0) hostConfig.ExtraHosts = hosts;
