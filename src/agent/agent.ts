@@ -81,6 +81,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       : new (await import('../runtime/docker/driver.js')).DockerDriver({
           nodeName,
           socketPath: config.dockerSocket,
+          stateDir: join(config.dataDir, 'sandboxes'),
         });
 
   const servingAddresses = [...new Set([config.nodeIP, '127.0.0.1', 'localhost'])];

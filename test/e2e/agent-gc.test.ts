@@ -11,6 +11,8 @@
  * refusal while a container uses it.
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
@@ -141,7 +143,8 @@ describe('agent container garbage collection on Docker', { timeout: 180_000 }, (
 describe('Docker driver image calls used by image GC', { timeout: 60_000 }, () => {
   const node = uniqueNodeName('e2e-gc-images');
   const repo = `shoal-e2e-gc/${node}`;
-  const driver = new DockerDriver({ nodeName: node });
+  // Image calls only: the driver writes nothing under its state directory here.
+  const driver = new DockerDriver({ nodeName: node, stateDir: join(tmpdir(), node) });
   let id = '';
 
   before(async () => {

@@ -83,7 +83,7 @@ async function output(name: string, overrides: Partial<ContainerSpec>): Promise<
 
 before(async () => {
   image = await ensureTestImage();
-  driver = new DockerDriver({ nodeName });
+  driver = new DockerDriver({ nodeName, stateDir: path.join(hostDir, 'state') });
   const maker = await docker.createContainer({
     Image: image,
     Cmd: ['true'],
@@ -389,7 +389,7 @@ describe('Docker driver', { timeout: 60_000 }, () => {
   });
 
   it('lets a restarted agent find its objects by label, and only its own', async () => {
-    const again = new DockerDriver({ nodeName });
+    const again = new DockerDriver({ nodeName, stateDir: path.join(hostDir, 'state') });
     const all = await again.list({ podUid });
     assert.ok(all.some((r) => r.id === sandbox.id && r.kind === 'sandbox'));
     const client = all.find((r) => r.name === 'client');
@@ -407,7 +407,10 @@ describe('Docker driver', { timeout: 60_000 }, () => {
     assert.equal(sameSandbox?.kind, 'sandbox');
     assert.equal((sameSandbox as SandboxRecord).ip, sandbox.ip);
 
-    const stranger = new DockerDriver({ nodeName: `${nodeName}-other` });
+    const stranger = new DockerDriver({
+      nodeName: `${nodeName}-other`,
+      stateDir: path.join(hostDir, 'state-other'),
+    });
     assert.deepEqual(await stranger.list(), []);
     assert.equal(await stranger.inspect(sandbox.id), undefined);
   });

@@ -15,12 +15,12 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('DockerDriver without a daemon', () => {
   it('needs a node name', () => {
-    assert.throws(() => new DockerDriver({ nodeName: '' }), /nodeName must not be empty/);
+    assert.throws(() => new DockerDriver({ nodeName: '', stateDir: dir }), /nodeName must not be empty/);
   });
 
   it('reports a missing socket as RuntimeUnavailableError naming the socket', async () => {
     const socketPath = path.join(dir, 'absent.sock');
-    const driver = new DockerDriver({ nodeName: 'n', socketPath });
+    const driver = new DockerDriver({ nodeName: 'n', socketPath, stateDir: dir });
     for (const call of [
       () => driver.info(),
       () => driver.list(),
@@ -38,7 +38,7 @@ describe('DockerDriver without a daemon', () => {
     // A plain file where the socket should be: connecting is refused (ECONNREFUSED).
     const socketPath = path.join(dir, 'refused.sock');
     fs.writeFileSync(socketPath, '');
-    const driver = new DockerDriver({ nodeName: 'n', socketPath });
+    const driver = new DockerDriver({ nodeName: 'n', socketPath, stateDir: dir });
     await assert.rejects(driver.inspect('x'), RuntimeUnavailableError);
     const events = driver.events(new AbortController().signal)[Symbol.asyncIterator]();
     await assert.rejects(events.next(), RuntimeUnavailableError);

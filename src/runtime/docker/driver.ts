@@ -38,6 +38,7 @@ import {
 import { Engine } from './engine.js';
 import { normalizeImage, parseImageRef } from './image-ref.js';
 import { pauseImageTar } from './pause-image.js';
+import { SandboxFiles } from './sandbox-files.js';
 import {
   containerCreateOptions,
   createdRecord,
@@ -70,6 +71,11 @@ export interface DockerDriverOptions {
   pauseImage?: string;
   /** Runs `ip` and `nsenter` for the pods' interfaces (default: on this host). */
   run?: CommandRunner;
+  /**
+   * Where the driver keeps the files it writes for the sandboxes it networks itself (their pods'
+   * /etc/hosts and /etc/resolv.conf); one directory per node, kept across restarts.
+   */
+  stateDir: string;
 }
 
 interface EngineError extends Error {
@@ -114,6 +120,7 @@ export class DockerDriver implements RuntimeDriver {
   private readonly run: CommandRunner;
   /** Once the pod network is up: the sandboxes the driver plumbs itself. */
   private interfaces: PodInterfaces | undefined;
+  private readonly sandboxFiles: SandboxFiles;
 
   constructor(opts: DockerDriverOptions) {
     if (!opts.nodeName) throw new Error('DockerDriver: nodeName must not be empty');
@@ -124,6 +131,7 @@ export class DockerDriver implements RuntimeDriver {
     this.ownPauseImage = opts.pauseImage === undefined;
     this.docker = new Engine({ socketPath: this.socketPath });
     this.run = opts.run ?? hostRunner;
+    this.sandboxFiles = new SandboxFiles(opts.stateDir);
   }
 
   /** Runs one engine call; a daemon that does not answer becomes RuntimeUnavailableError. */
@@ -305,10 +313,12 @@ export class DockerDriver implements RuntimeDriver {
     };
     await this.ensureDockerNetwork(network, formatCidr(ranges.engine));
     const interfaces = new PodInterfaces(ranges, network.bridge, this.run);
-    for (const c of await this.list({ running: true })) {
-      const ip = c.kind === 'sandbox' ? c.labels[LABEL_POD_IP] : undefined;
+    const containers = await this.list();
+    for (const c of containers) {
+      const ip = c.kind === 'sandbox' && c.state === 'running' ? c.labels[LABEL_POD_IP] : undefined;
       if (ip) interfaces.adopt(c.id, ip);
     }
+    await this.sandboxFiles.prune(new Set(containers.map((c) => c.id)));
     this.network = network.name;
     this.interfaces = interfaces;
     return network;
@@ -372,6 +382,12 @@ export class DockerDriver implements RuntimeDriver {
       const container = await this.call(`create sandbox for pod ${spec.namespace}/${spec.podName}`, () =>
         this.docker.createContainer({ ...body, name }),
       );
+      if (address) {
+        await this.sandboxFiles.write(container.id, spec, address).catch(async (err) => {
+          await this.removeContainer(container.id).catch(() => undefined);
+          throw err;
+        });
+      }
       // Docker's create answers with the id only; the rest is what was sent (no inspect on this path).
       return createdRecord(container.id, body.Labels ?? {}, this.pauseImageName) as SandboxRecord;
     };
@@ -398,7 +414,10 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async createContainer(sandbox: SandboxRecord, spec: ContainerSpec): Promise<string> {
-    const body = containerCreateOptions(sandbox.id, spec, { nodeName: this.nodeName });
+    const body = containerCreateOptions(sandbox.id, spec, {
+      nodeName: this.nodeName,
+      podFiles: await this.sandboxFiles.paths(sandbox.id),
+    });
     const name = this.uniqueName(spec.podName, spec.namespace, spec.name, spec.attempt);
     const container = await this.call(
       `create container ${spec.name} of pod ${spec.namespace}/${spec.podName}`,
@@ -439,6 +458,7 @@ export class DockerDriver implements RuntimeDriver {
       }
     });
     this.interfaces?.release(id);
+    await this.sandboxFiles.remove(id);
   }
 
   async list(filter: ListFilter = {}): Promise<ContainerRecord[]> {

@@ -69,14 +69,30 @@ describe('sandboxCreateOptions', () => {
     assert.deepEqual(body.HostConfig?.SecurityOpt, ['seccomp=unconfined']);
   });
 
-  it('with an address of its own starts on `none`, labelled with it, its hostname in /etc/hosts', () => {
+  it('with an address of its own starts with networking disabled, labelled with it, its hostname set', () => {
     const body = sandboxCreateOptions(
-      { ...sandboxSpec, extraHosts: ['10.0.0.1 a'] },
+      {
+        ...sandboxSpec,
+        extraHosts: ['10.0.0.1 a'],
+        dns: { nameservers: ['10.96.0.10'], searches: [], options: [] },
+      },
       { ...sandboxOpts, network: 'shoal-n1', address: '10.42.0.7' },
     );
+    assert.equal(body.NetworkDisabled, true);
     assert.equal(body.HostConfig?.NetworkMode, 'none');
+    assert.equal(body.Hostname, 'web-0');
     assert.equal(body.Labels?.['shoal.dev/pod-ip'], '10.42.0.7');
-    assert.deepEqual(body.HostConfig?.ExtraHosts, ['web-0:10.42.0.7', 'a:10.0.0.1']);
+    // Docker writes no hosts or resolv.conf for it: those are the driver's files (sandbox-files.ts).
+    assert.equal(body.HostConfig?.ExtraHosts, undefined);
+    assert.equal(body.HostConfig?.Dns, undefined);
+    assert.throws(
+      () =>
+        sandboxCreateOptions(
+          { ...sandboxSpec, ports: [{ containerPort: 80, protocol: 'TCP', hostPort: 80 }] },
+          { ...sandboxOpts, address: '10.42.0.7' },
+        ),
+      /cannot publish hostPorts/,
+    );
     // hostNetwork wins over an address: such a pod has none of its own.
     const host = sandboxCreateOptions(
       { ...sandboxSpec, hostNetwork: true },
@@ -243,6 +259,39 @@ describe('containerCreateOptions', () => {
       ],
     );
     assert.ok(body.HostConfig?.Mounts?.every((m) => m.Type === 'bind'));
+  });
+
+  it("mounts the pod's own hosts and resolv.conf, except where the container mounts that path", () => {
+    const podFiles = { hosts: '/s/sb/hosts', resolvConf: '/s/sb/resolv.conf' };
+    const plain = containerCreateOptions('sb', containerSpec({ mounts: [] }), { nodeName: 'n', podFiles });
+    assert.deepEqual(
+      plain.HostConfig?.Mounts?.map((m) => [m.Source, m.Target, m.ReadOnly]),
+      [
+        ['/s/sb/hosts', '/etc/hosts', false],
+        ['/s/sb/resolv.conf', '/etc/resolv.conf', false],
+      ],
+    );
+    // The agent's cluster-DNS resolv.conf wins over the driver's.
+    const own = containerCreateOptions(
+      'sb',
+      containerSpec({
+        mounts: [{ hostPath: '/dns/p.conf', containerPath: '/etc/resolv.conf', readOnly: false }],
+      }),
+      { nodeName: 'n', podFiles },
+    );
+    assert.deepEqual(
+      own.HostConfig?.Mounts?.map((m) => [m.Source, m.Target]),
+      [
+        ['/dns/p.conf', '/etc/resolv.conf'],
+        ['/s/sb/hosts', '/etc/hosts'],
+      ],
+    );
+    // A sandbox Docker networks has no files of the driver's: nothing is added.
+    const docker = containerCreateOptions('sb', containerSpec({ mounts: [] }), {
+      nodeName: 'n',
+      podFiles: {},
+    });
+    assert.deepEqual(docker.HostConfig?.Mounts, []);
   });
 
   it('turns CPU and memory into shares, CFS quota and a no-swap memory limit', () => {

@@ -15,6 +15,7 @@ import {
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
+  type Mount,
   objectLabels,
   type PullCredentials,
   type RuntimeEvent,
@@ -40,14 +41,21 @@ export interface SandboxOptions {
   network?: string;
   /**
    * The pod's address when the agent plumbs the sandbox's interface itself (src/network/pod-interfaces/):
-   * the sandbox then starts on Docker's `none` network, and the address goes in a label and in
-   * /etc/hosts next to the pod's hostname.
+   * the sandbox then starts with Docker's networking disabled (a bare network namespace), and the
+   * address goes in a label; the pod's /etc/hosts and /etc/resolv.conf are the driver's own files
+   * (sandbox-files.ts).
    */
   address?: string;
 }
 
 export interface ContainerOptions {
   nodeName: string;
+  /**
+   * The pod's own /etc/hosts and /etc/resolv.conf on the host, for sandboxes Docker does not
+   * network (see SandboxOptions.address); each is mounted unless the container mounts that path
+   * itself.
+   */
+  podFiles?: { hosts?: string; resolvConf?: string };
 }
 
 /** Engine API create body for a pod sandbox (the pause container that owns the pod's netns). */
@@ -68,6 +76,20 @@ export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): C
     SecurityOpt: ['seccomp=unconfined'],
   };
   const body: ContainerCreateOptions = { Image: opts.pauseImage, Labels: labels, HostConfig: hostConfig };
+  if (address) {
+    if (spec.ports.some((p) => p.hostPort)) {
+      throw new Error(
+        'a sandbox with an address of its own cannot publish hostPorts (those need a Docker network)',
+      );
+    }
+    // Runc still gives the sandbox a network namespace of its own, but dockerd sets none of it up:
+    // `none` alone would still run its network hook (two re-executions of dockerd) and build a
+    // network sandbox per pod, most of a sandbox's start. The interface is the driver's to plumb,
+    // and /etc/hosts and /etc/resolv.conf its own files, so only the hostname is left to Docker.
+    body.NetworkDisabled = true;
+    body.Hostname = spec.hostname;
+    return body;
+  }
   if (spec.hostNetwork) {
     // A host-network pod sees the node's hostname, as in Kubernetes.
     hostConfig.UTSMode = 'host';
@@ -90,23 +112,21 @@ export function sandboxCreateOptions(spec: SandboxSpec, opts: SandboxOptions): C
     hostConfig.DnsSearch = spec.dns.searches;
     hostConfig.DnsOptions = spec.dns.options;
   }
-  // Docker writes `IP hostname` into /etc/hosts for its own networks; on `none` that line is ours.
-  const hosts = [
-    ...(address && spec.hostname ? [`${spec.hostname}:${address}`] : []),
-    ...extraHosts(spec.extraHosts ?? []),
-  ];
+  const hosts = hostsEntries(spec.extraHosts ?? []).flatMap(({ ip, names }) =>
+    names.map((name) => `${name}:${ip}`),
+  );
   if (hosts.length > 0) hostConfig.ExtraHosts = hosts;
   return body;
 }
 
-/** `/etc/hosts` lines (`IP name1 name2`) → Docker's `name:IP`, one entry per name. */
-function extraHosts(lines: string[]): string[] {
-  return lines.flatMap((line, i) => {
+/** `/etc/hosts` lines (`IP name1 name2`), checked: each needs an address and a name. */
+export function hostsEntries(lines: string[]): Array<{ ip: string; names: string[] }> {
+  return lines.map((line, i) => {
     const [ip, ...names] = line.trim().split(/\s+/);
     if (!ip || names.length === 0) {
       throw new Error(`extraHosts[${i}] "${line}" must be "IP name [name...]"`);
     }
-    return names.map((name) => `${name}:${ip}`);
+    return { ip, names };
   });
 }
 
@@ -123,7 +143,7 @@ export function containerCreateOptions(
     IpcMode: `container:${sandboxId}`,
     RestartPolicy: { Name: 'no' },
     LogConfig: LOG_CONFIG,
-    Mounts: spec.mounts.map((m) => ({
+    Mounts: [...spec.mounts, ...podFileMounts(spec.mounts, opts.podFiles)].map((m) => ({
       Type: 'bind' as const,
       Source: m.hostPath,
       Target: m.containerPath,
@@ -176,6 +196,18 @@ export function containerCreateOptions(
   const user = userString(spec.security);
   if (user) body.User = user;
   return body;
+}
+
+/** The pod's hosts and resolv.conf files as mounts, but not over a path the container mounts itself. */
+function podFileMounts(mounts: Mount[], files: ContainerOptions['podFiles']): Mount[] {
+  const taken = new Set(mounts.map((m) => m.containerPath.replace(/\/+$/, '')));
+  const wanted: Array<[string | undefined, string]> = [
+    [files?.hosts, '/etc/hosts'],
+    [files?.resolvConf, '/etc/resolv.conf'],
+  ];
+  return wanted.flatMap(([hostPath, containerPath]) =>
+    hostPath && !taken.has(containerPath) ? [{ hostPath, containerPath, readOnly: false }] : [],
+  );
 }
 
 /**
