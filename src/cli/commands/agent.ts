@@ -14,7 +14,8 @@ import { defaultNodeIP } from '../../agent/node-ip.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_CLUSTER_DOMAIN } from '../../api/network-defaults.js';
 import { isDNS1123Subdomain } from '../../api/validation/names.js';
 import { formatCidr, parseCidr } from '../../util/ipv4.js';
-import { interrupted, numberFlag } from './common.js';
+import { numberFlag } from './number-flag.js';
+import { interrupted } from './signals.js';
 
 export interface AgentFlags {
   server: string;

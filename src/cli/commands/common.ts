@@ -4,7 +4,7 @@
  * (`deployment.apps/web`), and printing failures as kubectl words them, with exit code 1.
  */
 import fs from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import { type ResourceDef, resolveResourceName } from '../../api/resources.js';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
@@ -135,26 +135,4 @@ export function action<A extends unknown[]>(
       reportError(err);
     }
   };
-}
-
-/** An AbortSignal that fires on Ctrl-C / SIGTERM (for watches). */
-export function interruptSignal(): AbortSignal {
-  const ac = new AbortController();
-  const stop = () => ac.abort(new Error('interrupted'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return ac.signal;
-}
-
-/** Resolves on Ctrl-C / SIGTERM: the foreground commands (server, agent, simulate) run until then. */
-export function interrupted(): Promise<void> {
-  const signal = interruptSignal();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}
-
-/** A number flag's value; `FLAG: expected WHAT, got "TEXT"` (InvalidArgumentError) when `ok` refuses it. */
-export function numberFlag(text: string, flag: string, what: string, ok: (n: number) => boolean): number {
-  const n = text.trim() === '' ? Number.NaN : Number(text);
-  if (!ok(n)) throw new InvalidArgumentError(`${flag}: expected ${what}, got ${JSON.stringify(text)}`);
-  return n;
 }

@@ -18,13 +18,13 @@ import {
   CliError,
   type ConnectionFlags,
   connect,
-  interruptSignal,
   reportError,
   reportNoResources,
   resourceName,
   splitKindAndNames,
 } from './common.js';
 import { namespaceFor, readManifests } from './manifests.js';
+import { interruptSignal } from './signals.js';
 
 interface DeleteFlags extends ConnectionFlags {
   filename?: string[];

@@ -17,7 +17,6 @@ import {
   type Connection,
   type ConnectionFlags,
   connect,
-  interruptSignal,
   reportError,
   reportNoResources,
   resolveKind,
@@ -32,6 +31,7 @@ import {
   type TableFormat,
   withTypeMeta,
 } from './printers.js';
+import { interruptSignal } from './signals.js';
 
 interface GetFlags extends ConnectionFlags {
   output?: string;

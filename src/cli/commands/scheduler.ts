@@ -12,14 +12,8 @@ import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
-import {
-  action,
-  addConnectionOptions,
-  CliError,
-  type ConnectionFlags,
-  connect,
-  interruptSignal,
-} from './common.js';
+import { action, addConnectionOptions, CliError, type ConnectionFlags, connect } from './common.js';
+import { interruptSignal } from './signals.js';
 
 interface SchedulerFlags extends ConnectionFlags {
   scoring: ScoringProfile;

@@ -15,7 +15,7 @@ import {
 import { clusterCIDR } from '../../controllers/nodeipam/cidr-set.js';
 import { SCORING_PROFILES, type ScoringProfile } from '../../scheduler/profiles.js';
 import { formatCidr, parseCidr } from '../../util/ipv4.js';
-import { numberFlag } from './common.js';
+import { numberFlag } from './number-flag.js';
 
 export interface ServerFlags {
   dataDir: string;

@@ -11,8 +11,8 @@ import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 // Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
 // verbs share this binary and must not pay for the API server, its stores and their clients).
 import type { RunningApiServer } from '../../apiserver/serve.js';
-import { interrupted } from './common.js';
 import { addServerFlags, controllerSettings, type ServerFlags, serverConfig } from './server-options.js';
+import { interrupted } from './signals.js';
 
 export function registerServer(program: Command): void {
   addServerFlags(

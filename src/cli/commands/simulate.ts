@@ -10,7 +10,7 @@ import { isDNS1123Subdomain } from '../../api/validation/names.js';
 // Types only: the simulator's code loads when the command runs.
 import type { RunningSimulator, SimulatorConfig } from '../../simulate/simulator.js';
 import { expandHome } from './agent.js';
-import { interrupted } from './common.js';
+import { interrupted } from './signals.js';
 
 /** More would not fit the made-up node addresses (layout.ts nodeIp); 5,000 is the target. */
 const MAX_NODES = 100_000;
