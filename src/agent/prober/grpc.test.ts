@@ -11,27 +11,33 @@ function framed(message: Uint8Array): Buffer {
 
 describe('health check messages', () => {
   it('encodes the request: empty service writes nothing, a service is field 1', () => {
-    assert.deepEqual([...encodeHealthCheckRequest('')], [0, 0, 0, 0, 0]);
-    assert.deepEqual([...encodeHealthCheckRequest('db')], [0, 0, 0, 0, 4, 0x0a, 2, 0x64, 0x62]);
+    assert.deepEqual([...encodeHealthCheckRequest(protobuf, '')], [0, 0, 0, 0, 0]);
+    assert.deepEqual([...encodeHealthCheckRequest(protobuf, 'db')], [0, 0, 0, 0, 4, 0x0a, 2, 0x64, 0x62]);
   });
 
   it('decodes the response status, skipping fields it does not know', () => {
-    assert.equal(decodeHealthCheckResponse(framed(new Uint8Array())), 0);
-    assert.equal(decodeHealthCheckResponse(framed(protobuf.Writer.create().uint32(8).int32(2).finish())), 2);
+    assert.equal(decodeHealthCheckResponse(protobuf, framed(new Uint8Array())), 0);
+    assert.equal(
+      decodeHealthCheckResponse(protobuf, framed(protobuf.Writer.create().uint32(8).int32(2).finish())),
+      2,
+    );
     const withExtra = protobuf.Writer.create()
       .uint32((7 << 3) | 2)
       .string('later')
       .uint32(8)
       .int32(1)
       .finish();
-    assert.equal(decodeHealthCheckResponse(framed(withExtra)), 1);
+    assert.equal(decodeHealthCheckResponse(protobuf, framed(withExtra)), 1);
   });
 
   it('rejects a broken frame, saying how', () => {
-    assert.throws(() => decodeHealthCheckResponse(Buffer.from([0, 0])), /shorter than a gRPC frame header/);
-    assert.throws(() => decodeHealthCheckResponse(Buffer.from([1, 0, 0, 0, 0])), /compressed/);
     assert.throws(
-      () => decodeHealthCheckResponse(Buffer.from([0, 0, 0, 0, 9, 8])),
+      () => decodeHealthCheckResponse(protobuf, Buffer.from([0, 0])),
+      /shorter than a gRPC frame header/,
+    );
+    assert.throws(() => decodeHealthCheckResponse(protobuf, Buffer.from([1, 0, 0, 0, 0])), /compressed/);
+    assert.throws(
+      () => decodeHealthCheckResponse(protobuf, Buffer.from([0, 0, 0, 0, 9, 8])),
       /truncated \(1 of 9 bytes\)/,
     );
   });

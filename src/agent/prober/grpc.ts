@@ -10,7 +10,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import http2 from 'node:http2';
-import protobuf from 'protobufjs/minimal.js';
+import type Protobuf from 'protobufjs/minimal.js';
 import { dialErrorText, goDuration, goQuote, joinHostPort } from '../go-text.js';
 import { PROBE_USER_AGENT } from './http.js';
 import type { ProbeOutcome } from './outcome.js';
@@ -43,6 +43,15 @@ const DEADLINE_EXCEEDED = 4;
 /** A health response is a few bytes; anything past this is not one. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+type ProtobufLibrary = typeof Protobuf;
+let library: Promise<ProtobufLibrary> | undefined;
+
+/** protobufjs, loaded with the first grpc probe: most agents never run one, and it costs memory. */
+export function protobufLibrary(): Promise<ProtobufLibrary> {
+  library ??= import('protobufjs/minimal.js').then((m) => m.default);
+  return library;
+}
+
 function frame(message: Uint8Array): Buffer {
   const framed = Buffer.alloc(5 + message.length);
   framed.writeUInt32BE(message.length, 1);
@@ -51,7 +60,7 @@ function frame(message: Uint8Array): Buffer {
 }
 
 /** A framed HealthCheckRequest (an empty service is proto3's default, so nothing is written). */
-export function encodeHealthCheckRequest(service: string): Buffer {
+export function encodeHealthCheckRequest(protobuf: ProtobufLibrary, service: string): Buffer {
   return frame(
     service
       ? protobuf.Writer.create()
@@ -63,7 +72,7 @@ export function encodeHealthCheckRequest(service: string): Buffer {
 }
 
 /** A framed HealthCheckResponse's numeric status; throws saying what is wrong with a bad frame. */
-export function decodeHealthCheckResponse(data: Buffer): number {
+export function decodeHealthCheckResponse(protobuf: ProtobufLibrary, data: Buffer): number {
   if (data.length < 5)
     throw new Error(`response of ${data.length} bytes is shorter than a gRPC frame header`);
   if (data[0] !== 0) throw new Error('response message is compressed, which the probe did not ask for');
@@ -119,7 +128,8 @@ function grpcMessage(raw: unknown): string {
   }
 }
 
-export function grpcProbe(action: GrpcAction, timeoutMs: number): Promise<ProbeOutcome> {
+export async function grpcProbe(action: GrpcAction, timeoutMs: number): Promise<ProbeOutcome> {
+  const protobuf = await protobufLibrary();
   const { host, port } = action;
   const addr = joinHostPort(host, port);
   return new Promise((resolve) => {
@@ -203,7 +213,7 @@ export function grpcProbe(action: GrpcAction, timeoutMs: number): Promise<ProbeO
       if (code !== 0) return finish(rpcFailure(code, grpcMessage(meta['grpc-message']), timeoutMs));
       let status: number;
       try {
-        status = decodeHealthCheckResponse(Buffer.concat(chunks));
+        status = decodeHealthCheckResponse(protobuf, Buffer.concat(chunks));
       } catch (err) {
         return finish(rpcFailure(13, (err as Error).message, timeoutMs));
       }
@@ -213,6 +223,6 @@ export function grpcProbe(action: GrpcAction, timeoutMs: number): Promise<ProbeO
       }
       finish({ result: 'success', output: 'service healthy' });
     });
-    stream.end(encodeHealthCheckRequest(action.service));
+    stream.end(encodeHealthCheckRequest(protobuf, action.service));
   });
 }
