@@ -20,7 +20,7 @@ import {
   upstreamsFrom,
 } from '../network/dns/index.js';
 import { hostRunner } from '../network/host-command.js';
-import { IngressProxy } from '../network/ingress/index.js';
+import type { IngressProxy } from '../network/ingress/index.js';
 import type { ObjectCache } from '../network/object-cache.js';
 import {
   chainPrefixFor,
@@ -122,6 +122,9 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     const ingresses = follow('networking.k8s.io/v1', 'Ingress');
     const ingressClasses = follow('networking.k8s.io/v1', 'IngressClass');
     running.push(ingresses.run(stop.signal), ingressClasses.run(stop.signal));
+    // Loaded only here: an agent without the ingress does not carry it (nor the certificate
+    // library its fallback certificate needs) in its memory.
+    const { IngressProxy } = await import('../network/ingress/index.js');
     ingress = new IngressProxy({
       ingresses,
       ingressClasses,
