@@ -8,18 +8,38 @@
  * The calls below are the Engine API's (https://docs.docker.com/engine/api/v1.41/), with the
  * status codes dockerode accepts for them, so errors look the same as through dockerode.
  */
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import type { Readable } from 'node:stream';
 import type Modem from 'docker-modem';
 import type Docker from 'dockerode';
 
 const require = createRequire(import.meta.url);
+preventSshTransport();
 const ModemClass = require('docker-modem') as typeof Modem;
 const ContainerClass = require('dockerode/lib/container.js') as new (
   modem: Modem,
   id: string,
 ) => Docker.Container;
 const ImageClass = require('dockerode/lib/image.js') as new (modem: Modem, name: string) => Docker.Image;
+
+/**
+ * docker-modem loads its ssh:// transport (the ssh2 package, with a native addon and its own
+ * cryptography) when it is itself loaded, though Shoal only reaches dockerd over its unix socket.
+ * Node's module cache may be given entries (https://nodejs.org/api/modules.html#requirecache):
+ * that transport's module is put there first, as one that refuses, so ssh2 is never loaded:
+ * a few MB less in every agent.
+ */
+function preventSshTransport(): void {
+  const path = require.resolve('docker-modem/lib/ssh.js');
+  if (require.cache[path]) return;
+  const refusing = new Module(path);
+  refusing.filename = path;
+  refusing.loaded = true;
+  refusing.exports = () => {
+    throw new Error('docker over ssh:// is not supported by Shoal: give the agent a unix socket');
+  };
+  require.cache[path] = refusing;
+}
 
 /** The parts of GET /networks/NAME the driver reads. */
 export interface NetworkInspect {
