@@ -4,12 +4,15 @@
  * to the node directly (spec.nodeName), as there is no scheduler yet.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { hostInterfaceName } from '../../src/network/pod-interfaces/veth.js';
+import { LABEL_KIND, LABEL_POD_UID } from '../../src/runtime/driver.js';
 import { getPod as getPodOf, kubectlOk, podReady } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
@@ -22,6 +25,7 @@ let agent: ShoalAgent;
 let image: string;
 const NODE = uniqueNodeName('e2e-agent');
 const NS = 'default';
+const run = promisify(execFile);
 
 /** Waits on the real agent: errors count as "not yet", and a timeout shows the agent's output. */
 const eventually = eventuallyShowing({ agent: () => agent.output() }, { timeoutMs: 30_000, intervalMs: 250 });
@@ -374,6 +378,58 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     await new Promise((r) => setTimeout(r, 5000));
     const after = await getPod('duo');
     assert.ok(podReady(after), 'still Ready');
+    assert.deepEqual(after.status?.containerStatuses?.map((c) => c.containerID).sort(), ids);
+    assert.deepEqual(
+      after.status?.containerStatuses?.map((c) => c.restartCount),
+      before.status?.containerStatuses?.map((c) => c.restartCount),
+    );
+  });
+
+  it('plumbs again, at its address, a sandbox an agent killed mid-start left without its interface', async () => {
+    const before = await getPod('duo');
+    const ids = before.status?.containerStatuses?.map((c) => c.containerID).sort();
+    const sandbox = (
+      await run('docker', [
+        'ps',
+        '-q',
+        '--no-trunc',
+        '--filter',
+        `label=${LABEL_POD_UID}=${before.metadata?.uid}`,
+        '--filter',
+        `label=${LABEL_KIND}=sandbox`,
+      ])
+    ).stdout.trim();
+    assert.match(sandbox, /^[0-9a-f]{64}$/);
+    // What an agent killed between starting the sandbox and plumbing it leaves: no veth (removing
+    // the host end takes eth0 with it).
+    await agent.kill9();
+    await run('ip', ['link', 'del', hostInterfaceName(sandbox)]);
+    await agent.start();
+    const ip = before.status?.podIP ?? '';
+    const eth0 = await eventually('eth0 back in duo', async () => {
+      const out = await kubectl([
+        'exec',
+        'duo',
+        '-c',
+        'client',
+        '--',
+        'ip',
+        '-o',
+        '-4',
+        'addr',
+        'show',
+        'dev',
+        'eth0',
+      ]);
+      return out.includes(`inet ${ip}/24 `) ? out : undefined;
+    });
+    assert.match(eth0, /eth0/);
+    const after = await eventually('duo Ready', async () => {
+      const p = await getPod('duo');
+      return podReady(p) ? p : undefined;
+    });
+    // The pod kept its sandbox, containers and address: nothing was restarted.
+    assert.equal(after.status?.podIP, ip);
     assert.deepEqual(after.status?.containerStatuses?.map((c) => c.containerID).sort(), ids);
     assert.deepEqual(
       after.status?.containerStatuses?.map((c) => c.restartCount),

@@ -4,13 +4,16 @@ import type { CommandResult } from '../host-command.js';
 import { podAddressRanges } from './addresses.js';
 import { PodInterfaces } from './interfaces.js';
 
-function interfaces(cidr = '10.42.0.0/24') {
+function interfaces(cidr = '10.42.0.0/24', hostEnds = new Set<string>()) {
   const commands: string[] = [];
   const run = async (command: string, args: readonly string[], input?: string): Promise<CommandResult> => {
     commands.push([command, ...args, ...(input ? [JSON.stringify(input)] : [])].join(' '));
     return { code: 0, stdout: '', stderr: '' };
   };
-  return { commands, pods: new PodInterfaces(podAddressRanges(cidr), 'shlbridge', run) };
+  return {
+    commands,
+    pods: new PodInterfaces(podAddressRanges(cidr), 'shlbridge', run, (n) => hostEnds.has(n)),
+  };
 }
 
 describe('PodInterfaces', () => {
@@ -52,5 +55,15 @@ describe('PodInterfaces', () => {
       pods.assign(async (address) => ({ id: 'one-too-many', address })),
       /no free pod address left/,
     );
+  });
+
+  it('finds an adopted sandbox whose interface is gone, and only such a one', () => {
+    const { pods } = interfaces('10.42.0.0/24', new Set(['shvplumbed']));
+    pods.adopt('plumbed', '10.42.0.2');
+    pods.adopt('unplumbed', '10.42.0.3');
+    assert.equal(pods.unplumbed('plumbed'), false);
+    assert.equal(pods.unplumbed('unplumbed'), true);
+    // Not one of this pool's (Docker's own, or unknown): not ours to plumb.
+    assert.equal(pods.unplumbed('stranger'), false);
   });
 });

@@ -4,6 +4,7 @@
  * It remembers which sandbox holds which address; a restarted agent tells it what it found running
  * (`adopt`), from the address each sandbox carries as a label.
  */
+import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../host-command.js';
 import { PodAddressPool, type PodAddressRanges } from './addresses.js';
 import { attachPodInterface, hostInterfaceName } from './veth.js';
@@ -17,6 +18,9 @@ export class PodInterfaces {
     readonly ranges: PodAddressRanges,
     private readonly bridge: string,
     private readonly run: CommandRunner,
+    /** Whether the host has an interface of that name. */
+    private readonly hostEndExists: (name: string) => boolean = (name) =>
+      existsSync(`/sys/class/net/${name}`),
   ) {
     this.pool = new PodAddressPool(ranges);
   }
@@ -54,6 +58,15 @@ export class PodInterfaces {
       bridge: this.bridge,
       hostInterface: hostInterfaceName(id),
     });
+  }
+
+  /**
+   * Whether sandbox `id` holds an address here but its interface is gone: an agent killed between
+   * starting a sandbox and plumbing it leaves one so (the veth pair is made in one step, so no
+   * host end means no eth0 either).
+   */
+  unplumbed(id: string): boolean {
+    return this.held.has(id) && !this.hostEndExists(hostInterfaceName(id));
   }
 
   /** The sandbox is gone (its namespace, and the interface in it, with it): its address is free. */

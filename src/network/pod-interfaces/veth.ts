@@ -1,13 +1,14 @@
 /**
  * A pod's network interface, made by the agent rather than by the container engine (as a CNI
  * bridge plugin does): the sandbox starts with a network namespace of its own and only a loopback
- * (Docker's `none` network), then a veth pair joins it to the node's pod bridge — `eth0` with the
- * pod's address and a default route via the bridge inside, the host end a port of the bridge.
+ * (Docker's networking disabled), then a veth pair joins it to the node's pod bridge — `eth0` with
+ * the pod's address and a default route via the bridge inside, the host end a port of the bridge.
  *
  * Why not the engine's network: Docker gives every container on a user-defined network its own
- * embedded DNS resolver, set up with eight iptables commands inside the new namespace. Shoal's pods
- * use the cluster DNS instead, so that work bought nothing, and it was a fifth of what a pod
- * start cost (docs/agent.md, "Measured").
+ * embedded DNS resolver, set up with eight iptables commands inside the new namespace, and even
+ * on its `none` network re-executes dockerd twice per container in a prestart hook. Shoal's pods
+ * use the cluster DNS instead, so that work bought nothing, and it was most of what a pod start
+ * cost (docs/agent.md, "Measured").
  *
  * Two commands per pod: `ip link add` in the host namespace (which also puts the peer into the
  * pod's namespace by its process id), then one `ip -batch` inside the pod's namespace through

@@ -319,9 +319,27 @@ export class DockerDriver implements RuntimeDriver {
       if (ip) interfaces.adopt(c.id, ip);
     }
     await this.sandboxFiles.prune(new Set(containers.map((c) => c.id)));
+    await Promise.all(
+      containers.filter((c) => interfaces.unplumbed(c.id)).map((c) => this.replumb(interfaces, c.id)),
+    );
     this.network = network.name;
     this.interfaces = interfaces;
     return network;
+  }
+
+  /**
+   * Gives a running sandbox found without its interface (the agent was killed between starting and
+   * plumbing it) the interface again, at the address it holds; one that cannot be plumbed is
+   * removed, so that its pod gets a new sandbox rather than none.
+   */
+  private async replumb(interfaces: PodInterfaces, id: string): Promise<void> {
+    try {
+      const json = await this.rawInspect(id);
+      await interfaces.attach(id, json?.State?.Pid ?? 0);
+    } catch {
+      await this.removeContainer(id).catch(() => undefined);
+      interfaces.release(id);
+    }
   }
 
   /** The node's Docker network as `network` says, Docker's addresses from `ipRange`: adopted or made. */
