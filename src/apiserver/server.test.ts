@@ -371,6 +371,8 @@ describe('API server core', () => {
       bound.status.conditions.find((c: { type: string }) => c.type === 'PodScheduled').status,
       'True',
     );
+    // As Kubernetes' binding, which writes the stored pod directly: no managedFields entry of its own.
+    assert.deepEqual(bound.metadata.managedFields, created.body.metadata.managedFields);
     const again = await call('POST', '/api/v1/namespaces/default/pods/p/binding', {
       target: { kind: 'Node', name: 'node-2' },
     });

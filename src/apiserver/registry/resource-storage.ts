@@ -50,7 +50,8 @@ export interface MutateOptions extends WriteOptions {
   /**
    * A server-internal write (binding): may change status and fields users cannot. It changes
    * only the fields `validate` checks, in an object defaulted and validated when it was written,
-   * so this replaces defaulting and validating the whole object again.
+   * so this replaces defaulting and validating the whole object again. Like Kubernetes' binding,
+   * which updates the stored pod directly, it leaves managedFields as they were.
    */
   internal?: { validate: (next: KubeObject) => FieldError[] };
   /** `compute` already recorded the change in managedFields (patches do). */
@@ -539,14 +540,9 @@ export class ResourceStorage {
         this.machinery.applyDefaults(def, next, current);
         this.validate(def, next, current);
       }
-      const tracked = this.machinery.trackUpdate(
-        def,
-        current,
-        next,
-        this.manager(options),
-        now,
-        options.subresource,
-      );
+      const tracked = options.internal
+        ? next
+        : this.machinery.trackUpdate(def, current, next, this.manager(options), now, options.subresource);
       // Finalizers all gone from an object being deleted: the delete completes now.
       const finish =
         Boolean(tracked.metadata.deletionTimestamp) &&
