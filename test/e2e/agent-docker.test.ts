@@ -32,6 +32,9 @@ const eventually = eventuallyShowing({ agent: () => agent.output() }, { timeoutM
 
 const kubectl = (args: string[], input?: string) => kubectlOk(server, args, input);
 const getPod = (name: string): Promise<Pod> => getPodOf(server, NS, name);
+/** The IPv4 address lines of eth0 in pod duo, as its client container sees them. */
+const duoEth0 = () =>
+  kubectl(['exec', 'duo', '-c', 'client', '--', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
 
 function podManifest(name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({
@@ -120,20 +123,7 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     const ip = duo.status?.podIP ?? '';
     // The agent's pool: the range minus its last quarter (Docker's, for hostPort pods).
     assert.ok(ip.startsWith(`${prefix}.`) && Number(ip.split('.')[3]) < 192, `podIP ${ip} in ${podCidr}`);
-    const eth0 = await kubectl([
-      'exec',
-      'duo',
-      '-c',
-      'client',
-      '--',
-      'ip',
-      '-o',
-      '-4',
-      'addr',
-      'show',
-      'dev',
-      'eth0',
-    ]);
+    const eth0 = await duoEth0();
     assert.match(eth0, new RegExp(`inet ${ip.replaceAll('.', '\\.')}/24 `));
     const hosts = await kubectl(['exec', 'duo', '-c', 'client', '--', 'cat', '/etc/hosts']);
     assert.match(hosts, new RegExp(`^${ip.replaceAll('.', '\\.')}\\s+duo$`, 'm'));
@@ -407,20 +397,7 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
     await agent.start();
     const ip = before.status?.podIP ?? '';
     const eth0 = await eventually('eth0 back in duo', async () => {
-      const out = await kubectl([
-        'exec',
-        'duo',
-        '-c',
-        'client',
-        '--',
-        'ip',
-        '-o',
-        '-4',
-        'addr',
-        'show',
-        'dev',
-        'eth0',
-      ]);
+      const out = await duoEth0();
       return out.includes(`inet ${ip}/24 `) ? out : undefined;
     });
     assert.match(eth0, /eth0/);
