@@ -6,6 +6,7 @@ import {
   containsAddress,
   formatCidr,
   formatIPv4,
+  isLoopbackAddress,
   nthAddress,
   parseCidr,
   parseIPv4,
@@ -175,4 +176,9 @@ test('the n-th address of a range, and none past its end', () => {
   for (const [n, ip] of cases) assert.equal(nthAddress(c, n), ip, String(n));
   assert.throws(() => nthAddress(c, 256), { message: '10.42.7.0/24 has no address number 256' });
   assert.throws(() => nthAddress(c, -1), { message: '10.42.7.0/24 has no address number -1' });
+});
+
+test('loopback addresses: all of 127.0.0.0/8 and ::1', () => {
+  for (const ip of ['127.0.0.1', '127.0.0.53', '::1']) assert.equal(isLoopbackAddress(ip), true, ip);
+  for (const ip of ['10.0.0.1', '192.0.2.53', '::2', '']) assert.equal(isLoopbackAddress(ip), false, ip);
 });

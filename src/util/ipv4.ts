@@ -82,6 +82,11 @@ export function containsAddress(c: Cidr, ip: string): boolean {
   return n !== undefined && cidrContains(c, n);
 }
 
+/** Whether `address` is a loopback address: in 127.0.0.0/8, or IPv6's ::1 (resolv.conf may name either). */
+export function isLoopbackAddress(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
 /** The n-th address of the range (0 is the network address itself). */
 export function nthAddress(c: Cidr, n: number): string {
   if (n < 0 || n >= c.size) throw new Error(`${formatCidr(c)} has no address number ${n}`);

@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net, { isIP, isIPv6 } from 'node:net';
 import { errorMessage } from '../../util/error-message.js';
+import { isLoopbackAddress } from '../../util/ipv4.js';
 
 export interface Upstream {
   address: string;
@@ -36,12 +37,8 @@ export function usableUpstreams(
   return upstreams.filter((u) => {
     if (u.port !== self.port) return true;
     if (u.address === self.address) return false;
-    return !(wildcard && (isLoopback(u.address) || localAddresses.includes(u.address)));
+    return !(wildcard && (isLoopbackAddress(u.address) || localAddresses.includes(u.address)));
   });
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
 }
 
 /** Sends `message` to each upstream in turn until one answers; the answer carries the query's own ID. */
