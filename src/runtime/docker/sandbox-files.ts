@@ -7,6 +7,8 @@
  */
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatResolvConf, type ParsedResolvConf } from '../../network/dns/resolv-conf.js';
+import { isLoopbackAddress } from '../../util/ipv4.js';
 import type { SandboxSpec } from '../driver.js';
 import { hostsEntries } from './translate.js';
 
@@ -20,10 +22,13 @@ export interface PodFilePaths {
 }
 
 export class SandboxFiles {
+  /** The host's resolv.conf, read once (as the agent's cluster DNS reads it). */
+  private hostText: Promise<string> | undefined;
+
   constructor(
     private readonly root: string,
-    /** The host's resolv.conf, the base of the pods' own. */
-    private readonly hostResolvConf: () => Promise<string> = () =>
+    /** Reads the host's resolv.conf, the base of the pods' own. */
+    private readonly readHostResolvConf: () => Promise<string> = () =>
       readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
   ) {}
 
@@ -31,7 +36,8 @@ export class SandboxFiles {
   async write(id: string, spec: SandboxSpec, address: string): Promise<void> {
     const dir = join(this.root, id);
     const hosts = podHostsFile(spec.hostname, address, spec.extraHosts ?? []);
-    const resolvConf = podResolvConf(await this.hostResolvConf(), spec.dns);
+    this.hostText ??= this.readHostResolvConf();
+    const resolvConf = podResolvConf(await this.hostText, spec.dns);
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await Promise.all([
       writeFile(join(dir, HOSTS), hosts, { mode: 0o644 }),
@@ -41,16 +47,11 @@ export class SandboxFiles {
 
   /**
    * The files sandbox `id` has: none for a sandbox Docker networks (or one made before the driver
-   * wrote its own), whose containers take Docker's.
+   * wrote its own), whose containers take Docker's. `write` makes both, so one is looked for.
    */
   async paths(id: string): Promise<PodFilePaths> {
-    const out: PodFilePaths = {};
     const hosts = join(this.root, id, HOSTS);
-    const resolvConf = join(this.root, id, RESOLV_CONF);
-    const [hasHosts, hasResolvConf] = await Promise.all([exists(hosts), exists(resolvConf)]);
-    if (hasHosts) out.hosts = hosts;
-    if (hasResolvConf) out.resolvConf = resolvConf;
-    return out;
+    return (await exists(hosts)) ? { hosts, resolvConf: join(this.root, id, RESOLV_CONF) } : {};
   }
 
   async remove(id: string): Promise<void> {
@@ -100,26 +101,20 @@ export function podHostsFile(hostname: string, address: string, extraHosts: stri
  * loopback is its own, with no resolver on it).
  */
 export function podResolvConf(hostText: string, dns?: SandboxSpec['dns']): string {
-  const host = { nameservers: [] as string[], searches: [] as string[], options: [] as string[] };
+  const host: ParsedResolvConf = { nameservers: [], searches: [], options: [] };
   for (const raw of hostText.split('\n')) {
     const [key, ...values] = raw
       .replace(/[#;].*$/, '')
       .trim()
       .split(/\s+/);
-    if (key === 'nameserver' && values[0] && !isLoopback(values[0])) host.nameservers.push(values[0]);
+    if (key === 'nameserver' && values[0] && !isLoopbackAddress(values[0])) host.nameservers.push(values[0]);
     else if (key === 'search' || key === 'domain') host.searches = values;
     else if (key === 'options') host.options.push(...values);
   }
   const pick = (own: string[] | undefined, fallback: string[]) => (own && own.length > 0 ? own : fallback);
-  const nameservers = pick(dns?.nameservers, host.nameservers);
-  const searches = pick(dns?.searches, host.searches);
-  const options = pick(dns?.options, host.options);
-  const lines = nameservers.map((ns) => `nameserver ${ns}`);
-  if (searches.length > 0) lines.push(`search ${searches.join(' ')}`);
-  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
-  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
+  return formatResolvConf({
+    nameservers: pick(dns?.nameservers, host.nameservers),
+    searches: pick(dns?.searches, host.searches),
+    options: pick(dns?.options, host.options),
+  });
 }
