@@ -47,7 +47,7 @@ type ProtobufLibrary = typeof Protobuf;
 let library: Promise<ProtobufLibrary> | undefined;
 
 /** protobufjs, loaded with the first grpc probe: most agents never run one, and it costs memory. */
-export function protobufLibrary(): Promise<ProtobufLibrary> {
+function protobufLibrary(): Promise<ProtobufLibrary> {
   library ??= import('protobufjs/minimal.js').then((m) => m.default);
   return library;
 }
