@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import Docker from 'dockerode';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { hostInterfaceName } from '../../src/network/pod-interfaces/veth.js';
-import { LABEL_KIND, LABEL_POD_UID } from '../../src/runtime/driver.js';
-import { getPod as getPodOf, kubectlOk, podReady } from '../support/cluster-probe.js';
+import { getPod as getPodOf, kubectlOk, podReady, runtimeObjects } from '../support/cluster-probe.js';
 import { ensureTestImage, uniqueNodeName } from '../support/docker.js';
 import { eventuallyShowing } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
@@ -378,17 +378,10 @@ describe('agent on Docker', { timeout: 240_000 }, () => {
   it('plumbs again, at its address, a sandbox an agent killed mid-start left without its interface', async () => {
     const before = await getPod('duo');
     const ids = before.status?.containerStatuses?.map((c) => c.containerID).sort();
-    const sandbox = (
-      await run('docker', [
-        'ps',
-        '-q',
-        '--no-trunc',
-        '--filter',
-        `label=${LABEL_POD_UID}=${before.metadata?.uid}`,
-        '--filter',
-        `label=${LABEL_KIND}=sandbox`,
-      ])
-    ).stdout.trim();
+    const sandbox =
+      (await runtimeObjects(new Docker(), NODE, before.metadata?.uid ?? '')).find(
+        (o) => o.kind === 'sandbox' && o.running,
+      )?.id ?? '';
     assert.match(sandbox, /^[0-9a-f]{64}$/);
     // What an agent killed between starting the sandbox and plumbing it leaves: no veth (removing
     // the host end takes eth0 with it).
