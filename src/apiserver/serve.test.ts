@@ -49,3 +49,35 @@ describe('startApiServer bootstrap objects', () => {
     }
   });
 });
+
+describe('startApiServer loopback socket', () => {
+  it('serves plain HTTP on a Unix socket to the loopback token only, and is gone once closed', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'shoal-serve-loopback-'));
+    const server = await startApiServer({
+      dataDir: root,
+      host: '127.0.0.1',
+      port: 0,
+      store: { kind: 'sqlite', dataDir: root },
+    });
+    const { socketPath, token } = server.loopback;
+    const trusted = new Client({ server: 'http://localhost', socketPath, token });
+    const stranger = new Client({ server: 'http://localhost', socketPath, token: 'not-the-token' });
+    const anonymous = new Client({ server: 'http://localhost', socketPath });
+    try {
+      const ns = await trusted.get(lookupResource('', 'v1', 'namespaces')!, undefined, 'kube-system');
+      assert.equal(ns.metadata.name, 'kube-system');
+      assert.equal((await stranger.request('GET', '/api/v1/namespaces')).statusCode, 401);
+      // No client certificate can be shown over a Unix socket, and anonymous requests are refused.
+      assert.equal((await anonymous.request('GET', '/api/v1/namespaces')).statusCode, 401);
+    } finally {
+      trusted.close();
+      stranger.close();
+      anonymous.close();
+      await server.close();
+    }
+    const after = new Client({ server: 'http://localhost', socketPath, token });
+    await assert.rejects(after.request('GET', '/version'), /unable to connect/);
+    after.close();
+    await rm(root, { recursive: true, force: true });
+  });
+});

@@ -26,6 +26,11 @@ import { decodeWatchStream, errorFromStatus, type WatchEvent } from './watch.js'
 export interface ClientOptions {
   /** `https://host:port` (http:// for plain-HTTP test servers). A path prefix is kept. */
   server: string;
+  /**
+   * Reach the server through this Unix socket instead (plain HTTP; `server` still gives the path
+   * prefix and the Host header). The control plane's own components use the API server's.
+   */
+  socketPath?: string;
   ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -171,8 +176,8 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 export class Client {
   readonly server: string;
   private readonly url: URL;
-  /** Host and port for node:http(s).request. */
-  private readonly endpoint: { hostname: string; port?: number };
+  /** Host and port (or Unix socket) for node:http(s).request. */
+  private readonly endpoint: { hostname: string; port?: number; socketPath?: string };
   /** The server URL's path prefix, without a trailing slash. */
   private readonly basePath: string;
   private readonly agent: http.Agent;
@@ -186,10 +191,12 @@ export class Client {
   constructor(private readonly options: ClientOptions) {
     this.url = new URL(options.server);
     const { hostname, port } = urlToHttpOptions(this.url);
-    this.endpoint = { hostname: hostname ?? 'localhost', ...(port ? { port: Number(port) } : {}) };
+    this.endpoint = options.socketPath
+      ? { hostname: hostname ?? 'localhost', socketPath: options.socketPath }
+      : { hostname: hostname ?? 'localhost', ...(port ? { port: Number(port) } : {}) };
     this.basePath = this.url.pathname.replace(/\/+$/, '');
     this.server = options.server.replace(/\/+$/, '');
-    const secure = this.url.protocol === 'https:';
+    const secure = this.url.protocol === 'https:' && !options.socketPath;
     this.transport = secure ? https : http;
     const secureContext = secure ? this.secureContext() : undefined;
     this.agent = secure
