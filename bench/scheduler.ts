@@ -5,7 +5,8 @@
  * spread over 3 zones) and --pods pods with requests (100m, 128Mi), all created through the API
  * before the scheduler starts, so the measurement is the scheduler's alone: from the moment its
  * informers have synced to the last binding acknowledged by the API server. Everything runs in
- * this one process, as `shoal server` does.
+ * this one process, as `shoal server` does: the scheduler in a worker thread of its own
+ * (lib/scheduler-worker.ts), talking to the API server through its loopback socket.
  *
  * Prints one JSON line: nodes, pods, workload, podsPerSecond, p99ScheduleMs (a pod's scheduling
  * cycle start to its binding's reply), seconds.
@@ -17,12 +18,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { lookupResource } from '../src/api/resources.js';
 import { startApiServer } from '../src/apiserver/serve.js';
 import { Client } from '../src/client/rest.js';
-import { Scheduler } from '../src/scheduler/scheduler.js';
 import { benchFail } from './lib/fail.js';
-import { Histogram, round } from './lib/histogram.js';
+import { round } from './lib/histogram.js';
+import type { SchedulerRun } from './lib/scheduler-worker.js';
 import { benchNode, benchPod, parseWorkloadFlags } from './lib/scheduler-workload.js';
 
 const BENCH = 'bench:scheduler';
@@ -54,52 +56,37 @@ const server = await startApiServer({
   log: () => undefined,
 });
 const client = new Client({ ...server.loopback, userAgent: 'bench-scheduler' });
-const schedulerClient = new Client({ ...server.loopback, userAgent: 'default-scheduler' });
+let worker: Worker | undefined;
 try {
   await inParallel(numNodes, 64, (i) => client.create(NODES, undefined, benchNode(i)));
   await inParallel(numPods, 64, (i) => client.create(PODS, 'default', benchPod(i, workload)));
 
-  const latency = new Histogram();
-  let bound = 0;
-  let started = 0;
-  let finished = 0;
-  const stop = new AbortController();
-  const done = new Promise<void>((resolve) => {
-    const scheduler = new Scheduler(schedulerClient, {
-      onSynced: () => {
-        started = performance.now();
-      },
-      onBound: (_pod, _node, cycleStart) => {
-        latency.record(performance.now() - cycleStart);
-        if (++bound === numPods) {
-          finished = performance.now();
-          resolve();
-        }
-      },
-    });
-    void scheduler.run(stop.signal);
+  worker = new Worker(new URL('./lib/scheduler-worker.js', import.meta.url), {
+    workerData: { loopback: server.loopback, pods: numPods },
   });
-  const timeout = setTimeout(
-    () => benchFail(BENCH, `only ${bound}/${numPods} pods bound after 10 minutes`),
-    600_000,
-  );
-  await done;
-  clearTimeout(timeout);
-  stop.abort();
-  const seconds = (finished - started) / 1000;
+  const scheduling = worker;
+  const run = await new Promise<SchedulerRun>((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error('not every pod was bound after 10 minutes')), 600_000);
+    scheduling.once('message', (m: SchedulerRun) => {
+      clearTimeout(timeout);
+      resolve(m);
+    });
+    scheduling.once('error', reject);
+    scheduling.once('exit', (code) => reject(new Error(`the scheduler thread exited (code ${code})`)));
+  }).catch((err: Error) => benchFail(BENCH, err.message));
   console.log(
     JSON.stringify({
       nodes: numNodes,
       pods: numPods,
       workload,
-      podsPerSecond: round(numPods / seconds, 0),
-      p99ScheduleMs: round(latency.quantile(0.99)),
-      seconds: round(seconds),
+      podsPerSecond: round(numPods / run.seconds, 0),
+      p99ScheduleMs: run.p99ScheduleMs,
+      seconds: round(run.seconds),
     }),
   );
 } finally {
+  await worker?.terminate();
   client.close();
-  schedulerClient.close();
   await server.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -53,7 +53,7 @@ export interface SchedulerOptions {
   /** The `spec.schedulerName` this scheduler serves (default "default-scheduler"). */
   schedulerName?: string;
   percentageOfNodesToScore?: number;
-  /** Bindings in flight at once (default 64). */
+  /** Bindings in flight at once (default 128). */
   bindConcurrency?: number;
   /** Status patches and victim deletions in flight at once (default 16). */
   writeConcurrency?: number;
@@ -113,7 +113,7 @@ export class Scheduler {
         concurrency: 4,
         onError: (err) => this.log(`event: ${errorMessage(err)}`),
       });
-    this.binds = new Limiter(options.bindConcurrency ?? 64);
+    this.binds = new Limiter(options.bindConcurrency ?? 128);
     this.writes = new Limiter(options.writeConcurrency ?? 16);
 
     const onError = (what: string) => (err: unknown) => this.log(`${what} informer: ${errorMessage(err)}`);

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 // Types only: the control plane's code loads when it runs (`shoal agent` and the kubectl-like
 // verbs share this binary and must not pay for the API server, its stores and their clients).
 import type { RunningApiServer } from '../../apiserver/serve.js';
@@ -30,20 +29,9 @@ export type Companion = (
 
 export async function runServer(flags: ServerFlags, what: string, companion?: Companion): Promise<void> {
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);
-  const [
-    { startApiServer },
-    { Client },
-    { LeaderElector },
-    { CONTROLLERS, ControllerManager },
-    { Scheduler },
-    { defaultPreemption },
-  ] = await Promise.all([
+  const [{ startApiServer }, { runPartInWorker }] = await Promise.all([
     import('../../apiserver/serve.js'),
-    import('../../client/rest.js'),
-    import('../../client/leader-election.js'),
-    import('../../controllers/index.js'),
-    import('../../scheduler/scheduler.js'),
-    import('../../scheduler/preemption.js'),
+    import('./control-plane-parts.js'),
   ]);
   // Checked before anything starts: a bad flag is an error at once, not a controller that never runs.
   const settings = controllerSettings(flags);
@@ -54,34 +42,37 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   );
   log(`agents join with the token in ${server.identity.nodeTokenPath}`);
 
-  const client = new Client({ ...server.loopback, userAgent: 'shoal-controller-manager' });
-  // The scheduler's own connections, so its bindings never queue behind the controllers' requests.
-  const schedulerClient = new Client({ ...server.loopback, userAgent: DEFAULT_SCHEDULER_NAME });
   const stop = new AbortController();
   // Several servers may share one store (etcd): each part acts only while this process holds its
   // Lease. The identity is stable across restarts of the same server (same host, data directory
   // and listen address), so a restarted leader takes its Lease back at once instead of waiting for
   // it to expire; two servers on one host never share it, even on one data directory.
-  const identity = serverIdentity(flags.dataDir, flags.listen);
-  const elect = (name: string) => new LeaderElector(client, { name, identity, log });
+  const common = {
+    loopback: server.loopback,
+    identity: serverIdentity(flags.dataDir, flags.listen),
+    host: os.hostname(),
+  };
   const parts = [
-    elect('shoal-controller-manager').run(stop.signal, (signal) =>
-      new ControllerManager(client, CONTROLLERS, {
-        log,
-        host: os.hostname(),
-        settings,
-      }).run(signal),
-    ),
-    elect('shoal-scheduler').run(stop.signal, (signal) =>
-      new Scheduler(schedulerClient, {
-        scoring: flags.schedulerScoring,
-        postFilter: defaultPreemption(),
-        log,
-      }).run(signal),
+    runPartInWorker({ ...common, part: 'shoal-controller-manager', settings }, stop.signal, log),
+    runPartInWorker(
+      {
+        ...common,
+        part: 'shoal-scheduler',
+        ...(flags.schedulerScoring ? { scoring: flags.schedulerScoring } : {}),
+      },
+      stop.signal,
+      log,
     ),
   ];
   const stopCompanion = companion ? await companion(server, log) : undefined;
-  const failed = Promise.race(parts.map((p) => p.then(() => new Error('a control-plane part stopped'))));
+  const failed = Promise.race(
+    parts.map((p) =>
+      p.then(
+        () => new Error('a control-plane part stopped'),
+        (err: Error) => err,
+      ),
+    ),
+  );
 
   const reason = await Promise.race([interrupted().then(() => undefined), failed]);
   if (reason) log(`stopping: ${reason.message}`);
@@ -89,8 +80,6 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   await stopCompanion?.();
   stop.abort();
   await Promise.allSettled(parts);
-  client.close();
-  schedulerClient.close();
   await server.close();
 }
 

@@ -17,7 +17,12 @@ import {
   type ScorePlugin,
   type Status,
 } from '../framework/types.js';
-import { DEFAULT_RESOURCES, type ResourceSpec, scoredResources } from './resource-allocation.js';
+import {
+  DEFAULT_RESOURCES,
+  isCpuAndMemory,
+  type ResourceSpec,
+  scoredResources,
+} from './resource-allocation.js';
 
 export const NAME = 'NodeResourcesFit';
 
@@ -123,13 +128,27 @@ function mostRequested(requested: number, capacity: number): number {
 export function nodeResourcesFit(options: NodeResourcesFitOptions = {}): FilterPlugin & ScorePlugin {
   const scoring = options.scoring ?? 'LeastAllocated';
   const scorer = scoring === 'LeastAllocated' ? leastRequested : mostRequested;
-  const resources = scoredResources(options.resources ?? DEFAULT_RESOURCES, true);
+  const specs = options.resources ?? DEFAULT_RESOURCES;
+  const resources = scoredResources(specs, true);
+  const cpuAndMemory = isCpuAndMemory(specs);
   return {
     name: NAME,
     filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Result {
       return fitsRequest(pod, node);
     },
     score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
+      // The default (cpu and memory, equal weights) with field reads instead of per-resource
+      // calls: it runs for hundreds of nodes per pod. Weights are equal, so the mean is theirs.
+      if (cpuAndMemory) {
+        const cpuCap = node.allocatableMilliCpu;
+        const memCap = node.allocatableMemory;
+        if (cpuCap !== 0 && memCap !== 0)
+          return Math.floor(
+            (scorer(node.nonZeroMilliCpu + pod.nonZeroRequests.milliCpu, cpuCap) +
+              scorer(node.nonZeroMemory + pod.nonZeroRequests.memory, memCap)) /
+              2,
+          );
+      }
       let total = 0;
       let weights = 0;
       for (const r of resources) {

@@ -19,6 +19,16 @@ export const DEFAULT_RESOURCES: readonly ResourceSpec[] = [
   { name: 'memory', weight: 1 },
 ];
 
+/** cpu and memory with equal weights (the default): the scores' fast path applies. */
+export function isCpuAndMemory(specs: readonly ResourceSpec[]): boolean {
+  return (
+    specs.length === 2 &&
+    specs[0]!.name === 'cpu' &&
+    specs[1]!.name === 'memory' &&
+    specs[0]!.weight === specs[1]!.weight
+  );
+}
+
 export interface ScoredResource {
   weight: number;
   /** An extended (scalar) resource: left out when the pod does not request it. */

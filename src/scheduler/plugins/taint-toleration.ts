@@ -63,8 +63,10 @@ export const TaintToleration: FilterPlugin & ScorePlugin = {
   },
 
   score(_state, pod: PodInfo, node: NodeInfo): number {
+    const taints = node.taints;
+    if (taints.length === 0) return 0;
     let intolerable = 0;
-    for (const taint of node.taints)
+    for (const taint of taints)
       if (taint.effect === 'PreferNoSchedule' && !tolerated(tolerationsOf(pod), taint)) intolerable++;
     return intolerable;
   },
