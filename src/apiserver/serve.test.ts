@@ -81,3 +81,50 @@ describe('startApiServer loopback socket', () => {
     await rm(root, { recursive: true, force: true });
   });
 });
+
+describe('pod priority admission on the real server', () => {
+  it('sees every PriorityClass write of this server on the next pod, though it keeps the classes', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'shoal-serve-priority-'));
+    const server = await startApiServer({
+      dataDir: root,
+      host: '127.0.0.1',
+      port: 0,
+      store: { kind: 'sqlite', dataDir: root },
+    });
+    const client = new Client({ ...server.loopback });
+    const classes = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+    const pods = lookupResource('', 'v1', 'pods')!;
+    let n = 0;
+    const podPriority = async () => {
+      const pod = await client.create(pods, 'default', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `p${n++}` },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+      return (pod.spec as { priority?: number; priorityClassName?: string }) ?? {};
+    };
+    try {
+      assert.equal((await podPriority()).priority, 0);
+      const pc = await client.create(classes, undefined, {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'everyone' },
+        value: 7,
+        globalDefault: true,
+      });
+      const spec = await podPriority();
+      assert.deepEqual([spec.priority, spec.priorityClassName], [7, 'everyone']);
+      await client.update(classes, undefined, { ...pc, globalDefault: false });
+      assert.equal((await podPriority()).priority, 0);
+      await client.patch(classes, undefined, 'everyone', 'merge', { globalDefault: true });
+      assert.equal((await podPriority()).priority, 7);
+      await client.delete(classes, undefined, 'everyone');
+      assert.equal((await podPriority()).priority, 0);
+    } finally {
+      client.close();
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,7 @@
  * concurrency on resourceVersion, graceful deletion and finalizers, dry runs).
  */
 import { randomUUID } from 'node:crypto';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import { errors, type FieldError, fromStoreError, type Target } from '../../api/errors.js';
 import { type FieldRequirement, fieldsMatch } from '../../api/fields.js';
 import { matches, type Requirement } from '../../api/labels.js';
@@ -85,6 +86,8 @@ const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const NAMESPACE_DEF = lookupResource('', 'v1', 'namespaces')!;
 const POD_DEF = lookupResource('', 'v1', 'pods')!;
 const PRIORITY_CLASS_DEF = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+/** How long a listing of PriorityClasses serves pod admission (see listPriorityClasses). */
+const PRIORITY_CLASS_TTL_MS = 2000;
 
 export function decodeObject(kv: KeyValue): KubeObject {
   const obj = JSON.parse(kv.value) as KubeObject;
@@ -171,9 +174,51 @@ export class ResourceStorage {
       const kv = await this.store.get(objectKey(PRIORITY_CLASS_DEF, undefined, name));
       return kv ? JSON.parse(kv.value) : undefined;
     },
-    list: async () =>
-      (await this.store.list(resourcePrefix(PRIORITY_CLASS_DEF))).items.map((kv) => JSON.parse(kv.value)),
+    list: () => this.listPriorityClasses(),
   };
+  /**
+   * Every pod created without a priorityClassName needs the classes (is one the global default?):
+   * listed from the store per pod, that was a twentieth of the API server's time under a pod
+   * storm. Kept for PRIORITY_CLASS_TTL_MS, and dropped whenever this server writes a class, so a
+   * class written here applies to the next pod at once; another server's write (shared etcd)
+   * within the TTL, as Kubernetes' informer-fed admission within its watch lag.
+   */
+  private priorityClassCache: { items: Promise<PriorityClass[]>; at: number } | undefined;
+  /** PriorityClass writes begun or finished; a listing read across one of them is not kept. */
+  private priorityClassWrites = 0;
+
+  private listPriorityClasses(): Promise<PriorityClass[]> {
+    const now = Date.now();
+    const cached = this.priorityClassCache;
+    if (cached && now - cached.at < PRIORITY_CLASS_TTL_MS) return cached.items;
+    const writes = this.priorityClassWrites;
+    const items = this.store
+      .list(resourcePrefix(PRIORITY_CLASS_DEF))
+      .then((r) => r.items.map((kv) => JSON.parse(kv.value) as PriorityClass));
+    const entry = { items, at: now };
+    this.priorityClassCache = entry;
+    const drop = () => {
+      if (this.priorityClassCache === entry) this.priorityClassCache = undefined;
+    };
+    items.then(() => {
+      if (writes !== this.priorityClassWrites) drop();
+    }, drop);
+    return items;
+  }
+
+  /** Run a write of `def`; a PriorityClass write drops the kept listing as it begins and ends. */
+  private async writing<T>(def: ResourceDef, write: () => Promise<T>): Promise<T> {
+    if (def.resource !== PRIORITY_CLASS_DEF.resource || def.group !== PRIORITY_CLASS_DEF.group)
+      return write();
+    this.priorityClassWrites++;
+    this.priorityClassCache = undefined;
+    try {
+      return await write();
+    } finally {
+      this.priorityClassWrites++;
+      this.priorityClassCache = undefined;
+    }
+  }
 
   /** Store operations that must commit together with the removal of `current`. */
   private async releases(def: ResourceDef, current: KubeObject): Promise<TxnOp[]> {
@@ -299,11 +344,20 @@ export class ResourceStorage {
 
   // ---- create ----------------------------------------------------------------------------------
 
-  async create(
+  create(
     def: ResourceDef,
     namespace: string | undefined,
     body: unknown,
     options: WriteOptions & { managedFieldsTracked?: boolean } = {},
+  ): Promise<WriteResult> {
+    return this.writing(def, () => this.createObject(def, namespace, body, options));
+  }
+
+  private async createObject(
+    def: ResourceDef,
+    namespace: string | undefined,
+    body: unknown,
+    options: WriteOptions & { managedFieldsTracked?: boolean },
   ): Promise<WriteResult> {
     const warnings: string[] = [];
     const obj = this.checkBody(def, namespace, body, undefined, options, warnings);
@@ -503,13 +557,24 @@ export class ResourceStorage {
    * Read, compute the new object, write with compare-and-swap; on a conflict the user did not
    * cause (no expected resourceVersion), read again and retry. `compute` gets a fresh copy.
    */
-  async mutate(
+  mutate(
     def: ResourceDef,
     namespace: string | undefined,
     name: string,
     compute: (current: KubeObject | undefined) => KubeObject,
     options: MutateOptions = {},
     warnings: string[] = [],
+  ): Promise<WriteResult> {
+    return this.writing(def, () => this.mutateObject(def, namespace, name, compute, options, warnings));
+  }
+
+  private async mutateObject(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    compute: (current: KubeObject | undefined) => KubeObject,
+    options: MutateOptions,
+    warnings: string[],
   ): Promise<WriteResult> {
     const { expected, mayCreate = false } = options;
     const key = objectKey(def, namespace, name);
@@ -683,11 +748,20 @@ export class ResourceStorage {
 
   // ---- delete ----------------------------------------------------------------------------------
 
-  async delete(
+  delete(
     def: ResourceDef,
     namespace: string | undefined,
     name: string,
     options: DeleteOptions = {},
+  ): Promise<DeleteResult> {
+    return this.writing(def, () => this.deleteObject(def, namespace, name, options));
+  }
+
+  private async deleteObject(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
   ): Promise<DeleteResult> {
     const key = objectKey(def, namespace, name);
     const strategy = strategyFor(def);
