@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startRealApiServer } from '../../test/support/real-api-server.js';
 import { lookupResource } from '../api/resources.js';
 import { Client } from '../client/rest.js';
 import { startApiServer } from './serve.js';
@@ -52,13 +53,7 @@ describe('startApiServer bootstrap objects', () => {
 
 describe('startApiServer loopback socket', () => {
   it('serves plain HTTP on a Unix socket to the loopback token only, and is gone once closed', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'shoal-serve-loopback-'));
-    const server = await startApiServer({
-      dataDir: root,
-      host: '127.0.0.1',
-      port: 0,
-      store: { kind: 'sqlite', dataDir: root },
-    });
+    const server = await startRealApiServer('serve-loopback');
     const { socketPath, token } = server.loopback;
     const trusted = new Client({ server: 'http://localhost', socketPath, token });
     const stranger = new Client({ server: 'http://localhost', socketPath, token: 'not-the-token' });
@@ -78,19 +73,12 @@ describe('startApiServer loopback socket', () => {
     const after = new Client({ server: 'http://localhost', socketPath, token });
     await assert.rejects(after.request('GET', '/version'), /unable to connect/);
     after.close();
-    await rm(root, { recursive: true, force: true });
   });
 });
 
 describe('pod priority admission on the real server', () => {
   it('sees every PriorityClass write of this server on the next pod, though it keeps the classes', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'shoal-serve-priority-'));
-    const server = await startApiServer({
-      dataDir: root,
-      host: '127.0.0.1',
-      port: 0,
-      store: { kind: 'sqlite', dataDir: root },
-    });
+    const server = await startRealApiServer('serve-priority');
     const client = new Client({ ...server.loopback });
     const classes = lookupResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
     const pods = lookupResource('', 'v1', 'pods')!;
@@ -124,7 +112,6 @@ describe('pod priority admission on the real server', () => {
     } finally {
       client.close();
       await server.close();
-      await rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { startRealApiServer } from '../../../test/support/real-api-server.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
-import { startApiServer } from '../../apiserver/serve.js';
 import { Client } from '../../client/rest.js';
 import { type PartSpec, runPartInWorker } from './control-plane-parts.js';
 
@@ -16,13 +13,7 @@ const LEASES = lookupResource('coordination.k8s.io', 'v1', 'leases')!;
 
 describe('control-plane parts in worker threads', () => {
   it('runs the scheduler in its own thread under its Lease, and stops it on abort', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'shoal-parts-'));
-    const server = await startApiServer({
-      dataDir: root,
-      host: '127.0.0.1',
-      port: 0,
-      store: { kind: 'sqlite', dataDir: root },
-    });
+    const server = await startRealApiServer('parts');
     const client = new Client({ ...server.loopback });
     const stop = new AbortController();
     const lines: string[] = [];
@@ -63,7 +54,6 @@ describe('control-plane parts in worker threads', () => {
       stop.abort();
       client.close();
       await server.close();
-      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -8,12 +8,9 @@
  * no defaulting), for tests that compare what they wrote with what a controller derived from it.
  * Either way `close()` stops whatever controllers the test ran on it, then the client and server.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startTestServer, TEST_TOKEN } from '../../../test/support/api-test-server.js';
+import { startRealApiServer } from '../../../test/support/real-api-server.js';
 import { lookupKind } from '../../api/resources.js';
-import { startApiServer } from '../../apiserver/serve.js';
 import type { EventType, Recorder } from '../../client/events.js';
 import { Client } from '../../client/rest.js';
 import { systemClock } from '../../util/clock.js';
@@ -124,17 +121,8 @@ function testApi(client: Client, closeServer: () => Promise<void>): TestApi {
 
 /** The real API server on SQLite in a fresh temporary directory (named after `name`). */
 export async function startApi(name: string): Promise<TestApi> {
-  const root = await mkdtemp(join(tmpdir(), `shoal-${name}-`));
-  const api = await startApiServer({
-    dataDir: root,
-    host: '127.0.0.1',
-    port: 0,
-    store: { kind: 'sqlite', dataDir: root },
-  });
-  return testApi(new Client({ ...api.loopback }), async () => {
-    await api.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  const api = await startRealApiServer(name);
+  return testApi(new Client({ ...api.loopback }), () => api.close());
 }
 
 /** test/support's fake-machinery API server, with `namespaces` created (it makes none itself). */
