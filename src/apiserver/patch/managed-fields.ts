@@ -97,8 +97,20 @@ export function isResetManagedFields(list: unknown): boolean {
   return list.length === 1 && isPlainObject(list[0]) && Object.keys(list[0]).length === 0;
 }
 
-/** Decode managedFields; throws an Error describing the first malformed entry. */
-export function decodeManagedFields(list: unknown): Managers {
+/**
+ * The FieldsV1 a set was decoded from, for sets decoded from a stored object: a write changes a
+ * manager's set by making a new one, so a set still found here at encoding time is unchanged and
+ * is written back as it was read instead of being encoded again (status writes leave every other
+ * manager's set alone, and encoding them was a tenth of a status write).
+ */
+const storedFieldsV1 = new WeakMap<FieldSet, unknown>();
+
+/**
+ * Decode managedFields; throws an Error describing the first malformed entry. `stored`: they come
+ * from a stored object (written by this server, so already in canonical form), and unchanged sets
+ * may be written back as they are.
+ */
+export function decodeManagedFields(list: unknown, stored = false): Managers {
   const out: Managers = new Map();
   if (list === undefined || list === null) return out;
   if (!Array.isArray(list)) throw new Error('managedFields must be a list');
@@ -125,6 +137,7 @@ export function decodeManagedFields(list: unknown): Managers {
       apiVersion,
       fields: fieldsV1 === undefined || fieldsV1 === null ? new FieldSet() : FieldSet.fromFieldsV1(fieldsV1),
     };
+    if (stored && isPlainObject(fieldsV1)) storedFieldsV1.set(entry.fields, fieldsV1);
     if (subresource) entry.subresource = subresource;
     if (typeof time === 'string') entry.time = time;
     out.set(identity(entry), entry);
@@ -132,10 +145,10 @@ export function decodeManagedFields(list: unknown): Managers {
   return out;
 }
 
-/** Decode, treating anything malformed as no managers at all. */
+/** Decode a stored object's managedFields, treating anything malformed as no managers at all. */
 export function decodeOrEmpty(list: unknown): Managers {
   try {
-    return decodeManagedFields(list);
+    return decodeManagedFields(list, true);
   } catch {
     return new Map();
   }
@@ -163,7 +176,7 @@ export function encodeManagedFields(managers: Managers): Record<string, unknown>
     };
     if (e.time) out.time = e.time;
     out.fieldsType = 'FieldsV1';
-    out.fieldsV1 = e.fields.toFieldsV1();
+    out.fieldsV1 = storedFieldsV1.get(e.fields) ?? e.fields.toFieldsV1();
     if (e.subresource) out.subresource = e.subresource;
     return out;
   });
