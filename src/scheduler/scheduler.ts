@@ -33,6 +33,7 @@ import { PodInfo } from './framework/node-info.js';
 import type { PostFilter, Preemption } from './framework/types.js';
 import { Nominator } from './nominator.js';
 import { type CycleResult, Pipeline, registrations } from './pipeline.js';
+import { schedulerPodView } from './pod-view.js';
 import type { ScoringProfile } from './profiles.js';
 import { type QueuedPod, SchedulingQueue } from './queue.js';
 
@@ -121,7 +122,7 @@ export class Scheduler {
     this.pods = new Informer<Pod & KubeObject>(client, PODS, {
       fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
       freeze: false,
-      transform: withoutManagedFields,
+      transform: schedulerPodView,
       onError: onError('pod'),
     });
     this.nodes = new Informer<Node & KubeObject>(client, NODES, {
