@@ -39,7 +39,15 @@ export interface Status {
   status: 'Failure' | 'Success';
   message: string;
   reason: StatusReason | '';
-  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[] };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    uid?: string;
+    causes?: StatusCause[];
+    /** How long to wait before retrying (429, some 503s). */
+    retryAfterSeconds?: number;
+  };
   code: number;
 }
 
@@ -156,7 +164,14 @@ export const errors = {
       'MethodNotAllowed',
       `the server does not allow this method on the requested resource (${method} ${what})`,
     ),
-  tooManyRequests: (message: string) => statusError(429, 'TooManyRequests', message),
+  /** Refused for load; the client may retry after `retryAfterSeconds` (sent as Retry-After too). */
+  tooManyRequests: (message: string, retryAfterSeconds?: number) =>
+    statusError(
+      429,
+      'TooManyRequests',
+      message,
+      retryAfterSeconds !== undefined ? { retryAfterSeconds } : undefined,
+    ),
   timeout: (message: string) => statusError(504, 'Timeout', message),
   unavailable: (message: string) => statusError(503, 'ServiceUnavailable', message),
   /** A subresource Shoal does not serve yet. */

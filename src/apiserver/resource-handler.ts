@@ -456,7 +456,7 @@ export class ResourceHandler {
   }
 }
 
-function isTrue(v: string | null): boolean {
+export function isTrue(v: string | null): boolean {
   return v === 'true' || v === '1';
 }
 

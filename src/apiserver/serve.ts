@@ -32,6 +32,7 @@ import {
   StaticTokenAuthenticator,
 } from './authn/index.js';
 import { discoveryResponse } from './discovery.js';
+import type { FlowControlOptions } from './flow-control.js';
 import { defaultMachinery, printTable } from './machinery-impl.js';
 import { caCertificateHandler, nodeJoinHandler } from './node-join.js';
 import { APISERVER_AGENT_CLIENT } from './node-proxy.js';
@@ -49,6 +50,8 @@ export interface ApiServerConfig {
   defaultTolerationSeconds?: DefaultTolerationSeconds;
   /** Where Service ClusterIPs and NodePorts come from (10.43.0.0/16 and 30000-32767 by default). */
   services?: ServiceAllocatorOptions;
+  /** Fair queuing of API requests (flow-control.ts). */
+  flowControl?: FlowControlOptions;
   /** History kept for watch resumption (default 5 minutes). */
   compactionWindowMs?: number;
   log?: (line: string) => void;
@@ -100,6 +103,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       organizations: [ADMIN_GROUP],
     });
     const api = new ApiServer({
+      ...(config.flowControl ? { flowControl: config.flowControl } : {}),
       store,
       machinery: defaultMachinery,
       printTable,

@@ -11,12 +11,13 @@ import { errorMessage } from '../util/error-message.js';
 import { writeJsonResponse } from '../util/raw-http.js';
 import type { DefaultTolerationSeconds } from './admission/default-tolerations.js';
 import { readBody } from './body.js';
+import { FlowControl, type FlowControlOptions } from './flow-control.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
 import { type AgentClientCredentials, NodeProxy } from './node-proxy.js';
 import type { Machinery } from './registry/machinery.js';
 import { ResourceStorage } from './registry/resource-storage.js';
 import { ServiceAllocator, type ServiceAllocatorOptions } from './registry/service-allocator.js';
-import { ResourceHandler, type TablePrinter } from './resource-handler.js';
+import { isTrue, ResourceHandler, type TablePrinter } from './resource-handler.js';
 import { parsePath } from './routes.js';
 import { WatchServer, type WatchSettings } from './watch.js';
 
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   services?: ServiceAllocatorOptions;
   /** Called for failures that are the server's fault (5xx). */
   onError?: (err: unknown, req: IncomingMessage) => void;
+  /** Fair queuing of resource requests (flow-control.ts). */
+  flowControl?: FlowControlOptions;
 }
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
@@ -60,9 +63,12 @@ export class ApiServer {
   private readonly nodeProxy: NodeProxy | undefined;
   /** Connections handed over to a node agent, cut when the server closes. */
   private readonly upgraded = new Set<Duplex>();
+  /** Seats for resource requests, shared fairly between flows. */
+  readonly flows: FlowControl;
 
   constructor(private readonly options: ApiServerOptions) {
     const now = options.now ?? (() => new Date());
+    this.flows = new FlowControl(options.flowControl);
     this.storage = new ResourceStorage(
       options.store,
       options.machinery,
@@ -148,8 +154,20 @@ export class ApiServer {
       throw errors.unauthorized();
     }
     const route = parsePath(path);
-    if (route.type === 'resource') return this.resources.handle(req, res, route.route, query);
     if (route.type === 'unknown') throw errors.pathNotFound(path);
+    if (route.type === 'resource') {
+      if (longRunning(req.method, route.route.subresource, query))
+        return this.resources.handle(req, res, route.route, query);
+      const seat = this.flows.acquire(flowOf(user, req.headers['user-agent']));
+      const release = seat instanceof Promise ? await seat : seat;
+      // The client gave up while the request waited: the seat goes to the next one at once.
+      if (req.socket.destroyed) return release();
+      try {
+        return await this.resources.handle(req, res, route.route, query);
+      } finally {
+        release();
+      }
+    }
     if (
       HEALTH_PATHS.has(path) ||
       path.startsWith('/healthz/') ||
@@ -188,9 +206,34 @@ export class ApiServer {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     // A body we refused to read must not be parsed as the next request.
     if (apiErr.code === 413) headers.connection = 'close';
+    const retryAfter = apiErr.status.details?.retryAfterSeconds;
+    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
     res.writeHead(apiErr.code, headers);
     res.end(JSON.stringify(apiErr.status));
   }
+}
+
+/** Requests that hold on for as long as the client wants: they take no flow-control seat. */
+function longRunning(
+  method: string | undefined,
+  subresource: string | undefined,
+  query: URLSearchParams,
+): boolean {
+  if (subresource !== undefined && LONG_RUNNING_SUBRESOURCES.has(subresource)) return true;
+  return method === 'GET' && isTrue(query.get('watch'));
+}
+
+const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+/**
+ * Who a request is from, for fair queuing: the user and the client program (the user agent up
+ * to its first "/"), as Kubernetes' default FlowSchemas tell flows apart by user. The control
+ * plane's parts share one user; their programs (scheduler, controller manager) are separate flows.
+ */
+function flowOf(user: UserInfo, userAgent: string | undefined): string {
+  const agent = userAgent ?? '';
+  const slash = agent.indexOf('/');
+  return `${user.username}\u0000${slash < 0 ? agent : agent.slice(0, slash)}`;
 }
 
 /** A request target that is a plain absolute path (no dot segments, nothing to escape) and a query. */

@@ -244,6 +244,45 @@ describe('client request targets', () => {
   });
 });
 
+describe('client under server flow control', () => {
+  it('sends a request refused with 429 and Retry-After again, and gives up after five tries', async () => {
+    let refusals = 2;
+    const bodies: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        bodies.push(body);
+        if (req.url === '/never' || refusals-- > 0) {
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+          res.end(
+            JSON.stringify({ kind: 'Status', status: 'Failure', message: 'too many requests', code: 429 }),
+          );
+          return;
+        }
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new Client({ server: `http://127.0.0.1:${port}` });
+    try {
+      const res = await client.request('POST', '/create', { body: '{"a":1}' });
+      assert.equal(res.statusCode, 201);
+      assert.deepEqual(bodies, ['{"a":1}', '{"a":1}', '{"a":1}']);
+      bodies.length = 0;
+      await assert.rejects(client.json('GET', '/never'), /too many requests/);
+      assert.equal(bodies.length, 5);
+    } finally {
+      client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe('client over HTTPS', () => {
   it('uses the kubeconfig shoal server writes: CA, client certificate, keep-alive', async () => {
     const tls = await startTestServer({ tls: true });

@@ -521,16 +521,25 @@ export class Client {
 
   /** Send a request; any status is returned, not thrown. Connection failures throw ConnectionError. */
   async request(method: string, path: string, options: RawRequest = {}): Promise<RawResponse> {
-    const res = await this.open(method, path, options);
-    const body = await readAll(res).catch((err) => {
-      if (options.signal?.aborted) throw options.signal.reason;
-      throw new ConnectionError(
-        this.server,
-        `reading the answer from ${this.server} failed: ${(err as Error).message}`,
-        { cause: err },
-      );
-    });
-    return { statusCode: res.statusCode ?? 0, headers: res.headers, body };
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.open(method, path, options);
+      const body = await readAll(res).catch((err) => {
+        if (options.signal?.aborted) throw options.signal.reason;
+        throw new ConnectionError(
+          this.server,
+          `reading the answer from ${this.server} failed: ${(err as Error).message}`,
+          { cause: err },
+        );
+      });
+      // A 429 with Retry-After was refused before it ran (the server's flow control): send it
+      // again after the wait, as client-go does, a few times before giving the 429 to the caller.
+      const wait = res.statusCode === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
+      if (wait !== undefined && attempt < MAX_THROTTLED_ATTEMPTS) {
+        await sleep(wait, options.signal);
+        continue;
+      }
+      return { statusCode: res.statusCode ?? 0, headers: res.headers, body };
+    }
   }
 
   /** Send a request and decode the JSON answer; non-2xx answers throw ApiError. */
@@ -669,6 +678,31 @@ export class Client {
 }
 
 class TimeoutError extends Error {}
+
+/** Tries of a request the server keeps refusing with 429 and Retry-After. */
+const MAX_THROTTLED_ATTEMPTS = 5;
+
+/** Retry-After in whole seconds (the form API servers send), capped at 10 s; undefined otherwise. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  return Math.min(Number(text), 10) * 1000;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** `299 - "text", 299 - "more"` → the texts. */
 function parseWarnings(header: string): string[] {

@@ -120,3 +120,20 @@ describe('shoal server pod network flags', () => {
     });
   }
 });
+
+describe('shoal server --max-requests-inflight', () => {
+  it('defaults to 24 seats and reaches the API server', () => {
+    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 24 });
+    const flags = parse(['--max-requests-inflight', '100']);
+    assert.deepEqual(serverConfig(flags, () => undefined).flowControl, { seats: 100 });
+  });
+
+  for (const value of ['0', '2.5', 'many']) {
+    it(`rejects ${value}`, () => {
+      assert.throws(
+        () => parse(['--max-requests-inflight', value]),
+        /--max-requests-inflight: expected a whole number, 1 or more/,
+      );
+    });
+  }
+});

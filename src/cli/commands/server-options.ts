@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR } from '../../api/network-defaults.js';
 import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-tolerations.js';
+import { DEFAULT_SEATS } from '../../apiserver/flow-control.js';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
 import {
   type ControllerSettings,
@@ -31,6 +32,7 @@ export interface ServerFlags {
   defaultUnreachableTolerationSeconds: number;
   clusterCidr: string;
   nodeCidrMaskSize: number;
+  maxRequestsInflight: number;
 }
 
 export function addServerFlags(cmd: Command): Command {
@@ -93,6 +95,18 @@ export function addServerFlags(cmd: Command): Command {
       "the prefix length of each node's pod CIDR (24: 254 pods per node)",
       (v: string) => numberFlag(v, '--node-cidr-mask-size', 'a whole number of bits', Number.isInteger),
       DEFAULT_CONTROLLER_SETTINGS.nodeCIDRMaskSize,
+    )
+    .option(
+      '--max-requests-inflight <n>',
+      'API requests executing at once; the rest queue fairly per client (watches do not count)',
+      (v: string) =>
+        numberFlag(
+          v,
+          '--max-requests-inflight',
+          'a whole number, 1 or more',
+          (n) => Number.isInteger(n) && n >= 1,
+        ),
+      DEFAULT_SEATS,
     );
 }
 
@@ -153,6 +167,7 @@ export function serverConfig(flags: ServerFlags, log: (line: string) => void): A
     port,
     store,
     tlsSans: flags.tlsSan,
+    flowControl: { seats: flags.maxRequestsInflight },
     services: { serviceCidr: flags.serviceCidr, nodePortRange: flags.serviceNodePortRange },
     defaultTolerationSeconds: {
       notReady: flags.defaultNotReadyTolerationSeconds,
