@@ -122,8 +122,8 @@ describe('shoal server pod network flags', () => {
 });
 
 describe('shoal server --max-requests-inflight', () => {
-  it('defaults to 24 seats and reaches the API server', () => {
-    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 24 });
+  it('defaults to 12 seats and reaches the API server', () => {
+    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 12 });
     const flags = parse(['--max-requests-inflight', '100']);
     assert.deepEqual(serverConfig(flags, () => undefined).flowControl, { seats: 100 });
   });
