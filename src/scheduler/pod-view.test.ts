@@ -66,7 +66,10 @@ function fullPod(): Pod {
       phase: 'Running',
       startTime: '2026-11-21T10:00:00Z',
       nominatedNodeName: 'n1',
-      conditions: [{ type: 'DisruptionTarget', status: 'True' }],
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'DisruptionTarget', status: 'True' },
+      ],
       hostIP: '10.0.0.1',
       podIP: '10.42.0.5',
       podIPs: [{ ip: '10.42.0.5' }],
@@ -106,9 +109,6 @@ describe('schedulerPodView', () => {
       'preferredAntiAffinityTerms',
     ] as const)
       assert.deepEqual(JSON.stringify(b[key]), JSON.stringify(a[key]), key);
-    assert.deepEqual(view.spec?.tolerations, whole.spec?.tolerations);
-    assert.deepEqual(view.spec?.topologySpreadConstraints, whole.spec?.topologySpreadConstraints);
-    assert.deepEqual(view.spec?.nodeSelector, whole.spec?.nodeSelector);
     assert.deepEqual(view.metadata?.annotations, whole.metadata?.annotations);
     assert.deepEqual(view.status, {
       phase: 'Running',
@@ -118,11 +118,30 @@ describe('schedulerPodView', () => {
     });
   });
 
+  it('keeps what placing a pod reads while it has no node', () => {
+    const pending = fullPod();
+    delete pending.spec!.nodeName;
+    pending.spec!.affinity = {
+      ...pending.spec!.affinity,
+      nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
+    };
+    const whole = deepClone(pending);
+    const view = schedulerPodView(pending);
+    assert.deepEqual(view.spec?.tolerations, whole.spec?.tolerations);
+    assert.deepEqual(view.spec?.topologySpreadConstraints, whole.spec?.topologySpreadConstraints);
+    assert.deepEqual(view.spec?.nodeSelector, whole.spec?.nodeSelector);
+    assert.deepEqual(view.spec?.affinity, whole.spec?.affinity);
+  });
+
   it('drops what placement never reads', () => {
     const view = schedulerPodView(fullPod());
     assert.equal(view.metadata?.managedFields, undefined);
     assert.equal(view.spec?.volumes, undefined);
     assert.equal(view.spec?.securityContext, undefined);
+    // On a node: what only placing it needed goes too.
+    assert.equal(view.spec?.tolerations, undefined);
+    assert.equal(view.spec?.nodeSelector, undefined);
+    assert.equal(view.spec?.topologySpreadConstraints, undefined);
     assert.deepEqual(view.spec?.containers, [
       {
         name: 'app',

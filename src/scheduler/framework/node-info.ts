@@ -82,18 +82,23 @@ export class PodInfo {
     this.hostPorts = hostPorts(pod);
     const affinity = pod.spec?.affinity;
     const ns = this.namespace;
-    this.requiredAffinityTerms = (
-      affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []
-    ).map((t) => compileTerm(t, ns));
-    this.requiredAntiAffinityTerms = (
-      affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []
-    ).map((t) => compileTerm(t, ns));
-    this.preferredAffinityTerms = (
-      affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []
-    ).map((w) => ({ ...compileTerm(w.podAffinityTerm, ns), weight: w.weight }));
-    this.preferredAntiAffinityTerms = (
-      affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []
-    ).map((w) => ({ ...compileTerm(w.podAffinityTerm, ns), weight: w.weight }));
+    // Most pods have no terms: they share one empty list rather than holding four each.
+    this.requiredAffinityTerms = compileAll(
+      affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      (t) => compileTerm(t, ns),
+    );
+    this.requiredAntiAffinityTerms = compileAll(
+      affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      (t) => compileTerm(t, ns),
+    );
+    this.preferredAffinityTerms = compileAll(
+      affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
+      (w) => ({ ...compileTerm(w.podAffinityTerm, ns), weight: w.weight }),
+    );
+    this.preferredAntiAffinityTerms = compileAll(
+      affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
+      (w) => ({ ...compileTerm(w.podAffinityTerm, ns), weight: w.weight }),
+    );
   }
 
   get hasAffinityTerms(): boolean {
@@ -335,14 +340,20 @@ function podRequests(pod: Pod): {
   return { requests: sum, nonZero };
 }
 
-function hostPorts(pod: Pod): HostPort[] {
-  const out: HostPort[] = [];
+const NONE: readonly never[] = Object.freeze([]);
+
+function compileAll<In, Out>(list: readonly In[] | undefined, compile: (item: In) => Out): readonly Out[] {
+  return list && list.length > 0 ? list.map(compile) : NONE;
+}
+
+function hostPorts(pod: Pod): readonly HostPort[] {
+  let out: HostPort[] | undefined;
   const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   for (const c of containers)
     for (const p of c.ports ?? [])
       if (p.hostPort && p.hostPort > 0)
-        out.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || '0.0.0.0', port: p.hostPort });
-  return out;
+        (out ??= []).push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || '0.0.0.0', port: p.hostPort });
+  return out ?? NONE;
 }
 
 function compileTerm(term: PodAffinityTerm, podNamespace: string): AffinityTerm {
