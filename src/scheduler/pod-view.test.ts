@@ -109,7 +109,6 @@ describe('schedulerPodView', () => {
       'preferredAntiAffinityTerms',
     ] as const)
       assert.deepEqual(JSON.stringify(b[key]), JSON.stringify(a[key]), key);
-    assert.deepEqual(view.metadata?.annotations, whole.metadata?.annotations);
     assert.deepEqual(view.status, {
       phase: 'Running',
       startTime: '2026-11-21T10:00:00Z',
@@ -131,6 +130,8 @@ describe('schedulerPodView', () => {
     assert.deepEqual(view.spec?.topologySpreadConstraints, whole.spec?.topologySpreadConstraints);
     assert.deepEqual(view.spec?.nodeSelector, whole.spec?.nodeSelector);
     assert.deepEqual(view.spec?.affinity, whole.spec?.affinity);
+    assert.deepEqual(view.metadata?.annotations, whole.metadata?.annotations);
+    assert.deepEqual(view.spec?.containers?.[0]?.image, 'app:1');
   });
 
   it('drops what placement never reads', () => {
@@ -142,10 +143,17 @@ describe('schedulerPodView', () => {
     assert.equal(view.spec?.tolerations, undefined);
     assert.equal(view.spec?.nodeSelector, undefined);
     assert.equal(view.spec?.topologySpreadConstraints, undefined);
+    assert.deepEqual(Object.keys(view.metadata ?? {}), [
+      'name',
+      'namespace',
+      'uid',
+      'resourceVersion',
+      'labels',
+    ]);
+    assert.deepEqual(Object.keys(view.spec?.affinity ?? {}), ['podAntiAffinity']);
     assert.deepEqual(view.spec?.containers, [
       {
         name: 'app',
-        image: 'app:1',
         resources: { requests: { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': '1' } },
         ports: [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }],
       },
@@ -153,8 +161,8 @@ describe('schedulerPodView', () => {
     assert.deepEqual(
       view.spec?.initContainers?.map((c) => Object.keys(c)),
       [
-        ['name', 'image', 'resources', 'restartPolicy'],
-        ['name', 'image', 'resources'],
+        ['name', 'resources', 'restartPolicy'],
+        ['name', 'resources'],
       ],
     );
   });

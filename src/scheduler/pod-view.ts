@@ -8,6 +8,7 @@
  * scheduler's memory grows with the pods' count rather than their size.
  */
 import type { Container, Pod, PodSpec, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
 /** Container fields placement reads (requests, host ports, image locality, sidecar detection). */
 const CONTAINER_FIELDS = ['name', 'image', 'resources', 'ports', 'restartPolicy'] as const;
@@ -18,39 +19,69 @@ const STATUS_FIELDS = ['phase', 'conditions', 'nominatedNodeName', 'startTime'] 
 /** The conditions the scheduler reads (its own, and preemption's mark on victims). */
 const CONDITIONS = new Set(['PodScheduled', 'DisruptionTarget']);
 /**
- * What only a pod being placed needs: once a pod has a node, the filters and scores read its
- * labels, requests, ports and pod (anti-)affinity as a neighbour, never these.
+ * Of a pod on a node, the filters and scores read only what a neighbour is judged by (labels,
+ * requests, ports, pod (anti-)affinity), preemption its priority, start time and conditions, and
+ * the scheduler its identity and deletion. Everything else goes: these lists are all that stays.
  */
-const PLACEMENT_ONLY_SPEC_FIELDS = ['tolerations', 'nodeSelector', 'topologySpreadConstraints'] as const;
+const NEIGHBOUR_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'labels',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+] as const;
+const NEIGHBOUR_SPEC = [
+  'nodeName',
+  'schedulerName',
+  'priority',
+  'preemptionPolicy',
+  'containers',
+  'initContainers',
+  'overhead',
+] as const;
+/** Container fields a neighbour's requests and host ports come from. */
+const NEIGHBOUR_CONTAINER_FIELDS = ['name', 'resources', 'ports', 'restartPolicy'] as const;
 
-function trimContainers(list: Container[] | undefined): Container[] | undefined {
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
+}
+
+function trimContainers(
+  list: Container[] | undefined,
+  fields: readonly (keyof Container)[] = CONTAINER_FIELDS,
+): Container[] | undefined {
   if (!Array.isArray(list)) return list;
-  return list.map((c) => {
-    const out: Record<string, unknown> = {};
-    for (const f of CONTAINER_FIELDS) if (c[f] !== undefined) out[f] = c[f];
-    return out as unknown as Container;
-  });
+  return list.map((c) => pick(c, fields) as Container);
 }
 
 /** `pod` trimmed (in place, as informer transforms are) to what the scheduler reads. */
 export function schedulerPodView<T extends Pod>(pod: T): T {
-  const meta = pod.metadata;
-  if (meta?.managedFields !== undefined) delete meta.managedFields;
+  const writable = pod as { metadata?: ObjectMeta; spec?: PodSpec; status?: PodStatus };
   const spec = pod.spec as PodSpec | undefined;
-  if (spec) {
+  if (spec?.nodeName) {
+    writable.metadata = pick(pod.metadata ?? {}, NEIGHBOUR_METADATA);
+    const kept: PodSpec = pick(spec, NEIGHBOUR_SPEC) as PodSpec;
+    kept.containers = trimContainers(spec.containers, NEIGHBOUR_CONTAINER_FIELDS) ?? [];
+    const init = trimContainers(spec.initContainers, NEIGHBOUR_CONTAINER_FIELDS);
+    if (init) kept.initContainers = init;
+    const { podAffinity, podAntiAffinity } = spec.affinity ?? {};
+    if (podAffinity || podAntiAffinity)
+      kept.affinity = {
+        ...(podAffinity ? { podAffinity } : {}),
+        ...(podAntiAffinity ? { podAntiAffinity } : {}),
+      };
+    writable.spec = kept;
+  } else if (spec) {
+    if (pod.metadata?.managedFields !== undefined) delete pod.metadata.managedFields;
     for (const f of UNUSED_SPEC_FIELDS) delete spec[f];
     const containers = trimContainers(spec.containers);
     if (containers) spec.containers = containers;
     const init = trimContainers(spec.initContainers);
     if (init) spec.initContainers = init;
-    if (spec.nodeName) {
-      for (const f of PLACEMENT_ONLY_SPEC_FIELDS) delete spec[f];
-      if (spec.affinity?.nodeAffinity) {
-        const { nodeAffinity: _, ...rest } = spec.affinity;
-        if (Object.keys(rest).length > 0) spec.affinity = rest;
-        else delete spec.affinity;
-      }
-    }
   }
   const status = pod.status as PodStatus | undefined;
   if (status) {
@@ -61,7 +92,7 @@ export function schedulerPodView<T extends Pod>(pod: T): T {
       if (conditions.length > 0) kept.conditions = conditions;
       else delete kept.conditions;
     }
-    (pod as { status?: PodStatus }).status = kept as PodStatus;
+    writable.status = kept as PodStatus;
   }
   return pod;
 }
