@@ -17,6 +17,7 @@ import {
 import { isPlainObject, type KubeList, type KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
+import { sendBody } from './large-body.js';
 import type { NodeProxy } from './node-proxy.js';
 import { managerOrUserAgent, type PatchType, patchTypeFromContentType } from './patch/index.js';
 import type { FieldValidation, ResourceStorage, WriteOptions } from './registry/resource-storage.js';
@@ -182,9 +183,7 @@ export class ResourceHandler {
     };
     if (repr === 'json') {
       const json = await this.deps.storage.listJson(route.def, route.namespace, options);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(json);
-      return;
+      return sendBody(res, 200, { 'content-type': 'application/json' }, json);
     }
     const list = await this.deps.storage.list(route.def, route.namespace, options);
     if (repr === 'table') {
