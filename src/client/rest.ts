@@ -20,6 +20,7 @@ import { urlToHttpOptions } from 'node:url';
 import type { ApiError, Status, StatusReason } from '../api/errors.js';
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
+import { systemClock } from '../util/clock.js';
 import type { ClusterConnection } from './kubeconfig.js';
 import { decodeWatchStream, errorFromStatus, type WatchEvent } from './watch.js';
 
@@ -535,7 +536,7 @@ export class Client {
       // again after the wait, as client-go does, a few times before giving the 429 to the caller.
       const wait = res.statusCode === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
       if (wait !== undefined && attempt < MAX_THROTTLED_ATTEMPTS) {
-        await sleep(wait, options.signal);
+        await systemClock.sleep(wait, options.signal);
         continue;
       }
       return { statusCode: res.statusCode ?? 0, headers: res.headers, body };
@@ -687,21 +688,6 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
   const text = Array.isArray(header) ? header[0] : header;
   if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
   return Math.min(Number(text), 10) * 1000;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** `299 - "text", 299 - "more"` → the texts. */
