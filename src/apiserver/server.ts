@@ -14,6 +14,7 @@ import { readBody } from './body.js';
 import { FlowControl, type FlowControlOptions } from './flow-control.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
 import { type AgentClientCredentials, NodeProxy } from './node-proxy.js';
+import { managerOrUserAgent } from './patch/index.js';
 import type { Machinery } from './registry/machinery.js';
 import { ResourceStorage } from './registry/resource-storage.js';
 import { ServiceAllocator, type ServiceAllocatorOptions } from './registry/service-allocator.js';
@@ -227,13 +228,12 @@ const LONG_RUNNING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward
 
 /**
  * Who a request is from, for fair queuing: the user and the client program (the user agent up
- * to its first "/"), as Kubernetes' default FlowSchemas tell flows apart by user. The control
- * plane's parts share one user; their programs (scheduler, controller manager) are separate flows.
+ * to its first "/", as field managers are named), as Kubernetes' default FlowSchemas tell flows
+ * apart by user. The control plane's parts share one user; their programs (scheduler,
+ * controller manager) are separate flows.
  */
 function flowOf(user: UserInfo, userAgent: string | undefined): string {
-  const agent = userAgent ?? '';
-  const slash = agent.indexOf('/');
-  return `${user.username}\u0000${slash < 0 ? agent : agent.slice(0, slash)}`;
+  return `${user.username}\u0000${managerOrUserAgent(undefined, userAgent)}`;
 }
 
 /** A request target that is a plain absolute path (no dot segments, nothing to escape) and a query. */
