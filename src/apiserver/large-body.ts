@@ -30,19 +30,25 @@ export async function sendBody(
       return;
     }
     // Wait for the socket to take it when it is full, else only for the next turn of the loop.
-    if (!res.write(piece)) await drained(res);
+    if (!res.write(piece)) await waitForDrain(res);
     else await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
-function drained(res: ServerResponse): Promise<void> {
+/**
+ * Resolves once `res` can take more (drain), or will never need to (the connection closed, or
+ * `signal` aborted the stream): what every writer of a long answer waits for when write says full.
+ */
+export function waitForDrain(res: ServerResponse, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
       res.off('close', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     res.on('drain', done);
     res.on('close', done);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -16,6 +16,7 @@ import type { KubeObject } from '../api/object.js';
 import { apiVersionOf, type ResourceDef } from '../api/resources.js';
 import { eventRevision, isStoreError, type Store, type WatchEvent } from '../store/store.js';
 import { errorMessage } from '../util/error-message.js';
+import { waitForDrain } from './large-body.js';
 import { collectionPrefix } from './registry/keys.js';
 import { decodeObject, objectJson, type ResourceStorage } from './registry/resource-storage.js';
 
@@ -173,16 +174,4 @@ export class WatchServer {
       if (!res.writableEnded) res.end();
     }
   }
-}
-
-function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.once('drain', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
