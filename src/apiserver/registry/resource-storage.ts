@@ -188,7 +188,7 @@ export class ResourceStorage {
   private priorityClassWrites = 0;
 
   private listPriorityClasses(): Promise<PriorityClass[]> {
-    const now = Date.now();
+    const now = this.clock().getTime();
     const cached = this.priorityClassCache;
     if (cached && now - cached.at < PRIORITY_CLASS_TTL_MS) return cached.items;
     const writes = this.priorityClassWrites;
