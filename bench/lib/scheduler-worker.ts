@@ -5,10 +5,10 @@
  * SchedulerRun when `pods` pods are bound, then stops.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Loopback } from '../../src/cli/commands/control-plane-parts.js';
+import { DEFAULT_SCHEDULER_NAME } from '../../src/api/defaults/pod.js';
+import type { Loopback } from '../../src/cli/commands/server-parts.js';
 import { Client } from '../../src/client/rest.js';
-import { defaultPreemption } from '../../src/scheduler/preemption.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { defaultScheduler } from '../../src/scheduler/default-scheduler.js';
 import { Histogram, round } from './histogram.js';
 
 export interface SchedulerRun {
@@ -17,13 +17,12 @@ export interface SchedulerRun {
 }
 
 const { loopback, pods } = workerData as { loopback: Loopback; pods: number };
-const client = new Client({ ...loopback, userAgent: 'default-scheduler' });
+const client = new Client({ ...loopback, userAgent: DEFAULT_SCHEDULER_NAME });
 const latency = new Histogram();
 const stop = new AbortController();
 let bound = 0;
 let started = 0;
-const scheduler = new Scheduler(client, {
-  postFilter: defaultPreemption(),
+const scheduler = defaultScheduler(client, {
   onSynced: () => {
     started = performance.now();
   },

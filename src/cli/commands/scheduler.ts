@@ -63,18 +63,14 @@ export function registerScheduler(program: Command): void {
         const { client } = connect(flags);
         const signal = interruptSignal();
         log(`scheduling pods of ${flags.schedulerName} on ${client.server}`);
-        const [{ Scheduler }, { defaultPreemption }, { LeaderElector }] = await Promise.all([
-          import('../../scheduler/scheduler.js'),
-          import('../../scheduler/preemption.js'),
+        const [{ defaultScheduler }, { LeaderElector }] = await Promise.all([
+          import('../../scheduler/default-scheduler.js'),
           import('../../client/leader-election.js'),
         ]);
         const schedule = (leading: AbortSignal) =>
-          new Scheduler(client, {
-            scoring: flags.scoring,
-            schedulerName: flags.schedulerName,
-            postFilter: defaultPreemption(),
-            log,
-          }).run(leading);
+          defaultScheduler(client, { scoring: flags.scoring, schedulerName: flags.schedulerName, log }).run(
+            leading,
+          );
         if (leaseName) {
           // No data directory to derive a stable identity from: a restarted scheduler waits for
           // its predecessor's Lease to expire, unless that one released it on a graceful stop.

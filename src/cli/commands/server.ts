@@ -31,7 +31,7 @@ export async function runServer(flags: ServerFlags, what: string, companion?: Co
   const log = (line: string) => console.error(`shoal ${what}: ${line}`);
   const [{ startApiServer }, { runPartInWorker }] = await Promise.all([
     import('../../apiserver/serve.js'),
-    import('./control-plane-parts.js'),
+    import('./server-parts.js'),
   ]);
   // Checked before anything starts: a bad flag is an error at once, not a controller that never runs.
   const settings = controllerSettings(flags);

@@ -1,10 +1,10 @@
 /**
- * Worker-thread entry of a control-plane part (control-plane-parts.ts): runs the part given in
+ * Worker-thread entry of a control-plane part (server-parts.ts): runs the part given in
  * workerData until the parent says 'stop', sending its log lines to the parent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../util/error-message.js';
-import { type PartMessage, type PartSpec, runPart } from './control-plane-parts.js';
+import { type PartMessage, type PartSpec, runPart } from './server-parts.js';
 
 const port = parentPort!;
 const spec = workerData as PartSpec;

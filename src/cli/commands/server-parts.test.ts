@@ -5,7 +5,7 @@ import { startRealApiServer } from '../../../test/support/real-api-server.js';
 import type { KubeObject } from '../../api/object.js';
 import { lookupResource } from '../../api/resources.js';
 import { Client } from '../../client/rest.js';
-import { type PartSpec, runPartInWorker } from './control-plane-parts.js';
+import { type PartSpec, runPartInWorker } from './server-parts.js';
 
 const NODES = lookupResource('', 'v1', 'nodes')!;
 const PODS = lookupResource('', 'v1', 'pods')!;

@@ -7,6 +7,7 @@
  * this server holds the part's leader Lease.
  */
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults/pod.js';
 import type { ControllerSettings } from '../../controllers/framework/controller.js';
 import type { ScoringProfile } from '../../scheduler/profiles.js';
 
@@ -39,7 +40,7 @@ export function runPartInWorker(
   signal: AbortSignal,
   log: (line: string) => void,
 ): Promise<void> {
-  const worker = new Worker(new URL('./part-worker.js', import.meta.url), {
+  const worker = new Worker(new URL('./server-part-worker.js', import.meta.url), {
     workerData: spec,
     name: spec.part,
   });
@@ -73,7 +74,7 @@ export async function runPart(
     import('../../client/rest.js'),
     import('../../client/leader-election.js'),
   ]);
-  const userAgent = spec.part === 'shoal-scheduler' ? 'default-scheduler' : spec.part;
+  const userAgent = spec.part === 'shoal-scheduler' ? DEFAULT_SCHEDULER_NAME : spec.part;
   const client = new Client({ ...spec.loopback, userAgent });
   try {
     const elector = new LeaderElector(client, { name: spec.part, identity: spec.identity, log });
@@ -85,16 +86,9 @@ export async function runPart(
         ),
       );
     } else if (spec.part === 'shoal-scheduler') {
-      const [{ Scheduler }, { defaultPreemption }] = await Promise.all([
-        import('../../scheduler/scheduler.js'),
-        import('../../scheduler/preemption.js'),
-      ]);
+      const { defaultScheduler } = await import('../../scheduler/default-scheduler.js');
       await elector.run(signal, (lead) =>
-        new Scheduler(client, {
-          ...(spec.scoring ? { scoring: spec.scoring } : {}),
-          postFilter: defaultPreemption(),
-          log,
-        }).run(lead),
+        defaultScheduler(client, { ...(spec.scoring ? { scoring: spec.scoring } : {}), log }).run(lead),
       );
     } else {
       throw new Error(`unknown control-plane part "${(spec as { part: unknown }).part}"`);
