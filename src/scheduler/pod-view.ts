@@ -64,35 +64,42 @@ export function schedulerPodView<T extends Pod>(pod: T): T {
   const spec = pod.spec as PodSpec | undefined;
   if (spec?.nodeName) {
     writable.metadata = pick(pod.metadata ?? {}, NEIGHBOUR_METADATA);
-    const kept: PodSpec = pick(spec, NEIGHBOUR_SPEC) as PodSpec;
-    kept.containers = trimContainers(spec.containers, NEIGHBOUR_CONTAINER_FIELDS) ?? [];
-    const init = trimContainers(spec.initContainers, NEIGHBOUR_CONTAINER_FIELDS);
-    if (init) kept.initContainers = init;
-    const { podAffinity, podAntiAffinity } = spec.affinity ?? {};
-    if (podAffinity || podAntiAffinity)
-      kept.affinity = {
-        ...(podAffinity ? { podAffinity } : {}),
-        ...(podAntiAffinity ? { podAntiAffinity } : {}),
-      };
-    writable.spec = kept;
-  } else if (spec) {
+    writable.spec = neighbourSpec(spec);
+  } else {
     if (pod.metadata?.managedFields !== undefined) delete pod.metadata.managedFields;
-    for (const f of UNUSED_SPEC_FIELDS) delete spec[f];
-    const containers = trimContainers(spec.containers);
-    if (containers) spec.containers = containers;
-    const init = trimContainers(spec.initContainers);
-    if (init) spec.initContainers = init;
+    if (spec) trimCandidateSpec(spec);
   }
   const status = pod.status as PodStatus | undefined;
   if (status) {
-    const kept: Record<string, unknown> = {};
-    for (const f of STATUS_FIELDS) if (status[f] !== undefined) kept[f] = status[f];
-    if (Array.isArray(status.conditions)) {
-      const conditions = status.conditions.filter((c) => CONDITIONS.has(c.type));
-      if (conditions.length > 0) kept.conditions = conditions;
-      else delete kept.conditions;
-    }
-    writable.status = kept as PodStatus;
+    const kept = pick(status, STATUS_FIELDS);
+    const conditions = status.conditions?.filter((c) => CONDITIONS.has(c.type));
+    if (conditions?.length) kept.conditions = conditions;
+    else delete kept.conditions;
+    writable.status = kept;
   }
   return pod;
+}
+
+/** What is kept of a bound pod's spec: what it is judged by as a neighbour. */
+function neighbourSpec(spec: PodSpec): PodSpec {
+  const kept = pick(spec, NEIGHBOUR_SPEC) as PodSpec;
+  kept.containers = trimContainers(spec.containers, NEIGHBOUR_CONTAINER_FIELDS) ?? [];
+  const init = trimContainers(spec.initContainers, NEIGHBOUR_CONTAINER_FIELDS);
+  if (init) kept.initContainers = init;
+  const { podAffinity, podAntiAffinity } = spec.affinity ?? {};
+  if (podAffinity || podAntiAffinity)
+    kept.affinity = {
+      ...(podAffinity ? { podAffinity } : {}),
+      ...(podAntiAffinity ? { podAntiAffinity } : {}),
+    };
+  return kept;
+}
+
+/** A pod still to place keeps its spec but what nothing in src/scheduler reads. */
+function trimCandidateSpec(spec: PodSpec): void {
+  for (const f of UNUSED_SPEC_FIELDS) delete spec[f];
+  const containers = trimContainers(spec.containers);
+  if (containers) spec.containers = containers;
+  const init = trimContainers(spec.initContainers);
+  if (init) spec.initContainers = init;
 }
