@@ -280,6 +280,53 @@ describe('API server core', () => {
     assert.ok(lines.some((l) => l.type === 'BOOKMARK' && /^\d+$/.test(l.object.metadata.resourceVersion)));
   });
 
+  it('streams a watch without selectors from the stored text, deletions at their own revision', async () => {
+    const start = (await call('GET', '/api/v1/namespaces/other/configmaps')).body.metadata.resourceVersion;
+    const ac = new AbortController();
+    const res = await fetch(`${base}/api/v1/namespaces/other/configmaps?watch=1&resourceVersion=${start}`, {
+      headers: { authorization: 'Bearer test' },
+      signal: ac.signal,
+    });
+    assert.equal(res.status, 200);
+    const created = (await call('POST', '/api/v1/namespaces/other/configmaps', cm('u1', { u: '1' }))).body;
+    const patched = (
+      await call(
+        'PATCH',
+        '/api/v1/namespaces/other/configmaps/u1',
+        { data: { x: '1' } },
+        {
+          'content-type': 'application/merge-patch+json',
+        },
+      )
+    ).body;
+    await call('DELETE', '/api/v1/namespaces/other/configmaps/u1');
+    const after = (await call('GET', '/api/v1/namespaces/other/configmaps')).body.metadata.resourceVersion;
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buf = '';
+    while (buf.split('\n').length <= 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+    }
+    ac.abort();
+    const events = buf
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      events.map((e) => [e.type, e.object.metadata.name, e.object.metadata.resourceVersion]),
+      [
+        ['ADDED', 'u1', created.metadata.resourceVersion],
+        ['MODIFIED', 'u1', patched.metadata.resourceVersion],
+        ['DELETED', 'u1', after],
+      ],
+    );
+    assert.deepEqual(events[1].object.data, { x: '1' });
+    assert.deepEqual(events[2].object.data, { x: '1' }, 'a deletion shows the last state');
+    assert.equal(events[2].object.metadata.uid, created.metadata.uid);
+  });
+
   it('reports a compacted watch start as a 410 ERROR event', async () => {
     const kv = (await call('POST', '/api/v1/namespaces/default/configmaps', cm('old'))).body;
     await call('DELETE', '/api/v1/namespaces/default/configmaps/old');

@@ -5,8 +5,8 @@
  * DELETED, periodic bookmarks, and `410 Gone` as an ERROR event when history is compacted.
  *
  * Store events are shared by every watcher of a prefix, so their decoded objects and serialized
- * lines are computed once per event, not once per watcher; the events of one store batch go out
- * in one write.
+ * lines are computed once per event, not once per watcher, and a watch without selectors never
+ * parses an object: it sends the stored text. The events of one store batch go out in one write.
  */
 import type { ServerResponse } from 'node:http';
 import { errors, type Status } from '../api/errors.js';
@@ -43,12 +43,12 @@ export interface WatchSettings {
 interface Decoded {
   obj?: KubeObject;
   prev?: KubeObject;
-  objJson?: string;
-  prevJson?: string;
 }
 
 const decodedEvents = new WeakMap<WatchEvent, Decoded>();
+const eventJson = new WeakMap<WatchEvent, string>();
 
+/** The event's objects, parsed once however many watchers select on them or render them. */
 function decodeEvent(e: WatchEvent): Decoded {
   let d = decodedEvents.get(e);
   if (!d) {
@@ -64,6 +64,26 @@ function decodeEvent(e: WatchEvent): Decoded {
     decodedEvents.set(e, d);
   }
   return d;
+}
+
+/**
+ * The event's object as JSON, from the stored text with its resourceVersion spliced in (as GET and
+ * LIST serve it), once per event: a watch without selectors never parses the object at all.
+ */
+function encodeEvent(e: WatchEvent): string {
+  let json = eventJson.get(e);
+  if (json === undefined) {
+    json = objectJson(e.type === 'put' ? e.kv : { ...e.prev, modRevision: e.revision });
+    eventJson.set(e, json);
+  }
+  return json;
+}
+
+/** What an event is to one watcher: selected before (prev) and now (obj), or not. */
+function eventType(e: WatchEvent, before: boolean, now: boolean): WatchEventType | undefined {
+  if (e.type === 'delete') return before ? 'DELETED' : undefined;
+  if (now) return before ? 'MODIFIED' : 'ADDED';
+  return before ? 'DELETED' : undefined;
 }
 
 export class WatchServer {
@@ -115,11 +135,10 @@ export class WatchServer {
 
     let lastRevision = start;
     const write = (line: string) => res.write(line);
-    const writeEvent = (type: WatchEventType, obj: KubeObject, json?: string): boolean => {
-      if (render) return write(`{"type":"${type}","object":${JSON.stringify(render(obj))}}\n`);
-      return write(`{"type":"${type}","object":${json ?? JSON.stringify(obj)}}\n`);
-    };
-    for (const obj of initial) writeEvent('ADDED', obj);
+    const writeEvent = (type: WatchEventType, json: string): boolean =>
+      write(`{"type":"${type}","object":${json}}\n`);
+    const objectText = (obj: KubeObject) => JSON.stringify(render ? render(obj) : obj);
+    for (const obj of initial) writeEvent('ADDED', objectText(obj));
 
     let bookmarkTimer: NodeJS.Timeout | undefined;
     if (req.allowBookmarks) {
@@ -140,17 +159,13 @@ export class WatchServer {
         // One write to the socket for the whole batch (a group commit holds many events).
         res.cork();
         for (const e of batch) {
-          const d = decodeEvent(e);
-          const now = e.type === 'put' ? selects(d.obj) : false;
-          const before = selects(d.prev);
           let type: WatchEventType | undefined;
-          if (e.type === 'delete') type = before ? 'DELETED' : undefined;
-          else if (now) type = before ? 'MODIFIED' : 'ADDED';
-          else if (before) type = 'DELETED';
+          if (selecting) {
+            const d = decodeEvent(e);
+            type = eventType(e, selects(d.prev), e.type === 'put' && selects(d.obj));
+          } else type = eventType(e, e.prev !== undefined, true);
           if (!type) continue;
-          // A stored object's text needs only its resourceVersion spliced in, as GET and LIST do.
-          if (!render && !d.objJson) d.objJson = e.type === 'put' ? objectJson(e.kv) : JSON.stringify(d.obj);
-          ok = writeEvent(type, d.obj!, d.objJson);
+          ok = writeEvent(type, render ? objectText(decodeEvent(e).obj!) : encodeEvent(e));
         }
         res.uncork();
         lastRevision = eventRevision(batch[batch.length - 1]!);
