@@ -350,9 +350,11 @@ function hostPorts(pod: Pod): readonly HostPort[] {
   let out: HostPort[] | undefined;
   const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   for (const c of containers)
-    for (const p of c.ports ?? [])
-      if (p.hostPort && p.hostPort > 0)
-        (out ??= []).push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || '0.0.0.0', port: p.hostPort });
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort || p.hostPort <= 0) continue;
+      out ??= [];
+      out.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || '0.0.0.0', port: p.hostPort });
+    }
   return out ?? NONE;
 }
 
