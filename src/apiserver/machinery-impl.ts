@@ -5,7 +5,7 @@
  */
 import { applyDefaults } from '../api/defaults/index.js';
 import { apiVersionOf, type ResourceDef } from '../api/resources.js';
-import { schemaFor, unknownFields } from '../api/schema/index.js';
+import { pruneUnknownFields, schemaFor } from '../api/schema/index.js';
 import { toTable } from '../api/tables/index.js';
 import { validateObject } from '../api/validation/index.js';
 import { applyPatch, applyUpdatePatch, type PatchContext, updateManagedFields } from './patch/index.js';
@@ -15,7 +15,7 @@ import type { TablePrinter } from './resource-handler.js';
 export const defaultMachinery: Machinery = {
   applyDefaults: (def, obj, old) => applyDefaults(def, obj, old),
   validate: (def, obj, old) => validateObject(def, obj, old),
-  unknownFields: (def, obj) => unknownFields(def, obj),
+  pruneUnknownFields: (def, obj) => pruneUnknownFields(def, obj),
   patch(def, current, patch, now) {
     const ctx: PatchContext = {
       schema: schemaFor(def),

@@ -481,6 +481,9 @@ describe('API server core', () => {
     });
     assert.equal(warn.status, 201);
     assert.match(warn.headers.get('warning') ?? '', /unknown field \\"bogus\\"/);
+    const got = await call('GET', '/api/v1/namespaces/default/configmaps/s3');
+    assert.deepEqual(warn.body, got.body, 'the answer is the object as stored, resourceVersion included');
+    assert.equal(warn.body.bogus, undefined, 'an unknown field is dropped, as Kubernetes does, not stored');
   });
 
   it('refuses hostile bodies quickly and writes nothing', async () => {

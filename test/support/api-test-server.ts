@@ -58,7 +58,11 @@ export const fakeMachinery: Machinery = {
           },
         ];
   },
-  unknownFields: (_def, obj) => ('bogus' in obj ? ['bogus'] : []),
+  pruneUnknownFields(_def, obj) {
+    if (!('bogus' in obj)) return [];
+    delete (obj as { bogus?: unknown }).bogus;
+    return ['bogus'];
+  },
   patch(def, current, patch) {
     const body = JSON.parse(patch.body);
     const conflict = current?.metadata.annotations?.[CONFLICT_ANNOTATION];

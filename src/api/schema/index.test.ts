@@ -5,7 +5,14 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lookupKind, RESOURCES } from '../resources.js';
-import { definitionName, definitions, schemaFor, schemaForDefinition, unknownFields } from './index.js';
+import {
+  definitionName,
+  definitions,
+  pruneUnknownFields,
+  schemaFor,
+  schemaForDefinition,
+  unknownFields,
+} from './index.js';
 import { ATOMIC_STRUCTS, FIELD_PATCH_METADATA } from './patch-metadata.js';
 
 const pod = lookupKind('v1', 'Pod')!;
@@ -141,6 +148,28 @@ describe('unknownFields', () => {
   it('ignores values of the wrong type (validation reports those)', () => {
     assert.deepEqual(unknownFields(pod, { spec: 'oops', metadata: [] }), []);
     assert.deepEqual(unknownFields(pod, null), []);
+  });
+
+  it('pruneUnknownFields removes what it names, past the 100 it reports', () => {
+    const spec: Record<string, unknown> = {
+      containers: [{ name: 'a', image: 'nginx', bogus: 'x', ports: [{ containerPort: 80, extra: true }] }],
+      nodeSelector: { kept: 'yes' },
+    };
+    for (let i = 0; i < 150; i++) spec[`junk${i}`] = i;
+    const object = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', bogusMeta: 1 }, spec };
+    const named = pruneUnknownFields(pod, object);
+    assert.equal(named.length, 100);
+    assert.deepEqual(named.slice(0, 2), ['metadata.bogusMeta', 'spec.containers[0].bogus']);
+    assert.deepEqual(object, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {
+        containers: [{ name: 'a', image: 'nginx', ports: [{ containerPort: 80 }] }],
+        nodeSelector: { kept: 'yes' },
+      },
+    });
+    assert.deepEqual(unknownFields(pod, object), []);
   });
 });
 

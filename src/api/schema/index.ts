@@ -125,50 +125,66 @@ export function schemaForDefinition(name: string): SchemaNode {
  * (labels, annotations, data) and free-form areas (RawExtension) are not checked.
  */
 export function unknownFields(def: ResourceDef, object: unknown): string[] {
-  return unknownFieldsIn(schemaFor(def), object);
+  const out: string[] = [];
+  walk(schemaFor(def), object, '', (_holder, _key, path) => out.push(path) < MAX_REPORTED);
+  return out;
 }
 
-/** unknownFields against any schema node (a subresource's body, for example). */
-function unknownFieldsIn(schema: SchemaNode, object: unknown): string[] {
+/**
+ * Removes from `object` the fields its kind's schema does not declare, as Kubernetes drops them
+ * when it decodes a request into its types, and names them as `unknownFields` does (the first
+ * 100; every one is removed).
+ */
+export function pruneUnknownFields(def: ResourceDef, object: unknown): string[] {
   const out: string[] = [];
-  walk(schema, object, '', out);
+  walk(schemaFor(def), object, '', (holder, key, path) => {
+    delete holder[key];
+    if (out.length < MAX_REPORTED) out.push(path);
+    return true;
+  });
   return out;
 }
 
 /** Kubernetes reports at most this many unknown fields in one error; more is noise. */
 const MAX_REPORTED = 100;
 
-function walk(node: SchemaNode, value: unknown, path: string, out: string[]): void {
-  if (out.length >= MAX_REPORTED) return;
+/**
+ * Calls `unknown` for each field the schema does not declare, with the object holding it, until
+ * `unknown` returns false. Returns false once stopped.
+ */
+function walk(
+  node: SchemaNode,
+  value: unknown,
+  path: string,
+  unknown: (holder: Record<string, unknown>, key: string, path: string) => boolean,
+): boolean {
   switch (node.shape) {
     case 'object': {
-      if (!isPlainObject(value)) return;
+      if (!isPlainObject(value)) return true;
       for (const key of Object.keys(value)) {
         const child = node.field(key);
         const childPath = path ? `${path}.${key}` : key;
-        if (!child) {
-          out.push(childPath);
-          if (out.length >= MAX_REPORTED) return;
-        } else {
-          walk(child, value[key], childPath, out);
-        }
+        if (!(child ? walk(child, value[key], childPath, unknown) : unknown(value, key, childPath)))
+          return false;
       }
-      return;
+      return true;
     }
     case 'array': {
       const items = node.elements();
-      if (!Array.isArray(value) || !items || !isStructured(items)) return;
-      for (let i = 0; i < value.length; i++) walk(items, value[i], `${path}[${i}]`, out);
-      return;
+      if (!Array.isArray(value) || !items || !isStructured(items)) return true;
+      for (let i = 0; i < value.length; i++)
+        if (!walk(items, value[i], `${path}[${i}]`, unknown)) return false;
+      return true;
     }
     case 'map': {
       const values = node.elements();
-      if (!isPlainObject(value) || !values || !isStructured(values)) return;
-      for (const [key, item] of Object.entries(value)) walk(values, item, `${path}.${key}`, out);
-      return;
+      if (!isPlainObject(value) || !values || !isStructured(values)) return true;
+      for (const [key, item] of Object.entries(value))
+        if (!walk(values, item, `${path}.${key}`, unknown)) return false;
+      return true;
     }
     default:
-      return;
+      return true;
   }
 }
 

@@ -27,8 +27,11 @@ export interface Machinery {
   /** Fill Kubernetes' defaults into `obj`; `old` is the stored object on updates. */
   applyDefaults(def: ResourceDef, obj: KubeObject, old?: KubeObject): void;
   validate(def: ResourceDef, obj: KubeObject, old?: KubeObject): FieldError[];
-  /** Fields of `obj` its schema does not declare, as Kubernetes names them (`spec.foo`). */
-  unknownFields(def: ResourceDef, obj: KubeObject): string[];
+  /**
+   * Removes the fields of `obj` its schema does not declare, as Kubernetes' decoding drops them,
+   * and names them as Kubernetes does (`spec.foo`).
+   */
+  pruneUnknownFields(def: ResourceDef, obj: KubeObject): string[];
   /**
    * Apply a patch to `current` (undefined: absent, only apply may create). Never mutates inputs.
    * Server-side apply records its ownership in the result's managedFields; for the other types

@@ -454,10 +454,12 @@ export class ResourceStorage {
     }
     if (name !== undefined) obj.metadata.name = name;
     const mode = options.fieldValidation ?? 'Warn';
+    // Fields the schema does not know are never stored; Warn and Strict say which they were.
+    const unknown = this.machinery.pruneUnknownFields(def, obj);
     if (mode !== 'Ignore') {
       const problems = [
         ...(options.duplicateFields ?? []).map((f) => `duplicate field "${f}"`),
-        ...this.machinery.unknownFields(def, obj).map((f) => `unknown field "${f}"`),
+        ...unknown.map((f) => `unknown field "${f}"`),
       ];
       if (problems.length > 0) {
         if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${problems.join(', ')}`);
