@@ -20,7 +20,12 @@ import { decodeBody, readBody } from './body.js';
 import { sendBody } from './large-body.js';
 import type { NodeProxy } from './node-proxy.js';
 import { managerOrUserAgent, type PatchType, patchTypeFromContentType } from './patch/index.js';
-import type { FieldValidation, ResourceStorage, WriteOptions } from './registry/resource-storage.js';
+import type {
+  FieldValidation,
+  ResourceStorage,
+  WriteOptions,
+  WriteResult,
+} from './registry/resource-storage.js';
 import type { ResourceRoute } from './routes.js';
 import type { WatchServer } from './watch.js';
 
@@ -228,7 +233,7 @@ export class ResourceHandler {
       ...writeOptions(req, query),
       duplicateFields: decoded.duplicates,
     });
-    return this.send(res, 201, result.object, repr, route.def, result.warnings);
+    return this.sendWritten(res, result, repr, route.def);
   }
 
   private async deleteCollection(
@@ -274,7 +279,7 @@ export class ResourceHandler {
       duplicateFields: decoded.duplicates,
       ...options,
     });
-    return this.send(res, result.created ? 201 : 200, result.object, repr, route.def, result.warnings);
+    return this.sendWritten(res, result, repr, route.def);
   }
 
   private async patch(
@@ -303,7 +308,7 @@ export class ResourceHandler {
       },
       { ...base, ...options },
     );
-    return this.send(res, result.created ? 201 : 200, result.object, repr, route.def, result.warnings);
+    return this.sendWritten(res, result, repr, route.def);
   }
 
   private async delete(
@@ -430,6 +435,20 @@ export class ResourceHandler {
     });
   }
 
+  /** A write's answer: 201 for a new object; JSON straight from the stored text when there is one. */
+  private sendWritten(
+    res: ServerResponse,
+    result: WriteResult,
+    repr: Representation,
+    def: ResourceDef,
+  ): void {
+    const status = result.created ? 201 : 200;
+    if (repr !== 'json' || !result.json)
+      return this.send(res, status, result.object, repr, def, result.warnings);
+    res.writeHead(status, { 'content-type': 'application/json', ...warningHeader(result.warnings) });
+    res.end(result.json());
+  }
+
   private send(
     res: ServerResponse,
     status: number,
@@ -441,8 +460,7 @@ export class ResourceHandler {
     let payload: unknown = body;
     if (repr === 'table' && def && isPlainObject(body))
       payload = this.table(def, [body as KubeObject], new URLSearchParams());
-    const headers: Record<string, string | string[]> = {};
-    if (warnings.length > 0) headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    const headers: Record<string, string | string[]> = warningHeader(warnings);
     if (repr === 'yaml') {
       headers['content-type'] = 'application/yaml';
       res.writeHead(status, headers);
@@ -453,6 +471,11 @@ export class ResourceHandler {
     res.writeHead(status, headers);
     res.end(JSON.stringify(payload));
   }
+}
+
+/** Warnings for the client, as Kubernetes sends them: `Warning: 299 - "text"`, one per header line. */
+function warningHeader(warnings: string[]): Record<string, string[]> {
+  return warnings.length > 0 ? { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
 }
 
 export function isTrue(v: string | null): boolean {

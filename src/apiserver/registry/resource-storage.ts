@@ -40,6 +40,11 @@ export interface WriteResult {
   /** 201 for a new object, 200 otherwise. */
   created: boolean;
   warnings: string[];
+  /**
+   * `object` as JSON, made from the stored text (as GET serves it) without parsing it; set when
+   * the result is exactly what the store now holds.
+   */
+  json?: () => string;
 }
 
 export interface MutateOptions extends WriteOptions {
@@ -96,17 +101,19 @@ export function decodeObject(kv: KeyValue): KubeObject {
 }
 
 /**
- * The result of an update, its object decoded from the stored JSON only when asked for: a
- * binding answers with a Status, and the scheduler sends one per pod.
+ * The result of a write that the store now holds: its object is decoded from the stored JSON only
+ * when asked for (a binding answers with a Status, and the scheduler sends one per pod), and an
+ * answer in JSON is the stored text with its resourceVersion spliced in.
  */
-function updated(kv: KeyValue, warnings: string[]): WriteResult {
+function stored(kv: KeyValue, created: boolean, warnings: string[]): WriteResult {
   let object: KubeObject | undefined;
   return {
     get object() {
       object ??= decodeObject(kv);
       return object;
     },
-    created: false,
+    json: () => objectJson(kv),
+    created,
     warnings,
   };
 }
@@ -397,14 +404,13 @@ export class ResourceStorage {
     const key = objectKey(def, namespace, meta.name!);
     try {
       if (companions.length === 0) {
-        const kv = await this.store.create(key, encodeObject(tracked));
-        return { object: decodeObject(kv), created: true, warnings };
+        return stored(await this.store.create(key, encodeObject(tracked)), true, warnings);
       }
       const { results } = await this.store.txn([
         { op: 'create', key, value: encodeObject(tracked) },
         ...companions,
       ]);
-      return { object: decodeObject(results[0]!), created: true, warnings };
+      return stored(results[0]!, true, warnings);
     } catch (err) {
       if (isStoreError(err, 'AlreadyExists') && err.key !== key)
         throw this.allocationConflict(def, meta.name!, err.key);
@@ -629,13 +635,13 @@ export class ResourceStorage {
         }
         if (companions.length === 0) {
           const written = await this.store.update(key, encoded, kv.modRevision);
-          return updated(written, warnings);
+          return stored(written, false, warnings);
         }
         const { results } = await this.store.txn([
           { op: 'update', key, value: encoded, modRevision: kv.modRevision },
           ...companions,
         ]);
-        return updated(results[0]!, warnings);
+        return stored(results[0]!, false, warnings);
       } catch (err) {
         if (isStoreError(err, 'Conflict') && expected === undefined) continue;
         if (isStoreError(err) && err.key !== undefined && err.key !== key) {
