@@ -351,6 +351,7 @@ export class ResourceStorage {
 
   // ---- create ----------------------------------------------------------------------------------
 
+  /** Writes `body` as a new object; the body is the caller's no more (see checkBody). */
   create(
     def: ResourceDef,
     namespace: string | undefined,
@@ -418,7 +419,12 @@ export class ResourceStorage {
     }
   }
 
-  /** Shape checks every write shares: an object of the right kind, fields known to the schema. */
+  /**
+   * Shape checks every write shares: an object of the right kind, fields known to the schema.
+   * The body becomes the object written: it is defaulted and trimmed in place, not copied (a
+   * request's decoded body, a patch's result), so callers hand over what they pass to
+   * create and update.
+   */
   private checkBody(
     def: ResourceDef,
     namespace: string | undefined,
@@ -430,7 +436,7 @@ export class ResourceStorage {
     if (!isPlainObject(body)) {
       throw errors.badRequest(`the request body must be a ${def.kind} object`);
     }
-    const obj = structuredClone(body) as KubeObject;
+    const obj = body as KubeObject;
     const apiVersion = apiVersionOf(def);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
       throw errors.badRequest(
@@ -503,7 +509,7 @@ export class ResourceStorage {
 
   // ---- update and patch ------------------------------------------------------------------------
 
-  /** PUT: replace the object (or, for `subresource: 'status'`, only its status). */
+  /** PUT: replace the object (or, for `subresource: 'status'`, only its status). Takes `body` over. */
   async update(
     def: ResourceDef,
     namespace: string | undefined,
