@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../test/support/api-test-server.js';
 import { ApiError } from '../api/errors.js';
@@ -280,6 +282,127 @@ describe('client under server flow control', () => {
       client.close();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('client on a Unix socket (undici)', () => {
+  /** An HTTP server on a socket of its own; `handle` answers, every request is recorded. */
+  async function socketServer(
+    handle: (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void,
+  ) {
+    const socketPath =
+      process.platform === 'linux'
+        ? `\0shoal-client-test-${process.pid}-${Math.random().toString(36).slice(2)}`
+        : path.join(os.tmpdir(), `shoal-client-test-${process.pid}-${Date.now()}.sock`);
+    const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        handle(req, body, res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    return {
+      socketPath,
+      seen,
+      server,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  }
+
+  it('sends the path, headers and body, and returns status, headers, body and warnings', async () => {
+    const srv = await socketServer((req, _body, res) => {
+      if (req.url === '/prefix/api/v1/namespaces/default/pods/p/binding') {
+        res.writeHead(201, { 'content-type': 'application/json', warning: '299 - "careful"' });
+        res.end('{"kind":"Status","status":"Success","code":201}');
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'no' }),
+        );
+      }
+    });
+    const seenWarnings: string[] = [];
+    const c = new Client({
+      server: 'http://localhost/prefix',
+      socketPath: srv.socketPath,
+      token: 'secret',
+      userAgent: 'socket-test/1',
+      onWarning: (w) => seenWarnings.push(w),
+    });
+    try {
+      await c.bind('default', 'p', 'n1');
+      assert.equal(srv.seen.length, 1);
+      const sent = srv.seen[0]!;
+      assert.equal(sent.method, 'POST');
+      assert.equal(sent.headers.authorization, 'Bearer secret');
+      assert.equal(sent.headers['user-agent'], 'socket-test/1');
+      assert.equal(sent.headers['content-type'], 'application/json');
+      assert.equal(Number(sent.headers['content-length']), Buffer.byteLength(sent.body));
+      assert.deepEqual(JSON.parse(sent.body).target, { apiVersion: 'v1', kind: 'Node', name: 'n1' });
+      assert.deepEqual(seenWarnings, ['careful']);
+      await assert.rejects(c.get(POD, 'default', 'missing', { resourceVersion: '0' }), (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.code, 404);
+        return true;
+      });
+      assert.equal(srv.seen[1]!.url, '/prefix/api/v1/namespaces/default/pods/missing?resourceVersion=0');
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
+  it('retries 429s, times out, aborts, and survives the server closing idle connections', async () => {
+    let refusals = 1;
+    const srv = await socketServer((req, _body, res) => {
+      if (req.url === '/slow') return; // never answers
+      if (req.url === '/busy' && refusals-- > 0) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+        res.end('{"kind":"Status","status":"Failure","code":429}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    srv.server.keepAliveTimeout = 50;
+    const c = new Client({ server: 'http://localhost', socketPath: srv.socketPath, timeoutMs: 200 });
+    try {
+      assert.deepEqual(await c.json('GET', '/busy'), { ok: true });
+      assert.equal(srv.seen.filter((r) => r.url === '/busy').length, 2);
+      await assert.rejects(c.json('GET', '/slow'), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.match(err.message, /GET http:\/\/localhost\/slow timed out after 200 ms/);
+        return true;
+      });
+      const aborted = new AbortController();
+      setTimeout(() => aborted.abort(new Error('stopped by the caller')), 20);
+      await assert.rejects(
+        c.json('GET', '/slow', { signal: aborted.signal, timeoutMs: 0 }),
+        /stopped by the caller/,
+      );
+      // The server drops the kept-alive connection after 50 ms; the next request still works.
+      await new Promise((r) => setTimeout(r, 150));
+      assert.deepEqual(await c.json('GET', '/again'), { ok: true });
+    } finally {
+      c.close();
+      srv.server.closeAllConnections();
+      await srv.close();
+    }
+    const gone = new Client({ server: 'http://localhost', socketPath: srv.socketPath });
+    await assert.rejects(gone.json('GET', '/x'), (err: unknown) => {
+      assert.ok(err instanceof ConnectionError);
+      assert.match(
+        err.message,
+        /unable to connect to the server at http:\/\/localhost \(GET http:\/\/localhost\/x\)/,
+      );
+      return true;
+    });
+    gone.close();
   });
 });
 

@@ -17,6 +17,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import tls from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
+import { type Dispatcher, Pool } from 'undici';
 import type { ApiError, Status, StatusReason } from '../api/errors.js';
 import type { KubeList, KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
@@ -182,6 +183,8 @@ export class Client {
   /** The server URL's path prefix, without a trailing slash. */
   private readonly basePath: string;
   private readonly agent: http.Agent;
+  /** undici's connections on the loopback socket, made on first use (see exchangeOnSocket). */
+  private pool: Pool | undefined;
   private readonly transport: typeof http | typeof https;
   private readonly baseHeaders: Record<string, string>;
   private readonly timeoutMs: number;
@@ -261,6 +264,8 @@ export class Client {
   /** Close idle connections. In-flight requests and watches finish on their own. */
   close(): void {
     this.agent.destroy();
+    this.pool?.close().catch(() => undefined);
+    this.pool = undefined;
   }
 
   // ---- paths -----------------------------------------------------------------------------------
@@ -523,15 +528,9 @@ export class Client {
   /** Send a request; any status is returned, not thrown. Connection failures throw ConnectionError. */
   async request(method: string, path: string, options: RawRequest = {}): Promise<RawResponse> {
     for (let attempt = 1; ; attempt++) {
-      const res = await this.open(method, path, options);
-      const body = await readAll(res).catch((err) => {
-        if (options.signal?.aborted) throw options.signal.reason;
-        throw new ConnectionError(
-          this.server,
-          `reading the answer from ${this.server} failed: ${(err as Error).message}`,
-          { cause: err },
-        );
-      });
+      const res = this.options.socketPath
+        ? await this.exchangeOnSocket(method, path, options)
+        : await this.exchange(method, path, options);
       // A 429 with Retry-After was refused before it ran (the server's flow control): send it
       // again after the wait, as client-go does, a few times before giving the 429 to the caller.
       const wait = res.statusCode === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
@@ -539,8 +538,86 @@ export class Client {
         await systemClock.sleep(wait, options.signal);
         continue;
       }
-      return { statusCode: res.statusCode ?? 0, headers: res.headers, body };
+      return res;
     }
+  }
+
+  /** One request and its whole answer, through node:http(s). */
+  private async exchange(method: string, path: string, options: RawRequest): Promise<RawResponse> {
+    const res = await this.open(method, path, options);
+    const body = await readAll(res).catch((err) => {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw this.readFailed(err);
+    });
+    return { statusCode: res.statusCode ?? 0, headers: res.headers, body };
+  }
+
+  private readFailed(err: unknown): ConnectionError {
+    return new ConnectionError(
+      this.server,
+      `reading the answer from ${this.server} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+
+  /**
+   * One request and its whole answer, through undici on the API server's loopback socket: the
+   * control plane's parts send most requests (a binding per pod), and undici's client costs
+   * them about a third less CPU per request than node:http's. Watches still use node:http.
+   */
+  private async exchangeOnSocket(
+    method: string,
+    path: string,
+    options: RawRequest,
+    retried = false,
+  ): Promise<RawResponse> {
+    const signal = options.signal;
+    if (signal?.aborted) throw signal.reason;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    this.pool ??= new Pool(this.url.origin, {
+      socketPath: this.options.socketPath!,
+      ...(this.options.maxSockets ? { connections: this.options.maxSockets } : {}),
+    });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool.request({
+        path: this.requestPath(path, options.query),
+        method: method as Dispatcher.HttpMethod,
+        headers: this.requestHeaders(options),
+        body: options.body ?? null,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const code = (err as { code?: string }).code;
+      // A kept-alive connection the server closed as the request went out: once more, on a new one.
+      if (!retried && code === 'UND_ERR_SOCKET' && IDEMPOTENT.has(method))
+        return this.exchangeOnSocket(method, path, options, true);
+      const target = `${method} ${this.server}${path}`;
+      if (code === 'UND_ERR_HEADERS_TIMEOUT')
+        throw new ConnectionError(this.server, `${target} timed out after ${timeoutMs} ms`, { cause: err });
+      throw connectionError(this.server, target, err as Error);
+    }
+    this.reportWarnings(res.headers.warning);
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.body.arrayBuffer());
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw this.readFailed(err);
+    }
+    return { statusCode: res.statusCode, headers: res.headers, body };
+  }
+
+  /** A request's headers: the client's, the call's, a token from the token file, the body's length. */
+  private requestHeaders(options: RawRequest): Record<string, string> {
+    const headers: Record<string, string> = { ...this.baseHeaders, ...options.headers };
+    const token = this.fileToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+    return headers;
   }
 
   /** Send a request and decode the JSON answer; non-2xx answers throw ApiError. */
@@ -592,10 +669,7 @@ export class Client {
   private open(method: string, path: string, options: RawRequest, retried = false): Promise<IncomingMessage> {
     if (this.tlsError) return Promise.reject(this.tlsError);
     const requestPath = this.requestPath(path, options.query);
-    const headers: Record<string, string> = { ...this.baseHeaders, ...options.headers };
-    const token = this.fileToken();
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+    const headers = this.requestHeaders(options);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const signal = options.signal;
     const target = `${method} ${this.server}${path}`;
