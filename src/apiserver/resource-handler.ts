@@ -443,10 +443,10 @@ export class ResourceHandler {
     def: ResourceDef,
   ): void {
     const status = result.created ? 201 : 200;
-    if (repr !== 'json' || !result.json)
-      return this.send(res, status, result.object, repr, def, result.warnings);
-    res.writeHead(status, { 'content-type': 'application/json', ...warningHeader(result.warnings) });
-    res.end(result.json());
+    if (repr === 'json' && result.json) {
+      res.writeHead(status, { 'content-type': 'application/json', ...warningHeader(result.warnings) });
+      res.end(result.json());
+    } else this.send(res, status, result.object, repr, def, result.warnings);
   }
 
   private send(
