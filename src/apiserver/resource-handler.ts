@@ -17,6 +17,7 @@ import {
 import { isPlainObject, type KubeList, type KubeObject } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { decodeBody, readBody } from './body.js';
+import { yieldSeat } from './flow-control.js';
 import { sendBody } from './large-body.js';
 import type { NodeProxy } from './node-proxy.js';
 import { managerOrUserAgent, type PatchType, patchTypeFromContentType } from './patch/index.js';
@@ -511,6 +512,7 @@ function writeOptions(req: IncomingMessage, query: URLSearchParams): WriteOption
     dryRun: dryRun.length > 0,
     fieldManager: manager,
     fieldValidation: (fv as FieldValidation | null) ?? 'Warn',
+    committing: () => yieldSeat(req),
   };
 }
 
@@ -547,6 +549,7 @@ async function deleteOptions(req: IncomingMessage, query: URLSearchParams) {
     ...(propagationPolicy ? { propagationPolicy } : {}),
     ...(preconditions ? { preconditions } : {}),
     dryRun: dryRun.includes('All'),
+    committing: () => yieldSeat(req),
   };
 }
 

@@ -621,3 +621,68 @@ describe('request targets', () => {
     }
   });
 });
+
+describe('flow control seats', () => {
+  it('a write waiting for its commit gives its seat back; the seat is not freed twice', async () => {
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-api-seats-'));
+    const real = await openSqliteStore({ dataDir: dir2 });
+    // Commits wait at a gate while it is shut.
+    let open!: () => void;
+    let gate: Promise<void> | undefined;
+    let atGate = 0;
+    const shut = () => {
+      gate = new Promise((r) => {
+        open = r;
+      });
+    };
+    const gated = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'txn') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<Store['txn']>) => {
+          if (gate) {
+            atGate++;
+            await gate;
+          }
+          return target.txn(...args);
+        };
+      },
+    });
+    const api = new ApiServer({
+      store: gated,
+      machinery: fakeMachinery,
+      printTable: () => ({ kind: 'Table', apiVersion: 'meta.k8s.io/v1', columnDefinitions: [], rows: [] }),
+      authenticate: () => ({ username: 'test', groups: [] }),
+      flowControl: { seats: 1 },
+    });
+    const srv = http.createServer(api.handle);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/api/v1/namespaces`;
+    const post = (name: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ metadata: { name } }),
+      });
+    try {
+      shut();
+      const first = post('waits-for-commit');
+      // With the only seat held until the commit, this read would wait behind it.
+      while (atGate === 0) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(api.flows.stats().executing, 0, 'the write waits for its commit without a seat');
+      const read = await fetch(url);
+      assert.equal(read.status, 200, 'served while the write waits for its commit');
+      const second = post('also-waits');
+      await new Promise((r) => setTimeout(r, 20));
+      open();
+      gate = undefined;
+      assert.equal((await first).status, 201);
+      assert.equal((await second).status, 201);
+      assert.deepEqual(api.flows.stats(), { executing: 0, waiting: 0, flows: 0 }, 'each seat freed once');
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+      await real.close();
+      fs.rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});

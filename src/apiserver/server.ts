@@ -11,7 +11,7 @@ import { errorMessage } from '../util/error-message.js';
 import { writeJsonResponse } from '../util/raw-http.js';
 import type { DefaultTolerationSeconds } from './admission/default-tolerations.js';
 import { readBody } from './body.js';
-import { FlowControl, type FlowControlOptions } from './flow-control.js';
+import { FlowControl, type FlowControlOptions, holdSeat } from './flow-control.js';
 import type { ApiRequest, ApiResponse, UserInfo } from './http-types.js';
 import { type AgentClientCredentials, NodeProxy } from './node-proxy.js';
 import { managerOrUserAgent } from './patch/index.js';
@@ -163,6 +163,7 @@ export class ApiServer {
       const release = seat instanceof Promise ? await seat : seat;
       // The client gave up while the request waited: the seat goes to the next one at once.
       if (req.socket.destroyed) return release();
+      holdSeat(req, release);
       try {
         return await this.resources.handle(req, res, route.route, query);
       } finally {

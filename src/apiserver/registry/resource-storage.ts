@@ -27,7 +27,17 @@ import { strategyFor } from './strategies.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
-export interface WriteOptions {
+/** What a write tells its caller as it goes. */
+export interface WriteProgress {
+  /**
+   * Called once the write is decided and only the store's commit is left to wait for: the request
+   * gives its flow-control seat back, since seats bound work on the server's thread, and the
+   * store's group commit should take as many writes as are waiting.
+   */
+  committing?: () => void;
+}
+
+export interface WriteOptions extends WriteProgress {
   dryRun?: boolean;
   fieldManager?: string;
   fieldValidation?: FieldValidation;
@@ -73,7 +83,7 @@ export interface ListOptions {
   resourceVersionMatch?: string;
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends WriteProgress {
   gracePeriodSeconds?: number;
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -403,14 +413,13 @@ export class ResourceStorage {
       return { object: tracked, created: true, warnings };
     }
     const key = objectKey(def, namespace, meta.name!);
+    const value = encodeObject(tracked);
+    options.committing?.();
     try {
       if (companions.length === 0) {
-        return stored(await this.store.create(key, encodeObject(tracked)), true, warnings);
+        return stored(await this.store.create(key, value), true, warnings);
       }
-      const { results } = await this.store.txn([
-        { op: 'create', key, value: encodeObject(tracked) },
-        ...companions,
-      ]);
+      const { results } = await this.store.txn([{ op: 'create', key, value }, ...companions]);
       return stored(results[0]!, true, warnings);
     } catch (err) {
       if (isStoreError(err, 'AlreadyExists') && err.key !== key)
@@ -633,12 +642,12 @@ export class ResourceStorage {
       if (encoded === kv.value) return { object: current, created: false, warnings };
       try {
         if (finish) {
-          await this.store.txn([
-            { op: 'delete', key, modRevision: kv.modRevision },
-            ...(await this.releases(def, current)),
-          ]);
+          const releases = await this.releases(def, current);
+          options.committing?.();
+          await this.store.txn([{ op: 'delete', key, modRevision: kv.modRevision }, ...releases]);
           return { object: tracked, created: false, warnings };
         }
+        options.committing?.();
         if (companions.length === 0) {
           const written = await this.store.update(key, encoded, kv.modRevision);
           return stored(written, false, warnings);
@@ -820,10 +829,9 @@ export class ResourceStorage {
       if (waits && unchanged) return { object: current, deleted: false };
       try {
         if (!waits) {
-          await this.store.txn([
-            { op: 'delete', key, modRevision: kv.modRevision },
-            ...(await this.releases(def, current)),
-          ]);
+          const releases = await this.releases(def, current);
+          options.committing?.();
+          await this.store.txn([{ op: 'delete', key, modRevision: kv.modRevision }, ...releases]);
           return { object: current, deleted: true };
         }
         if (previousGrace === undefined || grace < previousGrace) {
@@ -831,7 +839,9 @@ export class ResourceStorage {
         }
         meta.deletionGracePeriodSeconds = grace;
         if (finalizers.size > 0) meta.finalizers = [...finalizers];
-        const written = await this.store.update(key, encodeObject(next), kv.modRevision);
+        const value = encodeObject(next);
+        options.committing?.();
+        const written = await this.store.update(key, value, kv.modRevision);
         return { object: decodeObject(written), deleted: false };
       } catch (err) {
         if (isStoreError(err, 'Conflict')) continue;
