@@ -12,10 +12,10 @@ describe('FlowControl', () => {
     const b = fc.acquire('y');
     assert.equal(typeof a, 'function');
     assert.equal(typeof b, 'function');
-    assert.deepEqual(fc.stats(), { executing: 2, waiting: 0, flows: 0 });
+    assert.deepEqual(fc.stats(), { executing: 2, yielded: 0, waiting: 0, flows: 0 });
     (a as Release)();
     (a as Release)(); // a second release gives back nothing more
-    assert.deepEqual(fc.stats(), { executing: 1, waiting: 0, flows: 0 });
+    assert.deepEqual(fc.stats(), { executing: 1, yielded: 0, waiting: 0, flows: 0 });
   });
 
   it('gives freed seats to the flows in turn, so a newcomer does not wait behind a storm', async () => {
@@ -27,7 +27,7 @@ describe('FlowControl', () => {
     for (const i of [1, 2, 3, 4]) ask('storm', `storm-${i}`);
     ask('probe', 'probe-1');
     ask('other', 'other-1');
-    assert.deepEqual(fc.stats(), { executing: 1, waiting: 6, flows: 3 });
+    assert.deepEqual(fc.stats(), { executing: 1, yielded: 0, waiting: 6, flows: 3 });
     first();
     for (let i = 0; i < 6; i++) {
       await tick();
@@ -38,7 +38,31 @@ describe('FlowControl', () => {
       granted.map((g) => g.label),
       ['storm-1', 'probe-1', 'other-1', 'storm-2', 'storm-3', 'storm-4'],
     );
-    assert.deepEqual(fc.stats(), { executing: 0, waiting: 0, flows: 0 });
+    assert.deepEqual(fc.stats(), { executing: 0, yielded: 0, waiting: 0, flows: 0 });
+  });
+
+  it('lets a yielded request wait without its seat, up to the admitted limit', async () => {
+    const fc = new FlowControl({ seats: 1, admitted: 2 });
+    const a = fc.acquire('x') as Release;
+    fc.yield(a);
+    assert.deepEqual(fc.stats(), { executing: 0, yielded: 1, waiting: 0, flows: 0 });
+    const b = fc.acquire('y');
+    assert.equal(typeof b, 'function', 'the seat a gave back is free');
+    fc.yield(b as Release);
+    fc.yield(b as Release); // yielding twice gives back nothing more
+    const granted: Release[] = [];
+    void (fc.acquire('z') as Promise<Release>).then((r) => granted.push(r));
+    await tick();
+    assert.equal(granted.length, 0, 'two admitted: the third waits though no seat is taken');
+    assert.deepEqual(fc.stats(), { executing: 0, yielded: 2, waiting: 1, flows: 1 });
+    a();
+    fc.yield(a); // after release: nothing
+    await tick();
+    assert.equal(granted.length, 1, 'a finished, so c is admitted');
+    assert.deepEqual(fc.stats(), { executing: 1, yielded: 1, waiting: 0, flows: 0 });
+    (b as Release)();
+    granted[0]!();
+    assert.deepEqual(fc.stats(), { executing: 0, yielded: 0, waiting: 0, flows: 0 });
   });
 
   it('refuses with 429 and a retry hint when a flow queues too much or waits too long', async () => {
@@ -57,6 +81,6 @@ describe('FlowControl', () => {
     const next = fc.acquire('c') as Promise<Release>;
     held();
     (await next)();
-    assert.deepEqual(fc.stats(), { executing: 0, waiting: 0, flows: 0 });
+    assert.deepEqual(fc.stats(), { executing: 0, yielded: 0, waiting: 0, flows: 0 });
   });
 });

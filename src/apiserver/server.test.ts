@@ -677,7 +677,11 @@ describe('flow control seats', () => {
       gate = undefined;
       assert.equal((await first).status, 201);
       assert.equal((await second).status, 201);
-      assert.deepEqual(api.flows.stats(), { executing: 0, waiting: 0, flows: 0 }, 'each seat freed once');
+      assert.deepEqual(
+        api.flows.stats(),
+        { executing: 0, yielded: 0, waiting: 0, flows: 0 },
+        'each seat freed once',
+      );
     } finally {
       srv.closeAllConnections();
       await new Promise((r) => srv.close(r));

@@ -163,7 +163,7 @@ export class ApiServer {
       const release = seat instanceof Promise ? await seat : seat;
       // The client gave up while the request waited: the seat goes to the next one at once.
       if (req.socket.destroyed) return release();
-      holdSeat(req, release);
+      holdSeat(req, () => this.flows.yield(release));
       try {
         return await this.resources.handle(req, res, route.route, query);
       } finally {

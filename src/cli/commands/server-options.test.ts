@@ -121,19 +121,17 @@ describe('shoal server pod network flags', () => {
   }
 });
 
-describe('shoal server --max-requests-inflight', () => {
-  it('defaults to 12 seats and reaches the API server', () => {
-    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 12 });
-    const flags = parse(['--max-requests-inflight', '100']);
-    assert.deepEqual(serverConfig(flags, () => undefined).flowControl, { seats: 100 });
+describe('shoal server --max-requests-inflight and --max-requests-admitted', () => {
+  it('default to 12 seats and 48 admitted, and reach the API server', () => {
+    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 12, admitted: 48 });
+    const flags = parse(['--max-requests-inflight', '100', '--max-requests-admitted', '200']);
+    assert.deepEqual(serverConfig(flags, () => undefined).flowControl, { seats: 100, admitted: 200 });
   });
 
-  for (const value of ['0', '2.5', 'many']) {
-    it(`rejects ${value}`, () => {
-      assert.throws(
-        () => parse(['--max-requests-inflight', value]),
-        /--max-requests-inflight: expected a whole number, 1 or more/,
-      );
-    });
-  }
+  for (const flag of ['--max-requests-inflight', '--max-requests-admitted'])
+    for (const value of ['0', '2.5', 'many']) {
+      it(`${flag} rejects ${value}`, () => {
+        assert.throws(() => parse([flag, value]), new RegExp(`${flag}: expected a whole number, 1 or more`));
+      });
+    }
 });

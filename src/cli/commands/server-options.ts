@@ -7,7 +7,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR } from '../../api/network-defaults.js';
 import { DEFAULT_TOLERATION_SECONDS } from '../../apiserver/admission/default-tolerations.js';
-import { DEFAULT_SEATS } from '../../apiserver/flow-control.js';
+import { DEFAULT_ADMITTED, DEFAULT_SEATS } from '../../apiserver/flow-control.js';
 import type { ApiServerConfig } from '../../apiserver/serve.js';
 import {
   type ControllerSettings,
@@ -33,6 +33,7 @@ export interface ServerFlags {
   clusterCidr: string;
   nodeCidrMaskSize: number;
   maxRequestsInflight: number;
+  maxRequestsAdmitted: number;
 }
 
 export function addServerFlags(cmd: Command): Command {
@@ -107,6 +108,18 @@ export function addServerFlags(cmd: Command): Command {
           (n) => Number.isInteger(n) && n >= 1,
         ),
       DEFAULT_SEATS,
+    )
+    .option(
+      '--max-requests-admitted <n>',
+      'API requests let in at once: executing, or waiting for their write to commit (at least --max-requests-inflight)',
+      (v: string) =>
+        numberFlag(
+          v,
+          '--max-requests-admitted',
+          'a whole number, 1 or more',
+          (n) => Number.isInteger(n) && n >= 1,
+        ),
+      DEFAULT_ADMITTED,
     );
 }
 
@@ -167,7 +180,7 @@ export function serverConfig(flags: ServerFlags, log: (line: string) => void): A
     port,
     store,
     tlsSans: flags.tlsSan,
-    flowControl: { seats: flags.maxRequestsInflight },
+    flowControl: { seats: flags.maxRequestsInflight, admitted: flags.maxRequestsAdmitted },
     services: { serviceCidr: flags.serviceCidr, nodePortRange: flags.serviceNodePortRange },
     defaultTolerationSeconds: {
       notReady: flags.defaultNotReadyTolerationSeconds,
