@@ -1,9 +1,10 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { storeContract } from '../contract.js';
-import type { Store } from '../store.js';
+import { eventKey, eventRevision, type Store } from '../store.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 const dirs: string[] = [];
@@ -29,4 +30,41 @@ storeContract({
     open.push(reopened);
     return reopened;
   },
+});
+
+describe('sqlite store: batches in flight', () => {
+  it('answers and publishes writes in revision order while the writer holds two batches', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
+    dirs.push(dir);
+    const store = await openSqliteStore({ dataDir: dir, maxBatch: 7 });
+    open.push(store);
+    const start = await store.currentRevision();
+    const watch = store.watch('/batches/', start);
+    // Waves started on separate turns without waiting: batches queue up behind one another.
+    const writes: Promise<{ key: string; revision: number }>[] = [];
+    for (let wave = 0; wave < 20; wave++) {
+      await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 25; i++) {
+        const key = `/batches/${wave}-${i}`;
+        writes.push(store.create(key, `v${wave}-${i}`).then((kv) => ({ key, revision: kv.modRevision })));
+      }
+    }
+    const results = await Promise.all(writes);
+    const seen: { key: string; revision: number }[] = [];
+    for await (const batch of watch) {
+      for (const e of batch) seen.push({ key: eventKey(e), revision: eventRevision(e) });
+      if (seen.length >= results.length) break;
+    }
+    watch.close();
+    assert.deepEqual(
+      seen.map((s) => s.revision),
+      results.map((_, i) => start + i + 1),
+      'one revision per write, published in order',
+    );
+    assert.deepEqual(
+      new Map(seen.map((s) => [s.key, s.revision])),
+      new Map(results.map((r) => [r.key, r.revision])),
+      'each write was answered with the revision its event carries',
+    );
+  });
 });
