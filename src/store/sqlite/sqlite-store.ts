@@ -63,14 +63,6 @@ interface RowLog {
 
 const REPLAY_CHUNK = 1000;
 
-/**
- * Batches the writer may hold at once. Two: the writer starts the next commit as soon as it has
- * answered one, instead of idling until the server's thread, busy under load, has read the answer
- * and sent what queued meanwhile (an event-loop turn, 20 ms at 5,000 nodes). Batches stay in
- * order: the writer takes them one after the other, and answers come back in that order.
- */
-const MAX_BATCHES_IN_FLIGHT = 2;
-
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, 'store.db');
@@ -97,8 +89,7 @@ export class SqliteStore implements Store {
   readonly backend = 'sqlite';
   private readonly hub: WatchHub;
   private queue: Pending[] = [];
-  /** Batches posted to the writer and not yet answered, oldest first (at most MAX_BATCHES_IN_FLIGHT). */
-  private inFlight: Pending[][] = [];
+  private inFlight: Pending[] | undefined;
   private flushScheduled = false;
   private nextId = 1;
   private readonly calls = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
@@ -245,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.inFlight.length >= MAX_BATCHES_IN_FLIGHT) return;
+    if (this.flushScheduled || this.inFlight) return;
     this.flushScheduled = true;
     // Let everything that arrives in this turn of the event loop join the batch.
     setImmediate(() => {
@@ -255,12 +246,11 @@ export class SqliteStore implements Store {
   }
 
   private flush(): void {
-    while (this.inFlight.length < MAX_BATCHES_IN_FLIGHT && this.queue.length > 0 && !this.broken) {
-      const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-      this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
-      this.inFlight.push(batch);
-      this.post({ type: 'batch', id: 0, txns: batch.map((p) => p.ops) });
-    }
+    if (this.inFlight || this.queue.length === 0 || this.broken) return;
+    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+    this.inFlight = batch;
+    this.post({ type: 'batch', id: 0, txns: batch.map((p) => p.ops) });
   }
 
   private onReply(msg: WriterReply): void {
@@ -270,7 +260,8 @@ export class SqliteStore implements Store {
         return;
       case 'failed': {
         if (msg.id === 0) {
-          const batch = this.inFlight.shift() ?? [];
+          const batch = this.inFlight ?? [];
+          this.inFlight = undefined;
           const err = new StoreError('Unavailable', `store write failed: ${msg.message}`);
           for (const p of batch) p.reject(err);
           this.flush();
@@ -296,7 +287,8 @@ export class SqliteStore implements Store {
   }
 
   private onBatch(outcomes: TxnOutcome[]): void {
-    const batch = this.inFlight.shift() ?? [];
+    const batch = this.inFlight ?? [];
+    this.inFlight = undefined;
     const events: WatchEvent[] = [];
     for (const [i, o] of outcomes.entries()) {
       const p = batch[i]!;
@@ -392,8 +384,8 @@ export class SqliteStore implements Store {
   private fail(err: StoreError): void {
     if (this.broken) return;
     this.broken = err;
-    const pending = [...this.inFlight.flat(), ...this.queue];
-    this.inFlight = [];
+    const pending = [...(this.inFlight ?? []), ...this.queue];
+    this.inFlight = undefined;
     this.queue = [];
     for (const p of pending) p.reject(err);
     for (const call of this.calls.values()) call.reject(err);
@@ -404,7 +396,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     // Let queued writes finish: they may already be acknowledged to nobody yet, but they are accepted.
-    while ((this.inFlight.length > 0 || this.queue.length > 0) && !this.broken) {
+    while ((this.inFlight || this.queue.length > 0) && !this.broken) {
       await new Promise((r) => setTimeout(r, 1));
     }
     this.closed = true;
