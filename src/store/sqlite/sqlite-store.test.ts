@@ -32,8 +32,8 @@ storeContract({
   },
 });
 
-describe('sqlite store: batches in flight', () => {
-  it('answers and publishes writes in revision order while the writer holds two batches', async () => {
+describe('sqlite store: batches', () => {
+  it('answers and publishes writes in revision order when they queue behind one another', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
     dirs.push(dir);
     const store = await openSqliteStore({ dataDir: dir, maxBatch: 7 });
