@@ -140,29 +140,30 @@ export class FlowControl {
    */
   yield(release: Release): void {
     const state = this.holding.get(release);
-    if (!state?.seat) return;
-    state.seat = false;
-    this.executing--;
-    this.dispatch();
+    if (state && this.freeSeat(state)) this.dispatch();
   }
 
   private admit(): Release {
     this.executing++;
     this.admitted++;
-    const state = { seat: true };
-    let released = false;
+    const state = { seat: true, admitted: true };
     const release = () => {
-      if (released) return;
-      released = true;
+      if (!state.admitted) return;
+      state.admitted = false;
       this.admitted--;
-      if (state.seat) {
-        state.seat = false;
-        this.executing--;
-      }
+      this.freeSeat(state);
       this.dispatch();
     };
     this.holding.set(release, state);
     return release;
+  }
+
+  /** The seat of `state`'s request goes back, once; true when it was still held. */
+  private freeSeat(state: { seat: boolean }): boolean {
+    if (!state.seat) return false;
+    state.seat = false;
+    this.executing--;
+    return true;
   }
 
   /** Hand free seats to waiting flows, one request per flow per round. */
