@@ -596,9 +596,8 @@ export class Client {
       if (!retried && code === 'UND_ERR_SOCKET' && IDEMPOTENT.has(method))
         return this.exchangeOnSocket(method, path, options, true);
       const target = `${method} ${this.server}${path}`;
-      if (code === 'UND_ERR_HEADERS_TIMEOUT')
-        throw new ConnectionError(this.server, `${target} timed out after ${timeoutMs} ms`, { cause: err });
-      throw connectionError(this.server, target, err as Error);
+      const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT';
+      throw connectionError(this.server, target, timedOut ? timeoutError(target, timeoutMs) : (err as Error));
     }
     this.reportWarnings(res.headers.warning);
     let body: Buffer;
@@ -695,7 +694,7 @@ export class Client {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          req.destroy(new TimeoutError(`${target} timed out after ${timeoutMs} ms`));
+          req.destroy(timeoutError(target, timeoutMs));
         }, timeoutMs);
       }
       req.on('response', (res) => {
@@ -753,6 +752,11 @@ export class Client {
 }
 
 class TimeoutError extends Error {}
+
+/** A request's time limit ran out; connectionError reports it as it is. */
+function timeoutError(target: string, timeoutMs: number): TimeoutError {
+  return new TimeoutError(`${target} timed out after ${timeoutMs} ms`);
+}
 
 /** Tries of a request the server keeps refusing with 429 and Retry-After. */
 const MAX_THROTTLED_ATTEMPTS = 5;
