@@ -3,7 +3,7 @@
  * the event loop let through between them. Written at once, encrypting and sending 6 MB held
  * the only thread for a quarter of a second, and every other request waited behind it.
  */
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /** Pieces written between turns of the event loop. */
 export const PIECE_BYTES = 256 * 1024;
@@ -12,7 +12,7 @@ export const PIECE_BYTES = 256 * 1024;
 export async function sendBody(
   res: ServerResponse,
   status: number,
-  headers: Record<string, string>,
+  headers: OutgoingHttpHeaders,
   body: string,
 ): Promise<void> {
   if (body.length <= PIECE_BYTES / 4) {

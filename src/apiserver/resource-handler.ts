@@ -107,9 +107,7 @@ export class ResourceHandler {
         case 'GET':
           if (repr === 'json') {
             const json = await this.deps.storage.getJson(def, namespace, name);
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(json);
-            return;
+            return sendBody(res, 200, { 'content-type': 'application/json' }, json);
           }
           return this.send(res, 200, await this.deps.storage.get(def, namespace, name), repr, def);
         case 'PUT':
@@ -437,17 +435,17 @@ export class ResourceHandler {
   }
 
   /** A write's answer: 201 for a new object; JSON straight from the stored text when there is one. */
-  private sendWritten(
+  private async sendWritten(
     res: ServerResponse,
     result: WriteResult,
     repr: Representation,
     def: ResourceDef,
-  ): void {
+  ): Promise<void> {
     const status = result.created ? 201 : 200;
-    if (repr === 'json' && result.json) {
-      res.writeHead(status, { 'content-type': 'application/json', ...warningHeader(result.warnings) });
-      res.end(result.json());
-    } else this.send(res, status, result.object, repr, def, result.warnings);
+    if (repr !== 'json' || !result.json)
+      return this.send(res, status, result.object, repr, def, result.warnings);
+    const headers = { 'content-type': 'application/json', ...warningHeader(result.warnings) };
+    return sendBody(res, status, headers, result.json());
   }
 
   private send(
