@@ -68,3 +68,55 @@ describe('sqlite store: batches', () => {
     );
   });
 });
+
+describe('sqlite store: cached reads', () => {
+  async function openWith(cacheChars: number): Promise<SqliteStore> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
+    dirs.push(dir);
+    const store = await openSqliteStore({ dataDir: dir, cacheChars });
+    open.push(store);
+    return store;
+  }
+
+  it('reads what an uncached store reads through creates, updates, deletes and evictions', async () => {
+    // A cache that holds only a few values, so reads mix hits, misses and evicted keys.
+    const cached = await openWith(40);
+    const plain = await openWith(0);
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: Error) => err.message,
+      );
+    for (let step = 0; step < 400; step++) {
+      const key = `/cache/k${random(12)}`;
+      const value = `v${step}-${'x'.repeat(random(10))}`;
+      const op = random(3);
+      const [a, b] = await Promise.all(
+        [cached, plain].map(async (store) => {
+          const current = await store.get(key);
+          if (op === 0) return outcome(store.create(key, value));
+          if (op === 1 && current) return outcome(store.update(key, value, current.modRevision));
+          return outcome(store.delete(key));
+        }),
+      );
+      assert.equal(a, b, `step ${step}: the write had the same outcome`);
+      const probe = `/cache/k${random(12)}`;
+      assert.deepEqual(await cached.get(probe), await plain.get(probe), `step ${step}: get ${probe}`);
+    }
+  });
+
+  it('does not serve a value after the key is deleted or replaced', async () => {
+    const store = await openWith(1024);
+    const first = await store.create('/cache/a', 'one');
+    assert.equal((await store.get('/cache/a'))?.value, 'one');
+    await store.update('/cache/a', 'two', first.modRevision);
+    assert.equal((await store.get('/cache/a'))?.value, 'two');
+    await store.txn([{ op: 'delete', key: '/cache/a' }]);
+    assert.equal(await store.get('/cache/a'), undefined);
+  });
+});

@@ -25,6 +25,7 @@ import {
   type WatchOptions,
 } from '../store.js';
 import { type HistorySource, WatchHub } from '../watch-hub.js';
+import { LatestValues } from './latest-values.js';
 import { configure, KEY_MAX, lastIdOf } from './schema.js';
 import type { TxnOutcome } from './writer.js';
 import type { WriterReply, WriterRequest } from './writer-protocol.js';
@@ -34,7 +35,11 @@ export interface SqliteStoreOptions {
   dataDir: string;
   /** Most transactions committed together (default 1,000). */
   maxBatch?: number;
+  /** Characters of recently used values kept in memory for reads (default 32 Mi; 0 turns it off). */
+  cacheChars?: number;
 }
+
+const DEFAULT_CACHE_CHARS = 32 * 1024 * 1024;
 
 interface Pending {
   ops: TxnOp[];
@@ -82,7 +87,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   });
   const reader = new Database(file, { readonly: true, fileMustExist: true });
   configure(reader, 'reader');
-  return new SqliteStore(file, worker, reader, revision, options.maxBatch ?? 1000);
+  return new SqliteStore(
+    file,
+    worker,
+    reader,
+    revision,
+    options.maxBatch ?? 1000,
+    options.cacheChars ?? DEFAULT_CACHE_CHARS,
+  );
 }
 
 export class SqliteStore implements Store {
@@ -96,6 +108,7 @@ export class SqliteStore implements Store {
   private closed = false;
   private broken: StoreError | undefined;
   private readonly q;
+  private readonly latest: LatestValues;
 
   constructor(
     readonly file: string,
@@ -103,7 +116,9 @@ export class SqliteStore implements Store {
     private readonly reader: Database.Database,
     startRevision: number,
     private readonly maxBatch: number,
+    cacheChars: number,
   ) {
+    this.latest = new LatestValues(cacheChars);
     const db = reader;
     this.q = {
       get: db.prepare<[string], RowKv>('SELECT key, value, create_rev, mod_rev FROM kv WHERE key = ?'),
@@ -148,8 +163,14 @@ export class SqliteStore implements Store {
   async get(key: string): Promise<KeyValue | undefined> {
     this.checkOpen();
     checkKey(key);
+    const cached = this.latest.get(key);
+    if (cached) return cached;
     const row = this.q.get.get(key);
-    return row && toKv(row);
+    if (!row) return undefined;
+    // Possibly from a batch committed but not yet answered: its own `apply` follows, in order.
+    const kv = toKv(row);
+    this.latest.remember(kv);
+    return kv;
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -300,7 +321,9 @@ export class SqliteStore implements Store {
       }
     }
     // In the same synchronous step: no writer can act on its answer before the events are
-    // queued for every watcher. Writers are answered first so their next requests go out first.
+    // queued for every watcher and the cache holds them. Writers are answered first (their
+    // continuations run after this step) so their next requests go out first.
+    this.latest.apply(events);
     this.hub.publish(events);
     this.flush();
   }
@@ -390,6 +413,7 @@ export class SqliteStore implements Store {
     for (const p of pending) p.reject(err);
     for (const call of this.calls.values()) call.reject(err);
     this.calls.clear();
+    this.latest.clear();
     this.hub.failAll(err);
   }
 
