@@ -122,8 +122,8 @@ describe('shoal server pod network flags', () => {
 });
 
 describe('shoal server --max-requests-inflight and --max-requests-admitted', () => {
-  it('default to 12 seats and 256 admitted, and reach the API server', () => {
-    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 12, admitted: 256 });
+  it('default to 12 seats and 24 admitted, and reach the API server', () => {
+    assert.deepEqual(serverConfig(parse([]), () => undefined).flowControl, { seats: 12, admitted: 24 });
     const flags = parse(['--max-requests-inflight', '100', '--max-requests-admitted', '200']);
     assert.deepEqual(serverConfig(flags, () => undefined).flowControl, { seats: 100, admitted: 200 });
   });
