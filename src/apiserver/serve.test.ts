@@ -115,3 +115,50 @@ describe('pod priority admission on the real server', () => {
     }
   });
 });
+
+describe('status writes on the real server', () => {
+  it('credit the status writer with status alone and leave the stored spec as it was', async () => {
+    const server = await startRealApiServer('status-write');
+    const client = new Client({ ...server.loopback });
+    const DEPLOYMENTS = lookupResource('apps', 'v1', 'deployments')!;
+    try {
+      const created = await client.create(
+        DEPLOYMENTS,
+        'default',
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'web' },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: 'web' } },
+            template: {
+              metadata: { labels: { app: 'web' } },
+              spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
+            },
+          },
+        },
+        { fieldManager: 'maker' },
+      );
+      const reported = await client.update(
+        DEPLOYMENTS,
+        'default',
+        { ...created, spec: { replicas: 9 }, status: { replicas: 2, observedGeneration: 1 } },
+        { subresource: 'status', fieldManager: 'reporter' },
+      );
+      type Entry = { manager: string; subresource?: string; fieldsV1: Record<string, unknown> };
+      const entries = reported.metadata.managedFields as Entry[];
+      const reporter = entries.find((e) => e.manager === 'reporter');
+      assert.equal(reporter?.subresource, 'status');
+      assert.deepEqual(Object.keys(reporter.fieldsV1), ['f:status']);
+      assert.ok(entries.find((e) => e.manager === 'maker')?.fieldsV1['f:spec'], 'the spec stays the maker’s');
+      const stored = await client.get(DEPLOYMENTS, 'default', 'web');
+      assert.deepEqual(stored.spec, created.spec);
+      assert.equal(stored.metadata.generation, 1);
+      assert.deepEqual((stored.status as { replicas?: number }).replicas, 2);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});

