@@ -857,7 +857,6 @@ function namespaceFinalizers(ns: KubeObject): string[] {
   return (ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
 }
 
-/** Status subresource writes: everything from `current` but the status. */
 /**
  * `current` with the status of `incoming`: what a write to the status subresource stores. It
  * shares all but its top level and metadata (whose fields the write path sets) with `current`,
