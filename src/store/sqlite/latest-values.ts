@@ -33,22 +33,13 @@ export class LatestValues {
 
   /** Remember `kv`, read from the store or just written, as the newest value of its key. */
   remember(kv: KeyValue): void {
-    if (kv.value.length > this.maxChars) {
-      this.forget(kv.key);
-      return;
-    }
-    const old = this.entries.get(kv.key);
-    if (old) {
-      this.size -= old.value.length;
-      this.entries.delete(kv.key);
-    }
+    this.forget(kv.key);
+    if (kv.value.length > this.maxChars) return;
     this.entries.set(kv.key, kv);
     this.size += kv.value.length;
-    if (this.size <= this.maxChars) return;
-    for (const [key, oldest] of this.entries) {
+    for (const key of this.entries.keys()) {
       if (this.size <= this.maxChars) break;
-      this.entries.delete(key);
-      this.size -= oldest.value.length;
+      this.forget(key);
     }
   }
 
@@ -72,7 +63,7 @@ export class LatestValues {
     this.size = 0;
   }
 
-  /** Characters of the values held (for tests and stats). */
+  /** Characters of the values held (for tests). */
   get chars(): number {
     return this.size;
   }
