@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { storeContract } from '../contract.js';
 import { eventKey, eventRevision, type Store } from '../store.js';
-import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
 const dirs: string[] = [];
 const open: Store[] = [];
@@ -14,15 +14,18 @@ after(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** A store in a fresh directory, closed and removed after the tests. */
+async function openFresh(options: Omit<SqliteStoreOptions, 'dataDir'> = {}): Promise<SqliteStore> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
+  dirs.push(dir);
+  const store = await openSqliteStore({ ...options, dataDir: dir });
+  open.push(store);
+  return store;
+}
+
 storeContract({
   name: 'sqlite',
-  async open() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
-    dirs.push(dir);
-    const store = await openSqliteStore({ dataDir: dir });
-    open.push(store);
-    return store;
-  },
+  open: () => openFresh(),
   async restart(store: Store) {
     const dir = path.dirname((store as SqliteStore).file);
     await store.close();
@@ -34,10 +37,7 @@ storeContract({
 
 describe('sqlite store: batches', () => {
   it('answers and publishes writes in revision order when they queue behind one another', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
-    dirs.push(dir);
-    const store = await openSqliteStore({ dataDir: dir, maxBatch: 7 });
-    open.push(store);
+    const store = await openFresh({ maxBatch: 7 });
     const start = await store.currentRevision();
     const watch = store.watch('/batches/', start);
     // Waves started on separate turns without waiting: batches queue up behind one another.
@@ -70,18 +70,10 @@ describe('sqlite store: batches', () => {
 });
 
 describe('sqlite store: cached reads', () => {
-  async function openWith(cacheChars: number): Promise<SqliteStore> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-store-'));
-    dirs.push(dir);
-    const store = await openSqliteStore({ dataDir: dir, cacheChars });
-    open.push(store);
-    return store;
-  }
-
   it('reads what an uncached store reads through creates, updates, deletes and evictions', async () => {
     // A cache that holds only a few values, so reads mix hits, misses and evicted keys.
-    const cached = await openWith(40);
-    const plain = await openWith(0);
+    const cached = await openFresh({ cacheChars: 40 });
+    const plain = await openFresh({ cacheChars: 0 });
     let seed = 7;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -111,7 +103,7 @@ describe('sqlite store: cached reads', () => {
   });
 
   it('does not serve a value after the key is deleted or replaced', async () => {
-    const store = await openWith(1024);
+    const store = await openFresh({ cacheChars: 1024 });
     const first = await store.create('/cache/a', 'one');
     assert.equal((await store.get('/cache/a'))?.value, 'one');
     await store.update('/cache/a', 'two', first.modRevision);
